@@ -1,0 +1,36 @@
+// Bench-only kernels that measure the limits the real kernels are held to (issue: benchmarks).
+// expPass: out = exp(x) with the same vector exp as the softmax kernels — the compute bound.
+// scalePass: out = c·x — the memory bound.
+
+import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import { at } from "./math/vec";
+
+/** out_j = exp(x_j) for x_j ≤ 0 (the softmax domain). */
+export function expPass(x: usize, out: usize, len: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
+    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    for (; j + 8 <= len; j += 8) {
+      v128.store(at(out, j), vexpNeg(v128.load(at(x, j)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one));
+      v128.store(at(out, j + 4), vexpNeg(v128.load(at(x, j + 4)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one));
+    }
+  }
+  for (; j < len; j++) store<f32>(at(out, j), expNeg(load<f32>(at(x, j))));
+}
+
+/** out_j = c·x_j. */
+export function scalePass(x: usize, out: usize, len: i32, c: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const cv = f32x4.splat(c);
+    for (; j + 8 <= len; j += 8) {
+      v128.store(at(out, j), f32x4.mul(v128.load(at(x, j)), cv));
+      v128.store(at(out, j + 4), f32x4.mul(v128.load(at(x, j + 4)), cv));
+    }
+  }
+  for (; j < len; j++) store<f32>(at(out, j), load<f32>(at(x, j)) * c);
+}

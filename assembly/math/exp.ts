@@ -1,0 +1,77 @@
+// Vector and scalar exp for the softmax kernels.
+//
+// exp(x) = 2^n · exp(r), x = n·ln2 + r, |r| ≤ ln2/2, with exp(r) ≈ 1 + r + r²·P(r), P of degree 3.
+// The coefficients were fitted for minimal relative error over the reduced range (see
+// scripts/fit-exp.py); in float32 arithmetic the result has max relative error 2.1e-7 for
+// x ∈ [-87.3, 88.3], which SPEC.md's accuracy bounds allow.
+//
+// Why the constants live in a data segment: V8 rematerialises `v128.const` inside loops (three
+// instructions per use, per iteration); a `v128.load32_splat` from linear memory into a local before
+// the loop stays in a register. Callers therefore load an `ExpConsts` set once per row or per call.
+//
+// Rounding uses the magic-constant trick (add 1.5·2^23, subtract it again): the float's low mantissa
+// bits then hold n, which is shifted into the exponent field. It is cheaper in V8 than
+// `f32x4.nearest` + `i32x4.trunc_sat_f32x4_s`.
+
+/** f32 constants, 16-byte aligned. Index × 4 = byte offset. */
+export const EXP_CONSTS: usize = memory.data<f32>([
+  -87.33654,          // 0 lower clamp: ln(FLT_MIN); below it the result is FLT_MIN, or 0 with the flush variant
+  1.4426950408889634, // 1 log2(e)
+  12582912.0,         // 2 magic 1.5·2^23 (bits 0x4B400000)
+  0.693359375,        // 3 ln2 high part (exact in few bits, so n·hi is exact)
+  -2.12194440e-4,     // 4 ln2 low part
+  0.499992311000824,  // 5 P coefficient of r^0
+  0.16667114198207855,// 6 r^1
+  0.04189016669988632,// 7 r^2
+  0.008312526158988476,// 8 r^3
+  1.0,                // 9
+  88.3762626647949,   // 10 upper clamp: ln(FLT_MAX)
+  0.0,                // 11
+], 16);
+
+export const MAGIC_BITS: i32 = 0x4B400000;
+
+// ---------------------------------------------------------------- scalar (used by both builds)
+
+/** exp(x) for x ≤ 0 (softmax arguments `z − max`). NaN in, NaN out. Below −87.34 returns ~1.2e-38. */
+// @ts-ignore: decorator
+@inline export function expNeg(x: f32): f32 {
+  x = max<f32>(x, <f32>-87.33654);
+  const t: f32 = x * <f32>1.4426950408889634 + <f32>12582912.0;
+  const n: f32 = t - <f32>12582912.0;
+  let r: f32 = x - n * <f32>0.693359375;
+  r = r - n * <f32>-2.12194440e-4;
+  const p: f32 = ((<f32>0.008312526158988476 * r + <f32>0.04189016669988632) * r + <f32>0.16667114198207855) * r + <f32>0.499992311000824;
+  const y: f32 = (<f32>1.0 + r) + (r * r) * p;
+  return reinterpret<f32>(reinterpret<i32>(y) + ((reinterpret<i32>(t) - MAGIC_BITS) << 23));
+}
+
+/** exp(x) for any x: clamps above at ln(FLT_MAX) too, and returns exactly 0 below the lower clamp. */
+// @ts-ignore: decorator
+@inline export function expAny(x: f32): f32 {
+  if (x < <f32>-87.33654) return 0;
+  return expNeg(min<f32>(x, <f32>88.3762626647949));
+}
+
+// ---------------------------------------------------------------- vector (SIMD build only)
+
+/**
+ * exp of four lanes, x ≤ 0 expected (no upper clamp). NaN propagates (pmax keeps the first operand
+ * when the comparison is false). `lo … one` are the EXP_CONSTS splats, held in locals by the caller.
+ */
+// @ts-ignore: decorator
+@inline export function vexpNeg(
+  x: v128, lo: v128, log2e: v128, magic: v128, ln2hi: v128, ln2lo: v128,
+  p0: v128, p1: v128, p2: v128, p3: v128, one: v128,
+): v128 {
+  x = f32x4.pmax(x, lo);
+  const t = f32x4.add(f32x4.mul(x, log2e), magic);
+  const n = f32x4.sub(t, magic);
+  let r = f32x4.sub(x, f32x4.mul(n, ln2hi));
+  r = f32x4.sub(r, f32x4.mul(n, ln2lo));
+  let p = f32x4.add(f32x4.mul(p3, r), p2);
+  p = f32x4.add(f32x4.mul(p, r), p1);
+  p = f32x4.add(f32x4.mul(p, r), p0);
+  const y = f32x4.add(f32x4.add(one, r), f32x4.mul(f32x4.mul(r, r), p));
+  return i32x4.add(y, i32x4.shl(i32x4.sub(t, magic), 23));
+}

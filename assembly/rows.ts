@@ -1,0 +1,238 @@
+// Row passes shared by the softmax-family kernels. Each works on one row of `k` contiguous f32.
+// The structure that keeps these kernels near the exp bound (PERF-NOTES.md):
+//   pass 1: max (and a finiteness probe),
+//   pass 2: e_j = exp(z_j − m), stored, summed — exactly one exp per element,
+//   pass 3: scale / subtract the target, over the stored e.
+// Partial sums are kept in f32 lanes and flushed into f64 every FLUSH elements, so that K = 131072
+// keeps ~1e-7 relative accuracy in the sums.
+// Multiple results are returned through module globals (read right after the call).
+
+import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import { hsumF64, hmax, at } from "./math/vec";
+
+const FLUSH: i32 = 256;
+
+/** Second and third results of the last row pass. */
+export let rowSumB: f64 = 0;
+export let rowSumC: f64 = 0;
+/** Set by rowMax: false when the row holds NaN, ±Infinity (masked classes) or overflows f32 when summed. */
+export let rowFinite: bool = true;
+
+/** Pass 1: maximum of the row (NaN is skipped) and, in `rowFinite`, whether Σ z_j is finite. */
+export function rowMax(z: usize, k: i32): f32 {
+  let m: f32 = -Infinity;
+  let sum: f32 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const k8 = k & ~7;
+    if (k8 > 0) {
+      let m0 = f32x4.splat(-Infinity), m1 = m0;
+      let s0 = f32x4.splat(0), s1 = s0;
+      for (; j < k8; j += 8) {
+        const a = v128.load(at(z, j)), b = v128.load(at(z, j + 4));
+        m0 = f32x4.pmax(m0, a); m1 = f32x4.pmax(m1, b);
+        s0 = f32x4.add(s0, a); s1 = f32x4.add(s1, b);
+      }
+      m = hmax(f32x4.pmax(m0, m1));
+      s0 = f32x4.add(s0, s1);
+      sum = (f32x4.extract_lane(s0, 0) + f32x4.extract_lane(s0, 1)) + (f32x4.extract_lane(s0, 2) + f32x4.extract_lane(s0, 3));
+    }
+  }
+  for (; j < k; j++) {
+    const v = load<f32>(at(z, j));
+    if (v > m) m = v;
+    sum += v;
+  }
+  // sum − sum is 0 for finite sums, NaN for ±Infinity and NaN.
+  rowFinite = sum - sum == 0;
+  return m;
+}
+
+/**
+ * Pass 2, plain: e_j = exp(z_j − m) into `e` (may equal `z`), returns Σ e_j; rowSumB = Σ (z_j − m).
+ * Preconditions: the row is finite (rowFinite), so every z_j − m ≤ 0.
+ */
+export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
+  let S: f64 = 0, D: f64 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
+    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const mv = f32x4.splat(m);
+    const k4 = k & ~3;
+    while (j < k4) {
+      const end = min(j + FLUSH, k4);
+      let sa = zero, da = zero;
+      for (; j + 8 <= end; j += 8) {
+        const d0 = f32x4.sub(v128.load(at(z, j)), mv);
+        const d1 = f32x4.sub(v128.load(at(z, j + 4)), mv);
+        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e1 = vexpNeg(d1, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        v128.store(at(e, j), e0); v128.store(at(e, j + 4), e1);
+        sa = f32x4.add(sa, f32x4.add(e0, e1));
+        da = f32x4.add(da, f32x4.add(d0, d1));
+      }
+      if (j < end) {
+        const d0 = f32x4.sub(v128.load(at(z, j)), mv);
+        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        v128.store(at(e, j), e0);
+        sa = f32x4.add(sa, e0); da = f32x4.add(da, d0);
+        j += 4;
+      }
+      S += hsumF64(sa); D += hsumF64(da);
+    }
+  }
+  for (; j < k; j++) {
+    const d = load<f32>(at(z, j)) - m;
+    const v = expNeg(d);
+    store<f32>(at(e, j), v);
+    S += v; D += d;
+  }
+  rowSumB = D;
+  return S;
+}
+
+/** Pass 2 with class weights: as rowExpSum, but rowSumB = Σ w_j (z_j − m). */
+export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
+  let S: f64 = 0, D: f64 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
+    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const mv = f32x4.splat(m);
+    const k4 = k & ~3;
+    while (j < k4) {
+      const end = min(j + FLUSH, k4);
+      let sa = zero, da = zero;
+      for (; j < end; j += 4) {
+        const d0 = f32x4.sub(v128.load(at(z, j)), mv);
+        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        v128.store(at(e, j), e0);
+        sa = f32x4.add(sa, e0);
+        da = f32x4.add(da, f32x4.mul(d0, v128.load(at(w, j))));
+      }
+      S += hsumF64(sa); D += hsumF64(da);
+    }
+  }
+  for (; j < k; j++) {
+    const d = load<f32>(at(z, j)) - m;
+    const v = expNeg(d);
+    store<f32>(at(e, j), v);
+    S += v; D += d * load<f32>(at(w, j));
+  }
+  rowSumB = D;
+  return S;
+}
+
+/**
+ * Pass 2 with probability targets: r_j = (a·t_j + b)·w_j (w = 0: no weights).
+ * Returns Σ e_j; rowSumB = Σ r_j (z_j − m); rowSumC = Σ r_j. `e` may equal `z` but not `t`.
+ */
+export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f32, a: f32, b: f32): f64 {
+  let S: f64 = 0, RD: f64 = 0, R: f64 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
+    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const mv = f32x4.splat(m), av = f32x4.splat(a), bv = f32x4.splat(b);
+    const k4 = k & ~3;
+    while (j < k4) {
+      const end = min(j + FLUSH, k4);
+      let sa = zero, rda = zero, ra = zero;
+      for (; j < end; j += 4) {
+        const d0 = f32x4.sub(v128.load(at(z, j)), mv);
+        let r0 = f32x4.add(f32x4.mul(av, v128.load(at(t, j))), bv);
+        if (w) r0 = f32x4.mul(r0, v128.load(at(w, j)));
+        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        v128.store(at(e, j), e0);
+        sa = f32x4.add(sa, e0);
+        rda = f32x4.add(rda, f32x4.mul(r0, d0));
+        ra = f32x4.add(ra, r0);
+      }
+      S += hsumF64(sa); RD += hsumF64(rda); R += hsumF64(ra);
+    }
+  }
+  for (; j < k; j++) {
+    const d = load<f32>(at(z, j)) - m;
+    let r = a * load<f32>(at(t, j)) + b;
+    if (w) r *= load<f32>(at(w, j));
+    const v = expNeg(d);
+    store<f32>(at(e, j), v);
+    S += v; RD += <f64>r * <f64>d; R += r;
+  }
+  rowSumB = RD;
+  rowSumC = R;
+  return S;
+}
+
+/** Pass 3, plain: g_j = α·e_j − c (in place over e = g). */
+export function rowAxpc(g: usize, k: i32, alpha: f32, c: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const av = f32x4.splat(alpha), cv = f32x4.splat(c);
+    const k8 = k & ~7;
+    for (; j < k8; j += 8) {
+      v128.store(at(g, j), f32x4.sub(f32x4.mul(v128.load(at(g, j)), av), cv));
+      v128.store(at(g, j + 4), f32x4.sub(f32x4.mul(v128.load(at(g, j + 4)), av), cv));
+    }
+    if (j + 4 <= k) {
+      v128.store(at(g, j), f32x4.sub(f32x4.mul(v128.load(at(g, j)), av), cv));
+      j += 4;
+    }
+  }
+  for (; j < k; j++) store<f32>(at(g, j), load<f32>(at(g, j)) * alpha - c);
+}
+
+/** Pass 3 with weights: g_j = α·e_j − c·w_j. */
+export function rowAxpcW(g: usize, w: usize, k: i32, alpha: f32, c: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const av = f32x4.splat(alpha), cv = f32x4.splat(c);
+    const k4 = k & ~3;
+    for (; j < k4; j += 4) {
+      v128.store(at(g, j), f32x4.sub(f32x4.mul(v128.load(at(g, j)), av), f32x4.mul(cv, v128.load(at(w, j)))));
+    }
+  }
+  for (; j < k; j++) store<f32>(at(g, j), load<f32>(at(g, j)) * alpha - c * load<f32>(at(w, j)));
+}
+
+/** Pass 3 with probability targets: g_j = α·e_j − s·(a·t_j + b)·w_j (w = 0: no weights). */
+export function rowAxpcT(g: usize, t: usize, w: usize, k: i32, alpha: f32, sa: f32, sb: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const av = f32x4.splat(alpha), sav = f32x4.splat(sa), sbv = f32x4.splat(sb);
+    const k4 = k & ~3;
+    for (; j < k4; j += 4) {
+      let r = f32x4.add(f32x4.mul(sav, v128.load(at(t, j))), sbv);
+      if (w) r = f32x4.mul(r, v128.load(at(w, j)));
+      v128.store(at(g, j), f32x4.sub(f32x4.mul(v128.load(at(g, j)), av), r));
+    }
+  }
+  for (; j < k; j++) {
+    let r = sa * load<f32>(at(t, j)) + sb;
+    if (w) r *= load<f32>(at(w, j));
+    store<f32>(at(g, j), load<f32>(at(g, j)) * alpha - r);
+  }
+}
+
+/** Fill k floats with v. */
+export function rowFill(g: usize, k: i32, v: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vv = f32x4.splat(v);
+    for (; j + 4 <= k; j += 4) v128.store(at(g, j), vv);
+  }
+  for (; j < k; j++) store<f32>(at(g, j), v);
+}

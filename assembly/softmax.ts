@@ -1,0 +1,101 @@
+// Row-wise logSoftmax and softmax (with temperature), max-subtracted (SPEC.md).
+// Rows with a masked class, NaN or +Infinity go through a scalar path that applies the rules
+// exactly: masked → −Infinity / 0; NaN or +Infinity anywhere in the row → the whole row NaN;
+// every class masked → NaN.
+
+import { rowMax, rowFinite, rowExpSum, rowAxpc, rowFill } from "./rows";
+import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import { hsumF64, at } from "./math/vec";
+
+/** Scans a non-finite row: returns its max over unmasked classes, or NaN when the row has no answer. */
+function nonFiniteRowMax(z: usize, k: i32): f32 {
+  let m: f32 = -Infinity;
+  for (let j = 0; j < k; j++) {
+    const v = load<f32>(at(z, j));
+    if (v != v || v == Infinity) return NaN;
+    if (v > m) m = v;
+  }
+  return m == -Infinity ? NaN : m;
+}
+
+/** out_j = (z_j − m) − log Σ exp(z − m). `scratch`: K floats (so that out may equal z). */
+export function logSoftmax(z: usize, out: usize, n: i32, k: i32, scratch: usize): void {
+  const stride: usize = <usize>k << 2;
+  for (let i = 0; i < n; i++) {
+    const zi = z + <usize>i * stride, oi = out + <usize>i * stride;
+    let m = rowMax(zi, k);
+    let logS: f32;
+    if (rowFinite) {
+      logS = <f32>Math.log(rowExpSum(zi, scratch, k, m));
+    } else {
+      m = nonFiniteRowMax(zi, k);
+      if (m != m) { rowFill(oi, k, NaN); continue; }
+      let S: f64 = 0;
+      for (let j = 0; j < k; j++) S += expNeg(load<f32>(at(zi, j)) - m); // exp(−∞) → tiny, below f32 resolution of S ≥ 1
+      logS = <f32>Math.log(S);
+    }
+    // (z − m) − logS: masked z stays −Infinity.
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const mv = f32x4.splat(m), lv = f32x4.splat(logS);
+      for (; j + 4 <= k; j += 4) v128.store(at(oi, j), f32x4.sub(f32x4.sub(v128.load(at(zi, j)), mv), lv));
+    }
+    for (; j < k; j++) store<f32>(at(oi, j), (load<f32>(at(zi, j)) - m) - logS);
+  }
+}
+
+/** e_j = exp((z_j − m)·invT) into e, returns Σ e (flushed to f64 every 256 elements). */
+function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): f64 {
+  let S: f64 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
+    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const mv = f32x4.splat(m), tv = f32x4.splat(invT);
+    const k4 = k & ~3;
+    while (j < k4) {
+      const end = min(j + 256, k4);
+      let sa = zero;
+      for (; j < end; j += 4) {
+        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), tv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        v128.store(at(e, j), e0);
+        sa = f32x4.add(sa, e0);
+      }
+      S += hsumF64(sa);
+    }
+  }
+  for (; j < k; j++) {
+    const v = expNeg((load<f32>(at(z, j)) - m) * invT);
+    store<f32>(at(e, j), v);
+    S += v;
+  }
+  return S;
+}
+
+/** out = softmax(z / T) row-wise; out may equal z. */
+export function softmax(z: usize, out: usize, n: i32, k: i32, invT: f32): void {
+  const stride: usize = <usize>k << 2;
+  for (let i = 0; i < n; i++) {
+    const zi = z + <usize>i * stride, oi = out + <usize>i * stride;
+    const m = rowMax(zi, k);
+    if (rowFinite) {
+      const S = rowExpSumScaled(zi, oi, k, m, invT);
+      rowAxpc(oi, k, <f32>(1 / S), 0);
+      continue;
+    }
+    const mm = nonFiniteRowMax(zi, k);
+    if (mm != mm) { rowFill(oi, k, NaN); continue; }
+    let S: f64 = 0;
+    for (let j = 0; j < k; j++) {
+      const v = load<f32>(at(zi, j));
+      const e: f32 = v == -Infinity ? 0 : expNeg((v - mm) * invT);
+      store<f32>(at(oi, j), e);
+      S += e;
+    }
+    rowAxpc(oi, k, <f32>(1 / S), 0);
+  }
+}

@@ -1,0 +1,17 @@
+// Builds the wasm core twice from one source: with SIMD and without (ASC_FEATURE_SIMD decides the
+// branches). Outputs go to dist/wasm/ (shipped) and build/ (text format, for reading).
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const asc = join(root, "node_modules", "assemblyscript", "bin", "asc.js");
+mkdirSync(join(root, "dist", "wasm"), { recursive: true });
+mkdirSync(join(root, "build"), { recursive: true });
+for (const target of ["simd", "scalar"]) {
+  execFileSync(process.execPath, [asc, "assembly/index.ts", "--config", "asconfig.json", "--target", target], {
+    cwd: root,
+    stdio: "inherit",
+  });
+}
