@@ -1,0 +1,91 @@
+// softxent: label-smoothed softmax cross-entropy and its gradient, on a WebAssembly SIMD core.
+//
+//   import { init, crossEntropy } from "softxent";
+//   await init();
+//   const { loss, grad } = crossEntropy(logits, labels, { classes: 10, smoothing: 0.1 });
+
+import { loadCore, loadCoreSync } from "./loader.js";
+import { heapOrNull, setHeap, heap, type WasmBuffer } from "./memory.js";
+import { checkOptions, describe, fail, failType } from "./validate.js";
+import type { BackendInfo, InitOptions } from "./types.js";
+
+export { crossEntropy } from "./cross_entropy.js";
+export { logSoftmax, softmax } from "./softmax.js";
+export { smoothTargets } from "./smooth.js";
+export { WasmBuffer } from "./memory.js";
+export type * from "./types.js";
+
+export const VERSION = "0.1.0";
+
+const INIT_KEYS: ReadonlySet<string> = new Set(["simd", "wasm"]);
+let pending: Promise<void> | null = null;
+let pendingKey: InitOptions | undefined;
+
+/** Whether the loaded core already satisfies these options (so init can return at once). */
+function satisfied(options: InitOptions | undefined): boolean {
+  const h = heapOrNull();
+  if (h === null || options?.wasm !== undefined) return false;
+  return options?.simd === undefined ? true : (h.core.build === "simd") === options.simd;
+}
+
+/**
+ * Loads and instantiates the wasm core (Node, browsers, workers). Cached: calling it again is cheap.
+ * Calling it with a different `simd` choice (or new `wasm` sources) replaces the instance; buffers of the
+ * previous instance are released.
+ */
+export function init(options?: InitOptions): Promise<void> {
+  checkOptions("init", options, INIT_KEYS, false);
+  if (satisfied(options)) return Promise.resolve();
+  if (pending !== null && pendingKey?.simd === options?.simd && options?.wasm === undefined && pendingKey?.wasm === undefined) return pending;
+  pendingKey = options;
+  const p: Promise<void> = loadCore(options).then(
+    (core) => {
+      if (pending === p) pending = null;
+      setHeap(core);
+    },
+    (err: unknown) => {
+      if (pending === p) pending = null;
+      throw err;
+    },
+  );
+  pending = p;
+  return p;
+}
+
+/** As init(), synchronously: in Node, or anywhere given `{ wasm: bytes | WebAssembly.Module }`. */
+export function initSync(options?: InitOptions): void {
+  checkOptions("initSync", options, INIT_KEYS, false);
+  if (satisfied(options)) return;
+  setHeap(loadCoreSync(options));
+}
+
+/** Which build runs, and how much wasm memory it holds. Throws before init. */
+export function backendInfo(): BackendInfo {
+  const h = heap("backendInfo");
+  return {
+    build: h.core.build,
+    simd: h.core.build === "simd",
+    simdSupported: h.core.simdSupported,
+    memoryBytes: h.memory.buffer.byteLength,
+    allocatedBytes: h.allocatedBytes,
+    version: VERSION,
+  };
+}
+
+function lengthArg(fn: string, length: unknown): number {
+  if (typeof length !== "number") failType(fn, `length must be a number; received ${describe(length)}`);
+  if (!Number.isInteger(length) || length < 0) fail(fn, `length must be an integer ≥ 0; received ${length}`);
+  return length;
+}
+
+/** A Float32 buffer in wasm memory: fill `.view`, pass the buffer to any function, `.release()` it when done. */
+export function allocFloat32(length: number): WasmBuffer<Float32Array> {
+  const n = lengthArg("allocFloat32", length);
+  return heap("allocFloat32").allocBuffer<Float32Array>(Float32Array, n);
+}
+
+/** An Int32 buffer in wasm memory (labels). */
+export function allocInt32(length: number): WasmBuffer<Int32Array> {
+  const n = lengthArg("allocInt32", length);
+  return heap("allocInt32").allocBuffer<Int32Array>(Int32Array, n);
+}

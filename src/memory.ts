@@ -1,0 +1,236 @@
+// The one place that owns the wasm linear memory: it allocates (a first-fit free list above the
+// module's heap base), grows the memory, and refreshes every typed-array view right after growing —
+// `memory.grow` detaches the old ArrayBuffer. Kernels never allocate; the facade asks this module for
+// pointers and copies plain typed arrays in and out of named scratch slots that only ever grow.
+
+import type { CoreExports, LoadedCore } from "./loader.js";
+
+const PAGE = 65536;
+const ALIGN = 16;
+/** wasm32: 65536 pages. */
+export const MAX_MEMORY_BYTES = 65536 * PAGE;
+
+type ViewCtor = Float32ArrayConstructor | Int32ArrayConstructor;
+
+/**
+ * A block of wasm memory holding `length` elements, with a typed-array view over it. Pass the buffer
+ * itself (or its view) to any softxent function: it is used in place, without copying.
+ * The view object stays the same between calls; after the library grows its memory (when a larger
+ * input or a new buffer needs room) it is replaced by a fresh view of the same bytes — read `.view`
+ * again rather than keeping an old reference across allocations. Call `release()` when done.
+ */
+export class WasmBuffer<T extends Float32Array | Int32Array> {
+  /** @internal */ _view: T;
+  /** @internal */ _heap: Heap | null;
+  /** Number of elements. */
+  readonly length: number;
+  /** Byte offset in wasm memory (what the kernels receive). */
+  readonly byteOffset: number;
+  /** @internal */ readonly _ctor: ViewCtor;
+  /** @internal */ readonly _bytes: number;
+
+  /** @internal */
+  constructor(heap: Heap, ctor: ViewCtor, ptr: number, length: number, bytes: number) {
+    this._heap = heap;
+    this._ctor = ctor;
+    this.byteOffset = ptr;
+    this.length = length;
+    this._bytes = bytes;
+    this._view = new ctor(heap.memory.buffer, ptr, length) as T;
+  }
+
+  /** 'float32' or 'int32'. */
+  get kind(): "float32" | "int32" {
+    return this._ctor === Float32Array ? "float32" : "int32";
+  }
+
+  /** The typed array over this buffer's bytes. Throws after release(). */
+  get view(): T {
+    if (this._heap === null) throw new TypeError("softxent: this WasmBuffer has been released");
+    return this._view;
+  }
+
+  /** Whether release() has been called (or the instance it belonged to was replaced by init). */
+  get released(): boolean {
+    return this._heap === null;
+  }
+
+  /** Returns the memory to the library. Further use of the buffer throws. Releasing twice is a no-op. */
+  release(): void {
+    const heap = this._heap;
+    if (heap === null) return;
+    heap.freeBuffer(this as WasmBuffer<Float32Array | Int32Array>);
+  }
+}
+
+interface Block {
+  ptr: number;
+  size: number;
+}
+
+export class Heap {
+  readonly exports: CoreExports;
+  readonly memory: WebAssembly.Memory;
+  readonly core: LoadedCore;
+  /** Whole-memory views, replaced after every growth. */
+  f32!: Float32Array;
+  i32!: Int32Array;
+  f64!: Float64Array;
+  /** Free blocks sorted by address. */
+  private free: Block[] = [];
+  private readonly live = new Set<WasmBuffer<Float32Array | Int32Array>>();
+  private readonly scratch = new Map<string, Block>();
+  private readonly base: number;
+  /** Byte offset of the kernels' f64 results (RESULTS in assembly/common.ts). */
+  readonly results: number;
+  allocatedBytes = 0;
+
+  constructor(core: LoadedCore) {
+    this.core = core;
+    this.exports = core.exports;
+    this.memory = core.exports.memory;
+    this.base = core.exports.heapBase();
+    this.results = core.exports.resultsPtr();
+    const top = this.memory.buffer.byteLength;
+    if (top > this.base) this.free.push({ ptr: this.base, size: top - this.base });
+    this.refresh();
+  }
+
+  /** Re-creates every view over the (new) memory buffer. Called only right after growth. */
+  private refresh(): void {
+    const buf = this.memory.buffer;
+    this.f32 = new Float32Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.f64 = new Float64Array(buf);
+    for (const b of this.live) b._view = new b._ctor(buf, b.byteOffset, b.length) as Float32Array | Int32Array;
+  }
+
+  /** Bytes the allocator could still hand out (up to wasm32's limit). */
+  headroom(): number {
+    return MAX_MEMORY_BYTES - this.memory.buffer.byteLength + this.free.reduce((s, b) => s + b.size, 0);
+  }
+
+  /** Allocates `bytes` (rounded up to 16). Throws RangeError when wasm32 cannot hold it; state is unchanged then. */
+  alloc(bytes: number): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    for (let i = 0; i < this.free.length; i++) {
+      const b = this.free[i]!;
+      if (b.size >= size) {
+        const ptr = b.ptr;
+        if (b.size === size) this.free.splice(i, 1);
+        else { b.ptr += size; b.size -= size; }
+        this.allocatedBytes += size;
+        return ptr;
+      }
+    }
+    this.grow(size);
+    return this.alloc(size);
+  }
+
+  /** Makes room for a block of `size` bytes at the top of memory. */
+  private grow(size: number): void {
+    const top = this.memory.buffer.byteLength;
+    const last = this.free[this.free.length - 1];
+    const tail = last && last.ptr + last.size === top ? last.size : 0;
+    const pages = Math.ceil((size - tail) / PAGE);
+    if (top + pages * PAGE > MAX_MEMORY_BYTES) {
+      throw new RangeError(
+        `softxent: needs ${size} more bytes of wasm memory, beyond what wasm32 can address ` +
+          `(${MAX_MEMORY_BYTES} bytes; ${top} in use)`,
+      );
+    }
+    try {
+      this.memory.grow(pages);
+    } catch (err) {
+      throw new RangeError(`softxent: the engine refused to grow wasm memory by ${pages * PAGE} bytes (${(err as Error).message})`);
+    }
+    if (tail) last!.size += pages * PAGE;
+    else this.free.push({ ptr: top, size: pages * PAGE });
+    this.refresh();
+  }
+
+  release(ptr: number, bytes: number): void {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    this.allocatedBytes -= size;
+    const free = this.free;
+    let i = 0;
+    while (i < free.length && free[i]!.ptr < ptr) i++;
+    free.splice(i, 0, { ptr, size });
+    // Coalesce with the next, then with the previous block.
+    if (i + 1 < free.length && ptr + size === free[i + 1]!.ptr) {
+      free[i]!.size += free[i + 1]!.size;
+      free.splice(i + 1, 1);
+    }
+    if (i > 0 && free[i - 1]!.ptr + free[i - 1]!.size === ptr) {
+      free[i - 1]!.size += free[i]!.size;
+      free.splice(i, 1);
+    }
+  }
+
+  allocBuffer<T extends Float32Array | Int32Array>(ctor: ViewCtor, length: number): WasmBuffer<T> {
+    const bytes = length * 4;
+    const ptr = this.alloc(bytes);
+    const buf = new WasmBuffer<T>(this, ctor, ptr, length, bytes);
+    this.live.add(buf as WasmBuffer<Float32Array | Int32Array>);
+    return buf;
+  }
+
+  freeBuffer(buf: WasmBuffer<Float32Array | Int32Array>): void {
+    if (!this.live.delete(buf)) return;
+    buf._heap = null;
+    buf._view = new buf._ctor(0) as Float32Array | Int32Array;
+    this.release(buf.byteOffset, buf._bytes);
+  }
+
+  /** Detaches every buffer (used when init replaces this instance). */
+  retire(): void {
+    for (const b of this.live) {
+      b._heap = null;
+      b._view = new b._ctor(0) as Float32Array | Int32Array;
+    }
+    this.live.clear();
+  }
+
+  /**
+   * A scratch block of at least `bytes` for slot `name`. It only ever grows (to the largest size seen),
+   * so steady-state calls allocate nothing. Pointers stay valid across growth; views do not — take
+   * views (this.f32 …) only after every scratch() call of an operation.
+   */
+  scratchPtr(name: string, bytes: number): number {
+    const cur = this.scratch.get(name);
+    if (cur && cur.size >= bytes) return cur.ptr;
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    const ptr = this.alloc(size);
+    if (cur) this.release(cur.ptr, cur.size);
+    this.scratch.set(name, { ptr, size });
+    return ptr;
+  }
+
+  /** The live buffer whose bytes contain [byteOffset, byteOffset + byteLength), or null. */
+  ownerOf(byteOffset: number, byteLength: number): WasmBuffer<Float32Array | Int32Array> | null {
+    for (const b of this.live) {
+      if (byteOffset >= b.byteOffset && byteOffset + byteLength <= b.byteOffset + b._bytes) return b;
+    }
+    return null;
+  }
+}
+
+let current: Heap | null = null;
+
+export function setHeap(core: LoadedCore): Heap {
+  current?.retire();
+  current = new Heap(core);
+  return current;
+}
+
+export function heapOrNull(): Heap | null {
+  return current;
+}
+
+/** The heap, or the SPEC's "call init() first" error. */
+export function heap(fn: string): Heap {
+  if (current === null) {
+    throw new Error(`softxent.${fn}: the wasm core is not loaded; call \`await init()\` (or \`initSync()\`) first`);
+  }
+  return current;
+}

@@ -1,0 +1,36 @@
+// smoothTargets: the dense smoothed target matrix q (SPEC.md).
+
+import { heap } from "./memory.js";
+import type { Int32Input, SmoothTargetsOptions } from "./types.js";
+import {
+  badLabel, checkNoOverlap, checkOptions, failType, classesOf, expectLength, f32Operand, i32Operand, integer, numberIn, oneOf, type Operand,
+} from "./validate.js";
+import { copyIn, deliver, place } from "./stage.js";
+
+const FN = "smoothTargets";
+const KEYS: ReadonlySet<string> = new Set(["classes", "smoothing", "smoothingMode", "ignoreIndex", "out"]);
+
+/** The N×K matrix of smoothed targets for index labels (ignored rows are all 0). */
+export function smoothTargets(labels: Int32Input, options: SmoothTargetsOptions): Float32Array {
+  const h = heap(FN);
+  const o = checkOptions(FN, options, KEYS, true);
+  const k = classesOf(FN, o.classes);
+  if (o.smoothing === undefined) failType(FN, "options.smoothing (ε ∈ [0, 1]) is required");
+  const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
+  const mode = oneOf(FN, "smoothingMode", o.smoothingMode, ["uniform", "others"] as const, "uniform");
+  const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
+  const y = i32Operand(FN, "labels", labels, h);
+  const n = y.length;
+  let out: Operand<Float32Array> | null = null;
+  if (o.out !== undefined) {
+    out = f32Operand(FN, "out", o.out, h);
+    expectLength(FN, "out", out.length, n * k, `N·K = ${n}·${k}`);
+    checkNoOverlap(FN, out, "out", y, "labels");
+  }
+  const yPtr = place(h, y, "b");
+  const oPtr = out !== null && out.copy === null ? out.ptr : h.scratchPtr("g", n * k * 4);
+  copyIn(h, y, yPtr);
+  const bad = h.exports.smoothTargets(yPtr, n, k, eps, mode === "others" ? 1 : 0, ignoreIndex, oPtr);
+  if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
+  return deliver(h, oPtr, n * k, out);
+}

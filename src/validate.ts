@@ -1,0 +1,148 @@
+// Every error message of the library is produced here (SPEC.md "Errors"): TypeError for a wrong
+// type, RangeError for a wrong size, length, value or option, each saying what was expected and
+// what was received. Nothing here touches wasm memory, so a throw leaves the library as it was.
+
+import { WasmBuffer, type Heap } from "./memory.js";
+
+/** Short description of a received value for messages. */
+export function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (x === undefined) return "undefined";
+  if (x instanceof WasmBuffer) return `WasmBuffer<${x.kind}>(${x.length})${x.released ? " (released)" : ""}`;
+  if (ArrayBuffer.isView(x)) return `${x.constructor.name}(${(x as unknown as { length?: number }).length ?? x.byteLength})`;
+  if (Array.isArray(x)) return `Array(${x.length})`;
+  if (typeof x === "number") return String(x);
+  if (typeof x === "string") return JSON.stringify(x);
+  if (typeof x === "object") return (x.constructor?.name ?? "Object");
+  return typeof x;
+}
+
+export function fail(fn: string, msg: string): never {
+  throw new RangeError(`softxent.${fn}: ${msg}`);
+}
+
+export function failType(fn: string, msg: string): never {
+  throw new TypeError(`softxent.${fn}: ${msg}`);
+}
+
+/** Options must be a plain object with known keys only (a typo must not be silently ignored). */
+export function checkOptions(fn: string, options: unknown, allowed: ReadonlySet<string>, required: boolean): Record<string, unknown> {
+  if (options === undefined && !required) return {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    failType(fn, `options must be an object like { classes: 10 }; received ${describe(options)}`);
+  }
+  for (const key in options) {
+    if (!allowed.has(key)) fail(fn, `unknown option '${key}'; expected one of ${[...allowed].join(", ")}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+export function classesOf(fn: string, value: unknown): number {
+  if (typeof value !== "number") failType(fn, `options.classes must be a number (the class count K); received ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 0x7fffffff) fail(fn, `options.classes must be an integer ≥ 1; received ${value}`);
+  return value;
+}
+
+export function numberIn(fn: string, name: string, value: unknown, lo: number, hi: number, dflt: number, loOpen = false): number {
+  if (value === undefined) return dflt;
+  if (typeof value !== "number") failType(fn, `options.${name} must be a number; received ${describe(value)}`);
+  if (!(loOpen ? value > lo : value >= lo) || !(value <= hi)) {
+    fail(fn, `options.${name} must be in ${loOpen ? "(" : "["}${lo}, ${hi === Infinity ? "∞)" : hi + "]"}; received ${value}`);
+  }
+  return value;
+}
+
+export function integer(fn: string, name: string, value: unknown, dflt: number): number {
+  if (value === undefined) return dflt;
+  if (typeof value !== "number") failType(fn, `options.${name} must be an integer; received ${describe(value)}`);
+  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) fail(fn, `options.${name} must be a 32-bit integer; received ${value}`);
+  return value;
+}
+
+export function oneOf<T extends string>(fn: string, name: string, value: unknown, choices: readonly T[], dflt: T): T {
+  if (value === undefined) return dflt;
+  if (typeof value !== "string") failType(fn, `options.${name} must be one of ${choices.map((c) => `'${c}'`).join(", ")}; received ${describe(value)}`);
+  if (!(choices as readonly string[]).includes(value)) fail(fn, `options.${name} must be one of ${choices.map((c) => `'${c}'`).join(", ")}; received '${value}'`);
+  return value as T;
+}
+
+export function bool(fn: string, name: string, value: unknown, dflt: boolean): boolean {
+  if (value === undefined) return dflt;
+  if (typeof value !== "boolean") failType(fn, `options.${name} must be true or false; received ${describe(value)}`);
+  return value;
+}
+
+/**
+ * A typed input resolved to wasm memory: `ptr` is known for resident data (WasmBuffer, or a view
+ * inside one); `copy` is the plain array to stage into scratch otherwise.
+ */
+export interface Operand<T extends Float32Array | Int32Array> {
+  ptr: number;
+  length: number;
+  copy: T | null;
+  /** The object the caller passed (for in-place identity checks). */
+  source: unknown;
+}
+
+function resolve<T extends Float32Array | Int32Array>(
+  fn: string, name: string, x: unknown, h: Heap, ctor: typeof Float32Array | typeof Int32Array, allocName: string,
+): Operand<T> {
+  if (x instanceof WasmBuffer) {
+    if (x.released) failType(fn, `${name} is a WasmBuffer that has been released (or belonged to an instance replaced by init())`);
+    if (x._heap !== h) failType(fn, `${name} is a WasmBuffer of another softxent instance`);
+    if (x._ctor !== ctor) failType(fn, `${name} must be a ${ctor.name} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
+    return { ptr: x.byteOffset, length: x.length, copy: null, source: x };
+  }
+  if (x instanceof ctor) {
+    if (x.buffer === h.memory.buffer) {
+      if (h.ownerOf(x.byteOffset, x.byteLength) === null) {
+        failType(fn, `${name} is a view into softxent's wasm memory outside any live WasmBuffer`);
+      }
+      return { ptr: x.byteOffset, length: x.length, copy: null, source: x };
+    }
+    return { ptr: -1, length: x.length, copy: x as T, source: x };
+  }
+  return failType(fn, `${name} must be a ${ctor.name} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
+}
+
+export function f32Operand(fn: string, name: string, x: unknown, h: Heap): Operand<Float32Array> {
+  return resolve<Float32Array>(fn, name, x, h, Float32Array, "allocFloat32");
+}
+
+export function i32Operand(fn: string, name: string, x: unknown, h: Heap): Operand<Int32Array> {
+  return resolve<Int32Array>(fn, name, x, h, Int32Array, "allocInt32");
+}
+
+/** Logits length must be a multiple of K; returns N. */
+export function rowsOf(fn: string, name: string, length: number, k: number): number {
+  if (length % k !== 0) fail(fn, `${name}.length = ${length} is not a multiple of classes = ${k}`);
+  return length / k;
+}
+
+export function expectLength(fn: string, name: string, length: number, expected: number, what: string): void {
+  if (length !== expected) fail(fn, `${name}.length must be ${expected} (${what}); received ${length}`);
+}
+
+export function badLabel(fn: string, name: string, row: number, value: number, k: number, ignoreIndex: number): never {
+  return fail(fn, `${name}[${row}] = ${value} is out of range for classes = ${k} (and is not ignoreIndex = ${ignoreIndex})`);
+}
+
+/** Class weights / pos weights: finite and ≥ 0. Reads only (no wasm memory touched). */
+export function checkWeights(fn: string, name: string, values: Float32Array): void {
+  for (let j = 0; j < values.length; j++) {
+    const v = values[j]!;
+    if (!(v >= 0 && v < Infinity)) fail(fn, `${name}[${j}] = ${v}; weights must be finite and ≥ 0`);
+  }
+}
+
+/** Distinct operands must not overlap unless the API allows it (gradOut over logits). */
+export function checkNoOverlap(fn: string, a: Operand<Float32Array | Int32Array>, an: string, b: Operand<Float32Array | Int32Array>, bn: string): void {
+  if (a.ptr < 0 || b.ptr < 0) {
+    if (a.copy !== null && b.copy !== null && a.copy.buffer === b.copy.buffer) {
+      const a0 = a.copy.byteOffset, a1 = a0 + a.copy.byteLength, b0 = b.copy.byteOffset, b1 = b0 + b.copy.byteLength;
+      if (a0 < b1 && b0 < a1) fail(fn, `${an} and ${bn} overlap in memory; they must be distinct`);
+    }
+    return;
+  }
+  if (a.ptr < b.ptr + b.length * 4 && b.ptr < a.ptr + a.length * 4) fail(fn, `${an} and ${bn} overlap in memory; they must be distinct`);
+}
