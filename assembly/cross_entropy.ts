@@ -211,6 +211,7 @@ export function crossEntropyIndex(
         }
       }
     }
+    if (lambda == 0) lse2 = 0; // 0·lse² is 0 even where lse is infinite (fully masked rows)
     if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + lambda * lse2));
     ceSum += ce;
     zSum += lse2;
@@ -253,6 +254,7 @@ export function crossEntropyProb(
         rowAxpcT(gi, ti, w, k, <f32>alpha, <f32>(s * A), <f32>(s * B));
       }
     }
+    if (lambda == 0) lse2 = 0; // 0·lse² is 0 even where lse is infinite (fully masked rows)
     if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + lambda * lse2));
     ceSum += ce;
     zSum += lse2;

@@ -1,0 +1,236 @@
+/**
+ * crossEntropy against the double-precision reference (src/reference), for the SIMD and the scalar
+ * build: random shapes (N = 0, K = 1, K not a multiple of 4, K up to 131072), every option
+ * combination, extreme logits, masked classes and non-finite rows, within SPEC.md's bounds.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { initSync, crossEntropy, backendInfo } from "../dist/index.js";
+import * as ref from "../src/reference/index.js";
+import { mulberry32, randomLogits, randomLabels, normal } from "./helpers/rng.js";
+import { expectGrad, expectLoss, expectLosses } from "./helpers/compare.js";
+import { BUILDS } from "./helpers/builds.js";
+
+type Reduction = "mean" | "sum" | "none";
+interface Case {
+  n: number;
+  k: number;
+  smoothing: number;
+  smoothingMode: "uniform" | "others";
+  reduction: Reduction;
+  weights: "none" | "pytorch" | "target";
+  zLoss: number;
+  ignoreFraction: number;
+  scale: number;
+  offset: number;
+  maskFraction: number;
+  seed: number;
+}
+
+function weightsFor(rng: () => number, k: number): Float32Array {
+  const w = new Float32Array(k);
+  for (let j = 0; j < k; j++) w[j] = 0.1 + 3 * rng();
+  return w;
+}
+
+/** Sets a fraction of logits to −Infinity (never every class of a row unless asked). */
+function mask(rng: () => number, z: Float32Array, k: number, fraction: number): void {
+  if (fraction <= 0) return;
+  for (let e = 0; e < z.length; e++) if (rng() < fraction) z[e] = -Infinity;
+}
+
+/** Gradient scale of the reduction (what one unit of the 'sum' bound becomes). */
+function gradScale(reduction: Reduction, labels: Int32Array | null, n: number, w: Float32Array | null, ignoreIndex: number): number {
+  if (reduction !== "mean") return 1;
+  if (labels === null) return n > 0 ? 1 / n : 1;
+  let d = 0;
+  for (const y of labels) if (y !== ignoreIndex) d += w ? w[y]! : 1;
+  return d > 0 ? 1 / d : 1;
+}
+
+function runIndexCase(c: Case): void {
+  const rng = mulberry32(c.seed);
+  const z = randomLogits(rng, c.n, c.k, c.scale, c.offset);
+  mask(rng, z, c.k, c.maskFraction);
+  const labels = randomLabels(rng, c.n, c.k, c.ignoreFraction, -100);
+  const w = c.weights === "none" ? null : weightsFor(rng, c.k);
+  const options = {
+    classes: c.k, smoothing: c.smoothing, smoothingMode: c.smoothingMode, reduction: c.reduction, zLoss: c.zLoss,
+    ...(w ? { classWeights: w, classWeightMode: c.weights as "pytorch" | "target" } : {}),
+  };
+  const got = crossEntropy(z, labels, options);
+  const want = ref.crossEntropy(z, labels, options);
+  const tag = JSON.stringify(c);
+  if (c.reduction === "none") expectLosses(got.loss as Float32Array, want.loss as Float64Array, tag);
+  else expectLoss(got.loss as number, want.loss as number, tag);
+  expectGrad(got.grad!, want.grad!, gradScale(c.reduction, labels, c.n, w, -100), tag);
+}
+
+function runProbCase(c: Case): void {
+  const rng = mulberry32(c.seed);
+  const z = randomLogits(rng, c.n, c.k, c.scale, c.offset);
+  mask(rng, z, c.k, c.maskFraction);
+  const t = new Float32Array(c.n * c.k);
+  for (let i = 0; i < c.n; i++) {
+    let s = 0;
+    for (let j = 0; j < c.k; j++) s += t[i * c.k + j] = Math.exp(2 * normal(rng));
+    for (let j = 0; j < c.k; j++) t[i * c.k + j]! /= s;
+  }
+  const w = c.weights === "none" ? null : weightsFor(rng, c.k);
+  const options = { classes: c.k, smoothing: c.smoothing, reduction: c.reduction, zLoss: c.zLoss, ...(w ? { classWeights: w } : {}) };
+  const got = crossEntropy(z, t, options);
+  const want = ref.crossEntropy(z, t, options);
+  const tag = "prob " + JSON.stringify(c);
+  if (c.reduction === "none") expectLosses(got.loss as Float32Array, want.loss as Float64Array, tag);
+  else expectLoss(got.loss as number, want.loss as number, tag);
+  expectGrad(got.grad!, want.grad!, gradScale(c.reduction, null, c.n, w, -100), tag);
+}
+
+const base: Case = {
+  n: 5, k: 7, smoothing: 0.1, smoothingMode: "uniform", reduction: "mean", weights: "none", zLoss: 0,
+  ignoreFraction: 0, scale: 3, offset: 0, maskFraction: 0, seed: 1,
+};
+
+const SMALL_K = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33];
+const MID_K = [100, 255, 257, 1000, 1023, 1025];
+
+describe.each(BUILDS)("crossEntropy parity — $name build", ({ simd }) => {
+  beforeAll(() => {
+    initSync({ simd });
+    expect(backendInfo().simd).toBe(simd);
+  });
+
+  it("every option combination on small shapes (index targets)", () => {
+    let seed = 100;
+    for (const k of [1, 3, 8, 13]) {
+      for (const smoothing of [0, 0.1, 1]) {
+        for (const smoothingMode of ["uniform", "others"] as const) {
+          for (const reduction of ["mean", "sum", "none"] as const) {
+            for (const weights of ["none", "pytorch", "target"] as const) {
+              for (const zLoss of [0, 1e-3]) {
+                for (const ignoreFraction of [0, 0.3]) {
+                  runIndexCase({ ...base, n: 6, k, smoothing, smoothingMode, reduction, weights, zLoss, ignoreFraction, seed: seed++ });
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("every option combination on small shapes (probability targets)", () => {
+    let seed = 5000;
+    for (const k of [1, 3, 8, 13]) {
+      for (const smoothing of [0, 0.1, 1]) {
+        for (const reduction of ["mean", "sum", "none"] as const) {
+          for (const weights of ["none", "pytorch"] as const) {
+            for (const zLoss of [0, 1e-3]) {
+              runProbCase({ ...base, n: 6, k, smoothing, reduction, weights, zLoss, seed: seed++ });
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("random shapes: N = 0, N = 1, K = 1, K not a multiple of 4", () => {
+    const rng = mulberry32(7);
+    let seed = 9000;
+    for (const k of [...SMALL_K, ...MID_K]) {
+      for (const n of [0, 1, 3, 17]) {
+        const c: Case = {
+          ...base, n, k, seed: seed++,
+          smoothing: [0, 0.1, 0.3][Math.floor(rng() * 3)]!,
+          smoothingMode: rng() < 0.5 ? "uniform" : "others",
+          reduction: (["mean", "sum", "none"] as const)[Math.floor(rng() * 3)]!,
+          weights: (["none", "pytorch", "target"] as const)[Math.floor(rng() * 3)]!,
+          zLoss: rng() < 0.3 ? 1e-4 : 0,
+          ignoreFraction: rng() < 0.3 ? 0.2 : 0,
+        };
+        runIndexCase(c);
+        runProbCase({ ...c, smoothingMode: "uniform", weights: c.weights === "target" ? "none" : c.weights });
+      }
+    }
+  });
+
+  it("large K: 32000, 65537 and 131072", () => {
+    for (const [n, k] of [[3, 32000], [2, 65537], [2, 131072]] as const) {
+      for (const reduction of ["mean", "sum"] as const) {
+        runIndexCase({ ...base, n, k, reduction, smoothing: 0.1, seed: n * k });
+        runIndexCase({ ...base, n, k, reduction, smoothing: 0.1, weights: "pytorch", smoothingMode: "others", seed: n * k + 1 });
+        runProbCase({ ...base, n, k, reduction, smoothing: 0.1, seed: n * k + 2 });
+      }
+    }
+  });
+
+  it("extreme logits: scale 1e4, offsets ±1e7, K up to 131072", () => {
+    let seed = 20000;
+    for (const [n, k] of [[4, 3], [4, 10], [3, 1000], [2, 32000], [1, 131072]] as const) {
+      for (const [scale, offset] of [[1e4, 0], [1, 1e7], [1, -1e7], [100, 1e7], [1e4, -1e7]] as const) {
+        for (const smoothing of [0, 0.1]) {
+          runIndexCase({ ...base, n, k, scale, offset, smoothing, reduction: "sum", seed: seed++ });
+          runIndexCase({ ...base, n, k, scale, offset, smoothing, reduction: "mean", smoothingMode: "others", weights: "target", zLoss: 1e-9, seed: seed++ });
+          runProbCase({ ...base, n, k, scale, offset, smoothing, reduction: "sum", seed: seed++ });
+        }
+      }
+    }
+  });
+
+  it("masked classes (−Infinity), including masked targets and fully masked rows", () => {
+    let seed = 30000;
+    for (const k of [1, 2, 5, 8, 33, 1000]) {
+      for (const maskFraction of [0.1, 0.5, 0.9]) {
+        for (const weights of ["none", "pytorch", "target"] as const) {
+          for (const smoothingMode of ["uniform", "others"] as const) {
+            runIndexCase({ ...base, n: 12, k, maskFraction, weights, smoothingMode, reduction: "none", zLoss: 1e-3, seed: seed++ });
+            runIndexCase({ ...base, n: 12, k, maskFraction, weights, smoothingMode, reduction: "sum", ignoreFraction: 0.2, seed: seed++ });
+          }
+          runProbCase({ ...base, n: 12, k, maskFraction, weights: weights === "target" ? "none" : weights, reduction: "none", seed: seed++ });
+        }
+      }
+    }
+  });
+
+  it("NaN and +Infinity rows give NaN for that row only", () => {
+    const k = 9, n = 6;
+    const z = randomLogits(mulberry32(3), n, k, 3, 0);
+    z[1 * k + 4] = NaN;
+    z[3 * k + 0] = Infinity;
+    z[4 * k + 2] = -Infinity;
+    const labels = new Int32Array([0, 1, 2, 3, 5, 8]);
+    const got = crossEntropy(z, labels, { classes: k, smoothing: 0.1, reduction: "none" });
+    const want = ref.crossEntropy(z, labels, { classes: k, smoothing: 0.1, reduction: "none" });
+    expectLosses(got.loss, want.loss as Float64Array);
+    expectGrad(got.grad!, want.grad!, 1);
+    const rowLoss = got.loss;
+    expect(rowLoss[1]).toBeNaN();
+    expect(rowLoss[3]).toBeNaN();
+    expect(Number.isFinite(rowLoss[0]!) && Number.isFinite(rowLoss[4]!)).toBe(true);
+  });
+
+  it("grad: false gives the same loss and no gradient", () => {
+    const rng = mulberry32(11);
+    const z = randomLogits(rng, 33, 77, 3, 0);
+    const y = randomLabels(rng, 33, 77, 0.1);
+    const a = crossEntropy(z, y, { classes: 77, smoothing: 0.2, zLoss: 1e-3 });
+    const b = crossEntropy(z, y, { classes: 77, smoothing: 0.2, zLoss: 1e-3, grad: false });
+    expect(b.grad).toBeNull();
+    expect(b.loss).toBe(a.loss);
+  });
+
+  it("gradOut: a separate array, and in place over the logits", () => {
+    const rng = mulberry32(12);
+    const z = randomLogits(rng, 9, 21, 3, 0);
+    const y = randomLabels(rng, 9, 21, 0.2);
+    const want = ref.crossEntropy(z, y, { classes: 21, smoothing: 0.1, reduction: "sum" });
+    const out = new Float32Array(z.length);
+    const r1 = crossEntropy(z, y, { classes: 21, smoothing: 0.1, reduction: "sum", gradOut: out });
+    expect(r1.grad).toBe(out);
+    expectGrad(out, want.grad!, 1);
+    const zCopy = z.slice();
+    const r2 = crossEntropy(zCopy, y, { classes: 21, smoothing: 0.1, reduction: "sum", gradOut: zCopy });
+    expect(r2.grad).toBe(zCopy);
+    expectGrad(zCopy, want.grad!, 1);
+    expectLoss(r2.loss, want.loss as number);
+  });
+});
