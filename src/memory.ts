@@ -79,6 +79,8 @@ export class Heap {
   /** Free blocks sorted by address. */
   private free: Block[] = [];
   private readonly live = new Set<WasmBuffer<Float32Array | Int32Array>>();
+  /** Memory buffers detached by growth: a view over one of them is a stale `.view` kept too long. */
+  private readonly detached = new WeakSet<ArrayBufferLike>();
   private readonly scratch = new Map<string, Block>();
   private readonly base: number;
   /** Byte offset of the kernels' f64 results (RESULTS in assembly/common.ts). */
@@ -139,6 +141,7 @@ export class Heap {
           `(${MAX_MEMORY_BYTES} bytes; ${top} in use)`,
       );
     }
+    const old = this.memory.buffer;
     try {
       this.memory.grow(pages);
     } catch (err) {
@@ -146,7 +149,16 @@ export class Heap {
     }
     if (tail) last!.size += pages * PAGE;
     else this.free.push({ ptr: top, size: pages * PAGE });
+    this.detached.add(old);
     this.refresh();
+  }
+
+  /**
+   * Whether `buffer` is this instance's memory from before a growth (now detached, length 0). A view
+   * over it must be refused: read as a plain array it would look like a valid empty input.
+   */
+  isDetachedMemory(buffer: ArrayBufferLike): boolean {
+    return this.detached.has(buffer);
   }
 
   release(ptr: number, bytes: number): void {

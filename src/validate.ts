@@ -100,6 +100,9 @@ function resolve<T extends Float32Array | Int32Array>(
       }
       return { ptr: x.byteOffset, length: x.length, copy: null, source: x };
     }
+    if (h.isDetachedMemory(x.buffer)) {
+      failType(fn, `${name} is a view of softxent's wasm memory taken before the memory grew (now detached, length 0); read buf.view again after allocating`);
+    }
     return { ptr: -1, length: x.length, copy: x as T, source: x };
   }
   return failType(fn, `${name} must be a ${ctor.name} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
