@@ -10,7 +10,7 @@
 // s / zs the reduction scales. One exp per element; no call allocates.
 
 import { rowMax, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill, rowSumB, rowSumC } from "./rows";
-import { expNeg } from "./math/exp";
+import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET } from "./common";
 
@@ -127,6 +127,155 @@ function zeroResult(g: usize, grad: bool, n: i32, k: i32, rowLoss: usize): void 
   store<f64>(RESULTS + 16, 0);
 }
 
+// ---- per-call constants of crossEntropyIndex, and the per-row finish shared by its two paths
+
+let cA: f64 = 0;      // coefficient of the target class ((1−ε), or 1 for 'others' with K = 1)
+let cB: f64 = 0;      // smoothing mass per class carrying it (ε/K or ε/(K−1))
+let cOth: bool = false;
+let cK: f64 = 0;
+let cW: f64 = 0;      // Σ_j w_j ('pytorch' weights)
+let cMode: i32 = 0;
+let cS: f64 = 0;      // reduction scale of the CE part
+let cZs: f64 = 0;     // reduction scale of the z-loss part
+let cLambda: f64 = 0;
+// outputs of rowFinish
+let fAlpha: f64 = 0;  // g_j = fAlpha·e_j − fC (·w_j for 'pytorch'), then g_y = fAlpha·e_y − fGy
+let fC: f64 = 0;
+let fGy: f64 = 0;
+let fLse2: f64 = 0;
+
+/**
+ * The row's loss from its pass sums (fast path, K' = K): S = Σ e_j, sumB = Σ (z_j − m) (or
+ * Σ w_j (z_j − m) for 'pytorch'), ly = z_y − m. Sets the gradient coefficients fAlpha, fC, fGy.
+ */
+// @ts-ignore: decorator
+@inline function rowFinish(S: f64, sumB: f64, ly: f64, m: f64, wy: f64): f64 {
+  const logS = Math.log(S);
+  const lyy = ly - logS;
+  const A = cA, B = cB, s = cS;
+  let ce: f64, sumR: f64;
+  if (cMode == WEIGHT_PYTORCH) {
+    // Σ_j w_j ℓ_j over the classes that carry smoothing mass (all, or all but y)
+    let wl = sumB - cW * logS;
+    if (cOth) wl -= wy * lyy;
+    ce = -A * wy * lyy - B * wl;
+    sumR = A * wy + B * (cOth ? cW - wy : cW);
+    fC = s * B;
+    fGy = s * A * wy + (cOth ? 0 : fC * wy);
+  } else {
+    let l = sumB - cK * logS; // Σ_j ℓ_j
+    if (cOth) l -= lyy;
+    const mult: f64 = cMode == WEIGHT_TARGET ? wy : 1;
+    ce = mult * (-A * lyy - B * l);
+    sumR = mult; // Σ_j q_j = 1
+    fC = s * B * mult;
+    fGy = s * A * mult + (cOth ? 0 : fC);
+  }
+  const lse = m + logS;
+  fLse2 = lse * lse;
+  fAlpha = (s * sumR + cZs * 2 * cLambda * lse) / S;
+  return ce;
+}
+
+/** Widest K for which rows go across the SIMD lanes (four rows at a time). */
+const SMALL_K: i32 = 24;
+/** Transposed tile of four rows: SMALL_K vectors, lane r = row r. */
+const TILE: usize = memory.data(16 * SMALL_K, 16);
+
+let tileCeSum: f64 = 0;
+let tileZSum: f64 = 0;
+
+/**
+ * Four rows at once, one row per lane (small K, where per-row overhead dominates). Returns false,
+ * writing nothing, when a row is ignored or not finite: the caller then takes the row path.
+ */
+function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g: usize, grad: bool, rowLoss: usize): bool {
+  const stride: usize = <usize>k << 2;
+  const z0 = z + <usize>i * stride, z1 = z0 + stride, z2 = z1 + stride, z3 = z2 + stride;
+  const y0 = load<i32>(at(y, i)), y1 = load<i32>(at(y, i + 1)), y2 = load<i32>(at(y, i + 2)), y3 = load<i32>(at(y, i + 3));
+  if (y0 == ignoreIndex || y1 == ignoreIndex || y2 == ignoreIndex || y3 == ignoreIndex) return false;
+  if (ASC_FEATURE_SIMD) {
+    // pass A: gather columns, max and finiteness probe per lane
+    let mx = f32x4.splat(-Infinity), probe = f32x4.splat(0);
+    for (let j = 0; j < k; j++) {
+      const o: usize = <usize>j << 2;
+      let v = f32x4.splat(load<f32>(z0 + o));
+      v = f32x4.replace_lane(v, 1, load<f32>(z1 + o));
+      v = f32x4.replace_lane(v, 2, load<f32>(z2 + o));
+      v = f32x4.replace_lane(v, 3, load<f32>(z3 + o));
+      v128.store(TILE + (o << 2), v);
+      mx = f32x4.pmax(mx, v);
+      probe = f32x4.add(probe, v);
+    }
+    if (!i32x4.all_true(f32x4.eq(f32x4.sub(probe, probe), f32x4.splat(0)))) return false;
+    // pass B: e = exp(z − m) in place in the tile, lane sums
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
+    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    let sv = f32x4.splat(0), dv = f32x4.splat(0);
+    const pt = cMode == WEIGHT_PYTORCH;
+    for (let j = 0; j < k; j++) {
+      const t = TILE + (<usize>j << 4);
+      const d = f32x4.sub(v128.load(t), mx);
+      const e = vexpNeg(d, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+      v128.store(t, e);
+      sv = f32x4.add(sv, e);
+      dv = f32x4.add(dv, pt ? f32x4.mul(d, v128.load32_splat(at(w, j))) : d);
+    }
+    // per-row finish (scalar f64)
+    const wy0: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y0)) : 1;
+    const wy1: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y1)) : 1;
+    const wy2: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y2)) : 1;
+    const wy3: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y3)) : 1;
+    const m0 = f32x4.extract_lane(mx, 0), m1 = f32x4.extract_lane(mx, 1), m2 = f32x4.extract_lane(mx, 2), m3 = f32x4.extract_lane(mx, 3);
+    const ce0 = rowFinish(<f64>f32x4.extract_lane(sv, 0), <f64>f32x4.extract_lane(dv, 0), <f64>(load<f32>(at(z0, y0)) - m0), <f64>m0, wy0);
+    const a0 = fAlpha, c0 = fC, gy0 = fGy, l0 = fLse2;
+    const ce1 = rowFinish(<f64>f32x4.extract_lane(sv, 1), <f64>f32x4.extract_lane(dv, 1), <f64>(load<f32>(at(z1, y1)) - m1), <f64>m1, wy1);
+    const a1 = fAlpha, c1 = fC, gy1 = fGy, l1 = fLse2;
+    const ce2 = rowFinish(<f64>f32x4.extract_lane(sv, 2), <f64>f32x4.extract_lane(dv, 2), <f64>(load<f32>(at(z2, y2)) - m2), <f64>m2, wy2);
+    const a2 = fAlpha, c2 = fC, gy2 = fGy, l2 = fLse2;
+    const ce3 = rowFinish(<f64>f32x4.extract_lane(sv, 3), <f64>f32x4.extract_lane(dv, 3), <f64>(load<f32>(at(z3, y3)) - m3), <f64>m3, wy3);
+    const a3 = fAlpha, c3 = fC, gy3 = fGy, l3 = fLse2;
+    const lam = cLambda;
+    const zl0 = lam == 0 ? 0 : l0, zl1 = lam == 0 ? 0 : l1, zl2 = lam == 0 ? 0 : l2, zl3 = lam == 0 ? 0 : l3;
+    if (rowLoss) {
+      store<f32>(at(rowLoss, i), <f32>(ce0 + lam * zl0));
+      store<f32>(at(rowLoss, i + 1), <f32>(ce1 + lam * zl1));
+      store<f32>(at(rowLoss, i + 2), <f32>(ce2 + lam * zl2));
+      store<f32>(at(rowLoss, i + 3), <f32>(ce3 + lam * zl3));
+    }
+    tileCeSum = (ce0 + ce1) + (ce2 + ce3);
+    tileZSum = (zl0 + zl1) + (zl2 + zl3);
+    if (!grad) return true;
+    // pass C: g = α·e − c, scattered back to the four rows, then the target fix-ups
+    let av = f32x4.splat(<f32>a0);
+    av = f32x4.replace_lane(av, 1, <f32>a1); av = f32x4.replace_lane(av, 2, <f32>a2); av = f32x4.replace_lane(av, 3, <f32>a3);
+    let cv = f32x4.splat(<f32>c0);
+    cv = f32x4.replace_lane(cv, 1, <f32>c1); cv = f32x4.replace_lane(cv, 2, <f32>c2); cv = f32x4.replace_lane(cv, 3, <f32>c3);
+    const g0 = g + <usize>i * stride, g1 = g0 + stride, g2 = g1 + stride, g3 = g2 + stride;
+    // the target's e, read before the tile is overwritten
+    const e0 = <f64>load<f32>(TILE + (<usize>y0 << 4)), e1 = <f64>load<f32>(TILE + (<usize>y1 << 4) + 4);
+    const e2 = <f64>load<f32>(TILE + (<usize>y2 << 4) + 8), e3 = <f64>load<f32>(TILE + (<usize>y3 << 4) + 12);
+    for (let j = 0; j < k; j++) {
+      const o: usize = <usize>j << 2;
+      const cj = pt ? f32x4.mul(cv, v128.load32_splat(at(w, j))) : cv;
+      const r = f32x4.sub(f32x4.mul(v128.load(TILE + (o << 2)), av), cj);
+      store<f32>(g0 + o, f32x4.extract_lane(r, 0));
+      store<f32>(g1 + o, f32x4.extract_lane(r, 1));
+      store<f32>(g2 + o, f32x4.extract_lane(r, 2));
+      store<f32>(g3 + o, f32x4.extract_lane(r, 3));
+    }
+    store<f32>(at(g0, y0), <f32>(a0 * e0 - gy0));
+    store<f32>(at(g1, y1), <f32>(a1 * e1 - gy1));
+    store<f32>(at(g2, y2), <f32>(a2 * e2 - gy2));
+    store<f32>(at(g3, y3), <f32>(a3 * e3 - gy3));
+    return true;
+  }
+  return false;
+}
+
 /**
  * Index targets. z: N×K logits; y: N labels; w: K class weights or 0; g: N×K gradient (may equal z)
  * when grad, else a K-float scratch row; rowLoss: N floats for reduction 'none', else 0.
@@ -150,74 +299,79 @@ export function crossEntropyIndex(
   const kf = <f64>k;
   // Smoothing mass per non-target class, and the target's own coefficient (fast path: K' = K).
   const oth = others && k > 1;
-  const B: f64 = oth ? eps / (kf - 1) : (others ? 0 : eps / kf);
-  const A: f64 = (others && k == 1) ? 1 : 1 - eps;
+  cB = oth ? eps / (kf - 1) : (others ? 0 : eps / kf);
+  cA = (others && k == 1) ? 1 : 1 - eps;
+  cOth = oth; cK = kf; cW = W; cMode = wMode; cS = s; cZs = zs; cLambda = lambda;
   const stride: usize = <usize>k << 2;
   let ceSum: f64 = 0, zSum: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const zi = z + <usize>i * stride;
-    const gi = grad ? g + <usize>i * stride : g;
-    const yi = load<i32>(at(y, i));
-    if (yi == ignoreIndex) {
-      if (grad) rowFill(gi, k, 0);
-      if (rowLoss) store<f32>(at(rowLoss, i), 0);
-      continue;
-    }
-    const wy: f64 = wMode != WEIGHT_NONE ? <f64>load<f32>(at(w, yi)) : 1;
-    const zy = load<f32>(at(zi, yi));
-    const m = rowMax(zi, k);
-    let ce: f64, lse2: f64;
-    if (!rowFinite) {
-      rowGeneric(zi, gi, grad, k, yi, 0, eps, others, w, wMode, lambda, s, zs);
-      ce = genCe; lse2 = genLse2;
-    } else {
-      let S: f64, sumR: f64, c: f64;
-      const ly: f64 = <f64>(zy - m);
-      if (wMode == WEIGHT_PYTORCH) {
-        S = rowExpSumW(zi, gi, w, k, m);
-        const logS = Math.log(S);
-        const lyy = ly - logS;
-        // Σ_j w_j ℓ_j over the classes that carry smoothing mass (all, or all but y)
-        let wl = rowSumB - W * logS;
-        if (oth) wl -= wy * lyy;
-        ce = -A * wy * lyy - B * wl;
-        sumR = A * wy + B * (oth ? W - wy : W);
-        c = s * B;
-        lse2 = (<f64>m + logS) * (<f64>m + logS);
-        if (grad) {
-          const lse = <f64>m + logS;
-          const alpha = (s * sumR + zs * 2 * lambda * lse) / S;
-          const ey = <f64>load<f32>(at(gi, yi));
-          rowAxpcW(gi, w, k, <f32>alpha, <f32>c);
-          store<f32>(at(gi, yi), <f32>(alpha * ey - s * A * wy - (oth ? 0 : c * wy)));
-        }
-      } else {
-        S = rowExpSum(zi, gi, k, m);
-        const logS = Math.log(S);
-        const lyy = ly - logS;
-        let l = rowSumB - kf * logS; // Σ_j ℓ_j
-        if (oth) l -= lyy;
-        const mult: f64 = wMode == WEIGHT_TARGET ? wy : 1;
-        ce = mult * (-A * lyy - B * l);
-        sumR = mult; // Σ_j q_j = 1
-        c = s * B * mult;
-        lse2 = (<f64>m + logS) * (<f64>m + logS);
-        if (grad) {
-          const lse = <f64>m + logS;
-          const alpha = (s * sumR + zs * 2 * lambda * lse) / S;
-          const ey = <f64>load<f32>(at(gi, yi));
-          rowAxpc(gi, k, <f32>alpha, <f32>c);
-          store<f32>(at(gi, yi), <f32>(alpha * ey - s * A * mult - (oth ? 0 : c)));
-        }
+  let i = 0;
+  // Small K: four rows across the lanes (only where a tile can be scattered without racing the
+  // in-place reads: the tile holds its own copy, so g may equal z).
+  if (ASC_FEATURE_SIMD && k <= SMALL_K) {
+    const n4 = n & ~3;
+    while (i < n4) {
+      if (tile4(z, y, i, k, ignoreIndex, w, g, grad, rowLoss)) {
+        ceSum += tileCeSum; zSum += tileZSum;
+        i += 4;
+        continue;
+      }
+      // a tile with an ignored or non-finite row: those four rows take the row path
+      const end = i + 4;
+      for (; i < end; i++) {
+        indexRow(z, y, i, k, ignoreIndex, eps, others, w, g, grad, rowLoss, stride);
+        ceSum += rowCe; zSum += rowZ;
       }
     }
-    if (lambda == 0) lse2 = 0; // 0·lse² is 0 even where lse is infinite (fully masked rows)
-    if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + lambda * lse2));
-    ceSum += ce;
-    zSum += lse2;
+  }
+  for (; i < n; i++) {
+    indexRow(z, y, i, k, ignoreIndex, eps, others, w, g, grad, rowLoss, stride);
+    ceSum += rowCe; zSum += rowZ;
   }
   store<f64>(RESULTS + 16, mean ? ceSum * s + lambda * zSum * zs : ceSum + lambda * zSum);
   return -1;
+}
+
+let rowCe: f64 = 0;
+let rowZ: f64 = 0;
+
+/** One row of crossEntropyIndex by the three-pass path (or rowGeneric). Sets rowCe, rowZ. */
+// @ts-ignore: decorator
+@inline function indexRow(
+  z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, eps: f64, others: bool,
+  w: usize, g: usize, grad: bool, rowLoss: usize, stride: usize,
+): void {
+  const zi = z + <usize>i * stride;
+  const gi = grad ? g + <usize>i * stride : g;
+  const yi = load<i32>(at(y, i));
+  if (yi == ignoreIndex) {
+    if (grad) rowFill(gi, k, 0);
+    if (rowLoss) store<f32>(at(rowLoss, i), 0);
+    rowCe = 0; rowZ = 0;
+    return;
+  }
+  const wy: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, yi)) : 1;
+  const zy = load<f32>(at(zi, yi));
+  const m = rowMax(zi, k);
+  let ce: f64, lse2: f64;
+  if (!rowFinite) {
+    rowGeneric(zi, gi, grad, k, yi, 0, eps, others, w, cMode, cLambda, cS, cZs);
+    ce = genCe; lse2 = genLse2;
+  } else {
+    const pt = cMode == WEIGHT_PYTORCH;
+    const S = pt ? rowExpSumW(zi, gi, w, k, m) : rowExpSum(zi, gi, k, m);
+    ce = rowFinish(S, rowSumB, <f64>(zy - m), <f64>m, wy);
+    lse2 = fLse2;
+    if (grad) {
+      const ey = <f64>load<f32>(at(gi, yi));
+      if (pt) rowAxpcW(gi, w, k, <f32>fAlpha, <f32>fC);
+      else rowAxpc(gi, k, <f32>fAlpha, <f32>fC);
+      store<f32>(at(gi, yi), <f32>(fAlpha * ey - fGy));
+    }
+  }
+  if (cLambda == 0) lse2 = 0; // 0·lse² is 0 even where lse is infinite (fully masked rows)
+  if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + cLambda * lse2));
+  rowCe = ce;
+  rowZ = lse2;
 }
 
 /**
