@@ -25,6 +25,19 @@ export interface CoreExports {
   smoothTargets(y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number, out: number): number;
   expPass(x: number, out: number, len: number): void;
   scalePass(x: number, out: number, len: number, c: number): void;
+  sigmoidCrossEntropy(
+    x: number, t: number, count: number, k: number, pw: number, eps: number, reduction: number,
+    g: number, grad: number, out: number,
+  ): void;
+  distillation(
+    s: number, t: number, y: number, n: number, k: number, T: number, alpha: number, eps: number, others: number,
+    ignoreIndex: number, reduction: number, g: number, grad: number, rowLoss: number, scratch: number,
+  ): number;
+  calibrationRows(
+    z: number, y: number, n: number, k: number, T: number, fromProb: number, ignoreIndex: number,
+    conf: number, correct: number, w64: number,
+  ): number;
+  temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
 }
 
 export interface LoadedCore {
@@ -66,6 +79,16 @@ function sourceFor(options: InitOptions | undefined, build: Build): WasmSource {
   return w as WasmSource;
 }
 
+/**
+ * A string source resolves as fetch() would resolve it: against the page or worker location where
+ * there is one. (Not against import.meta.url: bundlers such as webpack replace that with the
+ * build machine's file:// path.) Elsewhere (Node) against this module's URL.
+ */
+function resolveString(src: string): URL {
+  const href = (globalThis as { location?: { href?: string } }).location?.href;
+  return new URL(src, typeof href === "string" ? href : import.meta.url);
+}
+
 function isBytes(s: unknown): s is BufferSource {
   return s instanceof ArrayBuffer || ArrayBuffer.isView(s);
 }
@@ -73,7 +96,7 @@ function isBytes(s: unknown): s is BufferSource {
 /** Bytes or a Module, synchronously, where the platform allows it. */
 function loadSync(src: WasmSource): BufferSource | WebAssembly.Module {
   if (isBytes(src) || src instanceof WebAssembly.Module) return src;
-  const url = typeof src === "string" ? new URL(src, import.meta.url) : src instanceof URL ? src : null;
+  const url = typeof src === "string" ? resolveString(src) : src instanceof URL ? src : null;
   const fs = nodeFs();
   if (url && url.protocol === "file:" && fs) return fs.readFileSync(url);
   throw new Error(
@@ -85,12 +108,19 @@ function loadSync(src: WasmSource): BufferSource | WebAssembly.Module {
 async function loadAsync(src: WasmSource): Promise<BufferSource | WebAssembly.Module | Response> {
   if (isBytes(src) || src instanceof WebAssembly.Module) return src;
   if (typeof Response !== "undefined" && src instanceof Response) return src;
-  const url = typeof src === "string" ? new URL(src, import.meta.url) : (src as URL);
+  const url = typeof src === "string" ? resolveString(src) : (src as URL);
   const fs = nodeFs();
   if (url.protocol === "file:" && fs) return fs.promises.readFile(url);
   if (typeof fetch !== "function") throw new Error(`softxent.init: no fetch() to load ${url.href}`);
   const res = await fetch(url);
   if (!res.ok) throw new Error(`softxent.init: loading ${url.href} failed: HTTP ${res.status}`);
+  if (/^text\/html/i.test(res.headers.get("content-type") ?? "")) {
+    // A dev server's fallback page: the .wasm is not where the module's URL says it is.
+    throw new Error(
+      `softxent.init: ${url.href} answered with an HTML page, not the wasm binary; the file is not served at that URL ` +
+        "(a bundler that moved softxent's JS without its wasm/ folder? see the README, or pass init({ wasm }))",
+    );
+  }
   return res;
 }
 
@@ -131,7 +161,16 @@ export function loadCoreSync(options?: InitOptions): LoadedCore {
   return finish(instantiateSync(bytes).instance.exports, "scalar", simdSupported);
 }
 
+function isWasmMime(res: Response): boolean {
+  return /^application\/wasm\s*(;|$)/i.test(res.headers.get("content-type") ?? "");
+}
+
 async function instantiateChecked(src: BufferSource | WebAssembly.Module | Response): Promise<unknown | null> {
+  if (typeof Response !== "undefined" && src instanceof Response && !isWasmMime(src)) {
+    // instantiateStreaming rejects any other Content-Type (a TypeError, not a CompileError); many
+    // static hosts serve .wasm as application/octet-stream. Compile from the bytes instead.
+    src = await src.arrayBuffer();
+  }
   if (typeof Response !== "undefined" && src instanceof Response) {
     // Streaming compile validates the real binary as it arrives; a CompileError means "not supported".
     try {

@@ -1,0 +1,60 @@
+/**
+ * Debian's headless Chromium driven by playwright-core (never a downloaded browser), with a fresh
+ * user-data-dir per launch and the flags that keep it off the network.
+ */
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+
+export const CHROMIUM = process.env.SOFTXENT_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Whether the browser suites can run here; `.ci/run` installs Debian's chromium when missing. */
+export const haveChromium = existsSync(CHROMIUM);
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+];
+
+export interface Browser {
+  context: BrowserContext;
+  /** A new page that records console errors and uncaught exceptions into `errors`. */
+  newPage(): Promise<{ page: Page; errors: string[] }>;
+  close(): Promise<void>;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), "softxent-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    timeout: 60_000,
+  });
+  return {
+    context,
+    async newPage() {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(`console: ${m.text()}`);
+      });
+      return { page, errors };
+    },
+    async close() {
+      try {
+        await context.close();
+      } finally {
+        rmSync(userDataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
