@@ -1,0 +1,348 @@
+// The benchmark suite: label-smoothed cross-entropy, loss + gradient, over a grid of shapes, for
+// softxent's SIMD and scalar builds (copying API and resident buffers), its peers in the same
+// process, and the bare exp / scale bounds; then logSoftmax, softmax and smoothTargets against their
+// bounds. Returns the JSON report (bench/types.ts); rendering lives in report.ts and svg.ts.
+
+import { readFileSync } from "node:fs";
+import { cpus, totalmem, arch, platform } from "node:os";
+import { join } from "node:path";
+import {
+  allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, logSoftmax, smoothTargets, softmax, VERSION,
+  type WasmBuffer,
+} from "softxent";
+import { expBound, scaleBound } from "softxent/bounds";
+import * as reference from "softxent/reference";
+import { makeData, shapeId, type BenchData, type Shape } from "./data.js";
+import { measure, type Budget } from "./measure.js";
+import { repoRoot } from "./paths.js";
+import { plainCrossEntropy } from "./peers/plain.js";
+import { tfPeer, type TfBackend } from "./peers/tfjs.js";
+import {
+  PEERS, SCHEMA, type BenchReport, type FunctionRow, type Op, type PeerId, type RatioRow, type ResultRow,
+} from "./types.js";
+
+export const DEFAULT_SHAPES: readonly Shape[] = [
+  { n: 128, k: 10 },
+  { n: 1024, k: 100 },
+  { n: 256, k: 1000 },
+  { n: 32, k: 32000 },
+  { n: 8, k: 128000 },
+];
+export const DEFAULT_FUNCTIONS_SHAPE: Shape = { n: 32, k: 32000 };
+
+export interface SuiteOptions {
+  shapes?: readonly Shape[];
+  /** Shape for logSoftmax / softmax / smoothTargets; null skips them. */
+  functionsShape?: Shape | null;
+  smoothing?: number;
+  budget?: Partial<Budget>;
+  quick?: boolean;
+  /** Leave out the TF.js peers (they are also skipped, with a note, when TF.js cannot be loaded). */
+  tfjs?: boolean;
+  log?: (line: string) => void;
+}
+
+const DEFAULT_BUDGET: Budget = { timeMs: 400, minIterations: 8, slowCapMs: 2500 };
+const QUICK_BUDGET: Budget = { timeMs: 20, minIterations: 1, slowCapMs: 200 };
+
+type CeOut = { loss: number; grad: ArrayLike<number> };
+
+/** Largest |a − b| over two arrays of the same length. */
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (d > m || Number.isNaN(d)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+function lossRelErr(loss: number, ref: number): number {
+  return Math.abs(loss - ref) / Math.max(1, Math.abs(ref));
+}
+
+function installedVersion(root: string, name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "not installed";
+  }
+}
+
+interface Reference {
+  loss: number;
+  grad: Float64Array;
+}
+
+export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const quick = options.quick ?? false;
+  const shapes = options.shapes ?? DEFAULT_SHAPES;
+  const functionsShape = options.functionsShape === undefined ? DEFAULT_FUNCTIONS_SHAPE : options.functionsShape;
+  const eps = options.smoothing ?? 0.1;
+  const budget: Budget = { ...(quick ? QUICK_BUDGET : DEFAULT_BUDGET), ...options.budget };
+  const results: ResultRow[] = [];
+  const notes: string[] = [];
+  const root = repoRoot();
+
+  const datasets = new Map<string, BenchData>();
+  const refs = new Map<string, Reference>();
+  const dataFor = (s: Shape): BenchData => {
+    const id = shapeId(s);
+    let d = datasets.get(id);
+    if (!d) datasets.set(id, (d = makeData(s)));
+    return d;
+  };
+  const refFor = (d: BenchData): Reference => {
+    const id = shapeId(d.shape);
+    let r = refs.get(id);
+    if (!r) {
+      const out = reference.crossEntropy(d.logits, d.labels, { classes: d.shape.k, smoothing: eps });
+      r = { loss: out.loss as number, grad: out.grad! };
+      refs.set(id, r);
+    }
+    return r;
+  };
+
+  async function time(
+    row: Omit<ResultRow, "samples" | "meanMs" | "medianMs" | "minMs" | "rmePct" | "mlogitsPerSec" | "check" | "shape">,
+    fn: () => unknown,
+    check: ResultRow["check"],
+  ): Promise<ResultRow> {
+    const shape = `${row.n}x${row.k}`;
+    const t = await measure(`${row.op} ${row.impl} ${shape}`, fn, budget);
+    const full: ResultRow = {
+      ...row, shape, ...t, mlogitsPerSec: (row.n * row.k) / (t.medianMs * 1e3), check,
+    };
+    results.push(full);
+    log(`  ${row.op.padEnd(13)} ${row.label.padEnd(34)} ${shape.padStart(10)}  ${full.mlogitsPerSec.toFixed(1).padStart(8)} M/s  (${t.samples} calls, ±${t.rmePct.toFixed(1)}%)`);
+    return full;
+  }
+
+  function ceCheck(d: BenchData, out: CeOut): ResultRow["check"] {
+    const r = refFor(d);
+    const c = { loss: out.loss, lossRelErr: lossRelErr(out.loss, r.loss), maxAbsErr: maxAbsDiff(out.grad, r.grad) };
+    if (!(c.lossRelErr <= 1e-4 && c.maxAbsErr <= 1e-4)) {
+      notes.push(`${shapeId(d.shape)}: an implementation disagrees with the reference (loss rel. err ${c.lossRelErr.toExponential(1)}, max |Δgrad| ${c.maxAbsErr.toExponential(1)})`);
+    }
+    return c;
+  }
+
+  // ---- softxent, each build in turn (one build per module instance)
+  for (const build of ["simd", "scalar"] as const) {
+    try {
+      initSync({ simd: build === "simd" });
+    } catch (err) {
+      notes.push(`softxent ${build} build not run: ${(err as Error).message}`);
+      continue;
+    }
+    const B = build === "simd" ? "SIMD" : "scalar";
+    log(`softxent ${B} build (${backendInfo().build})`);
+    for (const s of shapes) {
+      const d = dataFor(s);
+      const { n, k } = s;
+      const nk = n * k;
+      const z = allocFloat32(nk), y = allocInt32(n), g = allocFloat32(nk), x = allocFloat32(nk), o = allocFloat32(nk);
+      try {
+        z.view.set(d.logits);
+        y.view.set(d.labels);
+        x.view.set(d.shifted);
+        const opts = { classes: k, smoothing: eps };
+        const copyRun = () => crossEntropy(d.logits, d.labels, opts);
+        const copyOut = copyRun();
+        await time(
+          { op: "crossEntropy", impl: `softxent-${build}-copy`, label: `softxent ${B}, copying API`, kind: "softxent", build, path: "copy", n, k },
+          copyRun, ceCheck(d, { loss: copyOut.loss, grad: copyOut.grad! }),
+        );
+        const resOpts = { classes: k, smoothing: eps, gradOut: g };
+        const resRun = () => crossEntropy(z, y, resOpts);
+        const resOut = resRun();
+        await time(
+          { op: "crossEntropy", impl: `softxent-${build}-resident`, label: `softxent ${B}, resident buffers`, kind: "softxent", build, path: "resident", n, k },
+          resRun, ceCheck(d, { loss: resOut.loss, grad: resOut.grad! }),
+        );
+        await time(
+          { op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k },
+          () => expBound(x, o), null,
+        );
+        await time(
+          { op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k },
+          () => scaleBound(z, o, 0.5), null,
+        );
+      } finally {
+        for (const b of [z, y, g, x, o] as WasmBuffer<Float32Array | Int32Array>[]) b.release();
+      }
+    }
+    if (functionsShape) await benchFunctions(build, B, functionsShape);
+  }
+
+  async function benchFunctions(build: "simd" | "scalar", B: string, s: Shape): Promise<void> {
+    const d = dataFor(s);
+    const { n, k } = s;
+    const nk = n * k;
+    const refLog = reference.logSoftmax(d.logits, { classes: k });
+    const refSoft = reference.softmax(d.logits, { classes: k });
+    const refSmooth = reference.smoothTargets(d.labels, { classes: k, smoothing: eps });
+    const z = allocFloat32(nk), y = allocInt32(n), o = allocFloat32(nk), x = allocFloat32(nk);
+    try {
+      z.view.set(d.logits);
+      y.view.set(d.labels);
+      x.view.set(d.shifted);
+      const fns: { op: Op; copy: () => Float32Array; resident: () => Float32Array; ref: Float64Array }[] = [
+        { op: "logSoftmax", copy: () => logSoftmax(d.logits, { classes: k }), resident: () => logSoftmax(z, { classes: k, out: o }), ref: refLog },
+        { op: "softmax", copy: () => softmax(d.logits, { classes: k }), resident: () => softmax(z, { classes: k, out: o }), ref: refSoft },
+        {
+          op: "smoothTargets", copy: () => smoothTargets(d.labels, { classes: k, smoothing: eps }),
+          resident: () => smoothTargets(y, { classes: k, smoothing: eps, out: o }), ref: refSmooth,
+        },
+      ];
+      for (const f of fns) {
+        for (const path of ["copy", "resident"] as const) {
+          const run = path === "copy" ? f.copy : f.resident;
+          const err = maxAbsDiff(run(), f.ref);
+          if (!(err <= 1e-4)) notes.push(`${f.op} (${build}, ${path}) disagrees with the reference: max |Δ| ${err.toExponential(1)}`);
+          await time(
+            { op: f.op, impl: `softxent-${build}-${path}`, label: `softxent ${B}, ${path === "copy" ? "copying API" : "resident buffers"}`, kind: "softxent", build, path, n, k },
+            run, { loss: null, lossRelErr: null, maxAbsErr: err },
+          );
+        }
+      }
+      // The bounds at this shape (if the grid above did not already measure them).
+      const id = shapeId(s);
+      if (!results.some((r) => r.op === "expBound" && r.build === build && r.shape === id)) {
+        await time({ op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k }, () => expBound(x, o), null);
+        await time({ op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k }, () => scaleBound(z, o, 0.5), null);
+      }
+    } finally {
+      for (const b of [z, y, o, x] as WasmBuffer<Float32Array | Int32Array>[]) b.release();
+    }
+  }
+
+  // ---- peers
+  log("peers");
+  for (const s of shapes) {
+    const d = dataFor(s);
+    const { n, k } = s;
+    const grad = new Float32Array(n * k);
+    const plainRun = () => plainCrossEntropy(d.logits, d.labels, k, eps, grad);
+    const plainLoss = plainRun();
+    await time(
+      { op: "crossEntropy", impl: "plain-js", label: "plain JS (f32, Math.exp, 3 passes)", kind: "peer", build: null, path: null, n, k },
+      plainRun, ceCheck(d, { loss: plainLoss, grad }),
+    );
+    const refRun = () => reference.crossEntropy(d.logits, d.labels, { classes: k, smoothing: eps });
+    const r = refFor(d);
+    await time(
+      { op: "crossEntropy", impl: "reference", label: "softxent reference (f64 JS)", kind: "peer", build: null, path: null, n, k },
+      refRun, { loss: r.loss, lossRelErr: 0, maxAbsErr: 0 },
+    );
+  }
+
+  let tfjsWasmSimd: boolean | null = null;
+  const tfVersions: Record<string, string> = {};
+  if (options.tfjs !== false) {
+    // wasm first: a TF.js backend that ran earlier in the process must not tax the next one's numbers.
+    for (const backend of ["wasm", "cpu"] as TfBackend[]) {
+      let peer;
+      try {
+        peer = await tfPeer(backend);
+      } catch (err) {
+        notes.push(`TF.js ${backend} backend not run: ${(err as Error).message}`);
+        continue;
+      }
+      Object.assign(tfVersions, peer.versions);
+      if (backend === "wasm") tfjsWasmSimd = peer.simd;
+      const label = `TF.js ${peer.versions["@tensorflow/tfjs"]} ${backend}${backend === "wasm" ? (peer.simd ? " (SIMD)" : " (no SIMD)") : ""}`;
+      log(label);
+      for (const s of shapes) {
+        const d = dataFor(s);
+        const task = peer.prepare(d.logits, d.labels, s.k, eps);
+        try {
+          const first = task.run();
+          const live = task.liveTensors();
+          await time(
+            { op: "crossEntropy", impl: `tfjs-${backend}`, label, kind: "peer", build: null, path: null, n: s.n, k: s.k },
+            () => task.run(), ceCheck(d, first),
+          );
+          if (task.liveTensors() !== live) notes.push(`TF.js ${backend} leaked tensors at ${shapeId(s)}`);
+        } finally {
+          task.dispose();
+        }
+      }
+    }
+  } else {
+    notes.push("TF.js peers left out (--no-tfjs)");
+  }
+
+  const cpuList = cpus();
+  const report: BenchReport = {
+    schema: SCHEMA,
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpuList[0]?.model.trim() ?? "unknown",
+      cores: cpuList.length,
+      arch: arch(),
+      platform: platform(),
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+    },
+    runtime: { node: process.version, v8: process.versions.v8 },
+    versions: {
+      softxent: VERSION,
+      tinybench: installedVersion(root, "tinybench"),
+      assemblyscript: installedVersion(root, "assemblyscript"),
+      ...(Object.keys(tfVersions).length ? tfVersions : { "@tensorflow/tfjs": installedVersion(root, "@tensorflow/tfjs") }),
+    },
+    settings: {
+      smoothing: eps,
+      shapes: shapes.map(shapeId),
+      functionsShape: functionsShape ? shapeId(functionsShape) : null,
+      timeMsPerTask: budget.fixedIterations !== undefined ? 0 : budget.timeMs,
+      quick,
+      threads: 1,
+      tfjsWasmSimd,
+      durationSec: 0,
+    },
+    results,
+    ratios: deriveRatios(results),
+    functions: deriveFunctions(results),
+    notes,
+  };
+  report.settings.durationSec = Math.round((performance.now() - started) / 100) / 10;
+  return report;
+}
+
+function find(results: readonly ResultRow[], op: Op, impl: string, shape: string): ResultRow | undefined {
+  return results.find((r) => r.op === op && r.impl === impl && r.shape === shape);
+}
+
+/** Speed-ups of every crossEntropy row against every peer, and time ÷ exp bound. */
+export function deriveRatios(results: readonly ResultRow[]): RatioRow[] {
+  const rows: RatioRow[] = [];
+  for (const r of results) {
+    if (r.op !== "crossEntropy") continue;
+    const vs = {} as Record<PeerId, number | null>;
+    for (const p of PEERS) {
+      const peer = find(results, "crossEntropy", p, r.shape);
+      vs[p] = peer ? r.mlogitsPerSec / peer.mlogitsPerSec : null;
+    }
+    const bound = find(results, "expBound", `bound-exp-${r.build ?? "simd"}`, r.shape);
+    rows.push({ impl: r.impl, label: r.label, shape: r.shape, vs, overExpBound: bound ? r.medianMs / bound.medianMs : null });
+  }
+  return rows;
+}
+
+/** logSoftmax / softmax against the exp bound, smoothTargets against the scale (memory) bound. */
+export function deriveFunctions(results: readonly ResultRow[]): FunctionRow[] {
+  const rows: FunctionRow[] = [];
+  for (const r of results) {
+    if (r.op !== "logSoftmax" && r.op !== "softmax" && r.op !== "smoothTargets") continue;
+    const bound = r.op === "smoothTargets" ? "scaleBound" : "expBound";
+    const b = find(results, bound, `bound-${bound === "expBound" ? "exp" : "scale"}-${r.build}`, r.shape);
+    rows.push({
+      op: r.op, impl: r.impl, label: r.label, shape: r.shape, mlogitsPerSec: r.mlogitsPerSec, bound,
+      overBound: b ? r.medianMs / b.medianMs : null,
+    });
+  }
+  return rows;
+}
