@@ -17,6 +17,11 @@ export function describe(x: unknown): string {
   return typeof x;
 }
 
+/** "a Float32Array", "an Int32Array". */
+function article(name: string): string {
+  return (/^[AEIOU]/.test(name) ? "an " : "a ") + name;
+}
+
 export function fail(fn: string, msg: string): never {
   throw new RangeError(`softxent.${fn}: ${msg}`);
 }
@@ -90,7 +95,7 @@ function resolve<T extends Float32Array | Int32Array>(
   if (x instanceof WasmBuffer) {
     if (x.released) failType(fn, `${name} is a WasmBuffer that has been released (or belonged to an instance replaced by init())`);
     if (x._heap !== h) failType(fn, `${name} is a WasmBuffer of another softxent instance`);
-    if (x._ctor !== ctor) failType(fn, `${name} must be a ${ctor.name} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
+    if (x._ctor !== ctor) failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
     return { ptr: x.byteOffset, length: x.length, copy: null, source: x };
   }
   if (x instanceof ctor) {
@@ -105,7 +110,7 @@ function resolve<T extends Float32Array | Int32Array>(
     }
     return { ptr: -1, length: x.length, copy: x as T, source: x };
   }
-  return failType(fn, `${name} must be a ${ctor.name} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
+  return failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
 }
 
 export function f32Operand(fn: string, name: string, x: unknown, h: Heap): Operand<Float32Array> {
@@ -148,4 +153,27 @@ export function checkNoOverlap(fn: string, a: Operand<Float32Array | Int32Array>
     return;
   }
   if (a.ptr < b.ptr + b.length * 4 && b.ptr < a.ptr + a.length * 4) fail(fn, `${an} and ${bn} overlap in memory; they must be distinct`);
+}
+
+/** An integer option that must be ≥ min (counts such as bins). */
+export function countAtLeast(fn: string, name: string, value: unknown, min: number, dflt: number): number {
+  if (value === undefined) return dflt;
+  if (typeof value !== "number") failType(fn, `options.${name} must be an integer ≥ ${min}; received ${describe(value)}`);
+  if (!Number.isInteger(value) || value < min || value > 0x7fffffff) fail(fn, `options.${name} must be an integer ≥ ${min}; received ${value}`);
+  return value;
+}
+
+/** An option value that is only valid as `expected` in this context (`why` says which context). */
+export function mustBe(fn: string, name: string, value: unknown, expected: string, why: string): never {
+  return fail(fn, `options.${name} must be ${expected} ${why}; received ${describe(value)}`);
+}
+
+/** Option `a` was given without the option `b` it needs. */
+export function needs(fn: string, a: string, b: string, why: string): never {
+  return fail(fn, `options.${a} needs options.${b} (${why}); received no ${b}`);
+}
+
+/** Options `a` and `b` were given together but exclude each other. */
+export function notWith(fn: string, a: string, b: string, why: string): never {
+  return fail(fn, `options.${a} cannot be combined with ${b} (${why})`);
 }
