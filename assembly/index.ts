@@ -7,6 +7,9 @@ export { crossEntropyIndex, crossEntropyProb, labelScan } from "./cross_entropy"
 export { logSoftmax, softmax } from "./softmax";
 export { smoothTargets } from "./smooth";
 export { expPass, scalePass } from "./bounds";
+export { sigmoidCrossEntropy } from "./sigmoid";
+export { distillation } from "./distillation";
+export { calibrationRows, temperatureMoments } from "./calibration";
 
 /** First byte the facade may use. */
 export function heapBase(): usize { return (__heap_base + 15) & ~15; }

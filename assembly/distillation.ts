@@ -1,0 +1,189 @@
+// Knowledge distillation, fused loss + gradient (SPEC.md "distillation"; Hinton et al. 2015):
+//   row_i = α·T²·KL(softmax(t_i/T) ‖ softmax(s_i/T)) + (1−α)·CE_ε(s_i, y_i)
+//   ∂row_i/∂s_i = α·T·(ps − pt) + (1−α)·(p − q)       (p = softmax(s_i), q the smoothed target)
+// With a_j = (s_j − ms)/T, b_j = (t_j − mt)/T, es = exp(a), et = exp(b) and their sums Ss, St:
+//   KL = (1/St)·Σ_j et_j·(b_j − a_j) + log Ss − log St
+// (exactly 0 for identical rows, since the same f32 operations produce the same sums).
+// Passes per finite row: max of each row; teacher exp (stored in scratch); student exp (stored in the
+// gradient row) together with the KL dot product; for T ≠ 1 and a CE term, one more exp at T = 1
+// (stored in scratch); then one combining pass. Rows with a masked class, NaN or +Infinity in either
+// row take rowGeneric, a scalar f64 path that follows the reference's rules for such rows.
+
+import { rowMax, rowFinite, rowExpSum, rowFill, rowSumB } from "./rows";
+import { rowExpScaled, rowKlStudent, rowCombine, softmax64, hasNaNOrInf, extraB, extraC } from "./rows_extra";
+import { labelScan } from "./cross_entropy";
+import { at } from "./math/vec";
+import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
+
+let genLoss: f64 = 0;
+
+/**
+ * One row, any input, scalar f64. `w64`: 5·K f64 of scratch. yi < 0: no CE term. Writes genLoss and,
+ * when grad, sc × the gradient row. Outcomes: NaN row (NaN/+Infinity anywhere; teacher with every class
+ * masked when the KL term counts), +Infinity row with NaN gradient (a class the teacher gives mass to
+ * is masked in the student; a masked target class in the CE term).
+ */
+function rowGeneric(
+  s: usize, t: usize, g: usize, grad: bool, k: i32, yi: i32, T: f64, alpha: f64, useKl: bool,
+  eps: f64, others: bool, sc: f64, w64: usize,
+): void {
+  const K8 = <usize>k << 3;
+  const ps = w64, lps = w64 + K8, pt = w64 + 2 * K8, lpt = w64 + 3 * K8, gg = w64 + 4 * K8;
+  let state = 0; // 0 ok, 1 infinite, 2 NaN
+  if (hasNaNOrInf(s, k) || hasNaNOrInf(t, k)) state = 2;
+  for (let j = 0; j < k; j++) store<f64>(gg + (<usize>j << 3), 0);
+  let loss: f64 = 0;
+  if (state == 0 && useKl) {
+    const kvT = softmax64(t, k, T, pt, lpt);
+    const kvS = softmax64(s, k, T, ps, lps);
+    if (kvT == 0) state = 2;
+    else {
+      let kl: f64 = 0;
+      for (let j = 0; j < k; j++) {
+        const q = load<f64>(pt + (<usize>j << 3));
+        if (q == 0) continue;
+        if (kvS == 0 || load<f32>(at(s, j)) == -Infinity) { state = 1; break; }
+        kl += q * (load<f64>(lpt + (<usize>j << 3)) - load<f64>(lps + (<usize>j << 3)));
+      }
+      if (state == 0) {
+        loss += alpha * T * T * kl;
+        for (let j = 0; j < k; j++) {
+          const d = load<f64>(ps + (<usize>j << 3)) - load<f64>(pt + (<usize>j << 3));
+          store<f64>(gg + (<usize>j << 3), alpha * T * d);
+        }
+      }
+    }
+  }
+  if (state != 2 && yi >= 0) {
+    const kv = softmax64(s, k, 1, ps, lps);
+    if (kv == 0 || load<f32>(at(s, yi)) == -Infinity) state = 1;
+    else if (state == 0) {
+      let A: f64 = 1 - eps, B: f64 = eps / <f64>kv;
+      if (others) { if (kv > 1) B = eps / <f64>(kv - 1); else { A = 1; B = 0; } }
+      let ce: f64 = 0;
+      for (let j = 0; j < k; j++) {
+        if (load<f32>(at(s, j)) == -Infinity) continue;
+        let q: f64 = (others && j == yi) ? 0 : B;
+        if (j == yi) q += A;
+        ce -= q * load<f64>(lps + (<usize>j << 3));
+        const o = gg + (<usize>j << 3);
+        store<f64>(o, load<f64>(o) + (1 - alpha) * (load<f64>(ps + (<usize>j << 3)) - q));
+      }
+      loss += (1 - alpha) * ce;
+    }
+  }
+  if (state == 2) loss = NaN;
+  else if (state == 1) loss = Infinity;
+  genLoss = loss;
+  if (!grad) return;
+  if (state != 0) { rowFill(g, k, NaN); return; }
+  for (let j = 0; j < k; j++) store<f32>(at(g, j), <f32>(sc * load<f64>(gg + (<usize>j << 3))));
+}
+
+/**
+ * s, t: N×K student and teacher logits; y: N labels or 0 (no labels: every row counts, no CE term);
+ * g: N×K gradient when grad (may equal s; never t); rowLoss: N floats for 'none', else 0;
+ * scratch: 3·K f32 followed by 5·K f64 (16-byte aligned). Returns −1, or the first row whose label is
+ * out of range (nothing written then). RESULTS[1] = n (rows counted), RESULTS[2] = the reduced loss.
+ */
+export function distillation(
+  s: usize, t: usize, y: usize, n: i32, k: i32, T: f64, alpha: f64, eps: f64, others: bool,
+  ignoreIndex: i32, reduction: i32, g: usize, grad: bool, rowLoss: usize, scratch: usize,
+): i32 {
+  let cnt: f64 = <f64>n;
+  if (y) {
+    const bad = labelScan(y, n, k, ignoreIndex, 0);
+    if (bad >= 0) return bad;
+    cnt = load<f64>(RESULTS + 8);
+  }
+  store<f64>(RESULTS + 8, cnt);
+  if (reduction != REDUCE_NONE) rowLoss = 0;
+  const mean = reduction == REDUCE_MEAN;
+  if (mean && cnt == 0) {
+    if (grad) memory.fill(g, 0, <usize>n * <usize>k << 2);
+    store<f64>(RESULTS + 16, 0);
+    return -1;
+  }
+  const sc: f64 = mean ? 1 / cnt : 1;
+  const useKl = alpha != 0;
+  const useCe = y != 0 && alpha != 1;
+  const sameT = T == 1;
+  const c = <f32>(1 / T);
+  const kf = <f64>k;
+  const stride: usize = <usize>k << 2;
+  const et = scratch, ec = scratch + stride, esScratch = scratch + 2 * stride;
+  const w64 = scratch + 3 * stride + 15 & ~15;
+  // Smoothed target (fast path: every class valid): q_y = A (+B for 'uniform'), q_j = B otherwise.
+  const oth = others && k > 1;
+  const A: f64 = (others && k == 1) ? 1 : 1 - eps;
+  const B: f64 = oth ? eps / (kf - 1) : (others ? 0 : eps / kf);
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const si = s + <usize>i * stride, ti = t + <usize>i * stride;
+    const gi = grad ? g + <usize>i * stride : esScratch;
+    const yi = y ? load<i32>(at(y, i)) : -1;
+    if (y && yi == ignoreIndex) {
+      if (grad) rowFill(gi, k, 0);
+      if (rowLoss) store<f32>(at(rowLoss, i), 0);
+      continue;
+    }
+    const ms = rowMax(si, k);
+    const sFinite = rowFinite;
+    const mt = rowMax(ti, k);
+    let row: f64;
+    if (!sFinite || !rowFinite) {
+      rowGeneric(si, ti, gi, grad, k, useCe ? yi : -1, T, alpha, useKl, eps, others, sc, w64);
+      row = genLoss;
+    } else {
+      row = 0;
+      // CE at T = 1 first when it needs its own exp: the student pass below may overwrite s (in place).
+      let Sc: f64 = 0, sumD: f64 = 0, ly: f64 = 0;
+      const ceOwn = useCe && (!useKl || !sameT);
+      if (useCe) ly = <f64>(load<f32>(at(si, yi)) - ms);
+      if (ceOwn) {
+        Sc = rowExpSum(si, useKl ? ec : gi, k, ms);
+        sumD = rowSumB;
+      }
+      let Ss: f64 = 0, St: f64 = 0;
+      if (useKl) {
+        St = rowExpScaled(ti, et, k, mt, c);
+        Ss = rowKlStudent(si, ti, et, gi, k, ms, mt, c);
+        const kl = extraB / St + (Math.log(Ss) - Math.log(St));
+        row += alpha * T * T * kl;
+        if (useCe && !ceOwn) { Sc = Ss; sumD = extraC; }
+      }
+      let q: f64 = 0; // the target's own coefficient q_y
+      if (useCe) {
+        const logSc = Math.log(Sc);
+        const lyy = ly - logSc;
+        let sumL = sumD - kf * logSc;
+        if (oth) sumL -= lyy;
+        row += (1 - alpha) * (-A * lyy - B * sumL);
+        q = oth ? A : A + B;
+      }
+      if (grad) {
+        // g_j = sc·[α·T·(es_j/Ss − et_j/St) + (1−α)·(ec_j/Sc − q_j)], es stored in gi, ec in ec or gi.
+        const kA: f64 = useKl ? sc * alpha * T / Ss : 0;
+        const kB: f64 = useKl ? sc * alpha * T / St : 0;
+        const kC: f64 = useCe ? sc * (1 - alpha) / Sc : 0;
+        const kD: f64 = useCe ? sc * (1 - alpha) * B : 0;
+        let gy: f64 = 0;
+        if (useCe) {
+          const esy = <f64>load<f32>(at(gi, yi));
+          gy = useKl ? kA * esy - kB * <f64>load<f32>(at(et, yi)) : 0;
+          const ecy = useKl ? (ceOwn ? <f64>load<f32>(at(ec, yi)) : esy) : esy;
+          gy += kC * ecy - sc * (1 - alpha) * q;
+        }
+        if (!useKl) rowCombine(gi, gi, 0, 0, k, <f32>kC, 0, 0, <f32>kD);
+        else if (!useCe) rowCombine(gi, gi, et, 0, k, <f32>kA, <f32>kB, 0, 0);
+        else if (ceOwn) rowCombine(gi, gi, et, ec, k, <f32>kA, <f32>kB, <f32>kC, <f32>kD);
+        else rowCombine(gi, gi, et, 0, k, <f32>(kA + kC), <f32>kB, 0, <f32>kD);
+        if (useCe) store<f32>(at(gi, yi), <f32>gy);
+      }
+    }
+    if (rowLoss) store<f32>(at(rowLoss, i), <f32>row);
+    total += row;
+  }
+  store<f64>(RESULTS + 16, mean ? total * sc : total);
+  return -1;
+}

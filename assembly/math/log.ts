@@ -1,0 +1,79 @@
+// Vector and scalar natural log, and log1p on [0, 1] (for the softplus of sigmoid cross-entropy).
+//
+// Range reduction on the exponent bits: x = 2^e · m with m ∈ [√½, √2). Adding (1 − √½)'s bit distance
+// to the bits before splitting makes the exponent field round up exactly when the mantissa is ≥ √2,
+// so no compare/select is needed. Then with f = m − 1 (exact: Sterbenz), s = f / (2 + f),
+//   log m = 2·atanh(s) = 2s·(1 + s²/3 + s⁴/5 + s⁶/7 + s⁸/9 + …),  |s| ≤ 0.1716, s² ≤ 0.0295,
+// and the first omitted term is below 2e-9 relative: the result is good to a few f32 ulps.
+//   log x = e·ln2_hi + (e·ln2_lo + log m), ln2_hi exact in few bits so e·ln2_hi is exact.
+// Preconditions: x positive and normal (≥ 2^-126). log1p here is only for u ∈ [0, 1].
+//
+// log1p(u) = log(w) + (u − (w − 1)) / w with w = 1 + u rounded: the second term restores what the
+// rounding of w dropped (for u < 2^-24, w = 1 and the result is u, as it should be).
+//
+// Constants live in a data segment and are loaded into locals before loops (PERF-NOTES.md, point 3).
+
+/** f32 constants, 16-byte aligned; index × 4 = byte offset. */
+export const LOG_CONSTS: usize = memory.data<f32>([
+  2.0,                 // 0
+  1.0,                 // 1
+  0.693359375,         // 2 ln2 high part
+  -2.12194440e-4,      // 3 ln2 low part
+  0.33333333333,       // 4 1/3
+  0.2,                 // 5 1/5
+  0.14285714286,       // 6 1/7
+  0.11111111111,       // 7 1/9
+], 16);
+
+const SHIFT_BITS: i32 = 0x3F800000 - 0x3F3504F3; // bit distance between 1.0 and √½
+const SQRTH_BITS: i32 = 0x3F3504F3;              // √½
+const MANT_MASK: i32 = 0x007FFFFF;
+
+/** i32 constants for the vector path: shift, √½ bits, mantissa mask, exponent bias. */
+export const LOG_BITS: usize = memory.data<i32>([SHIFT_BITS, SQRTH_BITS, MANT_MASK, 127], 16);
+
+// ---------------------------------------------------------------- scalar (both builds)
+
+/** log(x) for positive normal f32 x. */
+// @ts-ignore: decorator
+@inline export function logPos(x: f32): f32 {
+  const b = reinterpret<i32>(x) + SHIFT_BITS;
+  const e = <f32>((b >> 23) - 127);
+  const m = reinterpret<f32>((b & MANT_MASK) + SQRTH_BITS);
+  const f = m - <f32>1.0;
+  const s = f / (<f32>2.0 + f);
+  const s2 = s * s;
+  const p = (((<f32>0.11111111111 * s2 + <f32>0.14285714286) * s2 + <f32>0.2) * s2 + <f32>0.33333333333) * s2;
+  // 2s·(1 + p) = f − f·s + 2s·p  (f − 2s = f·s exactly in real arithmetic) keeps the leading term exact.
+  const lm = f - (f * s - (s + s) * p);
+  return e * <f32>0.693359375 + (e * <f32>-2.12194440e-4 + lm);
+}
+
+/** log1p(u) for u ∈ [0, 1]. */
+// @ts-ignore: decorator
+@inline export function log1pUnit(u: f32): f32 {
+  const w = <f32>1.0 + u;
+  return logPos(w) + (u - (w - <f32>1.0)) / w;
+}
+
+// ---------------------------------------------------------------- vector (SIMD build only)
+
+/** Four lanes of log(x), x positive normal. `two, one, ln2hi, ln2lo, c3…c9` from LOG_CONSTS in locals. */
+// @ts-ignore: decorator
+@inline export function vlogPos(
+  x: v128, shift: v128, sqrth: v128, mant: v128, bias: v128,
+  two: v128, one: v128, ln2hi: v128, ln2lo: v128, c3: v128, c5: v128, c7: v128, c9: v128,
+): v128 {
+  const b = i32x4.add(x, shift);
+  const e = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(b, 23), bias));
+  const m = i32x4.add(v128.and(b, mant), sqrth);
+  const f = f32x4.sub(m, one);
+  const s = f32x4.div(f, f32x4.add(two, f));
+  const s2 = f32x4.mul(s, s);
+  let p = f32x4.add(f32x4.mul(c9, s2), c7);
+  p = f32x4.add(f32x4.mul(p, s2), c5);
+  p = f32x4.add(f32x4.mul(p, s2), c3);
+  p = f32x4.mul(p, s2);
+  const lm = f32x4.sub(f, f32x4.sub(f32x4.mul(f, s), f32x4.mul(f32x4.add(s, s), p)));
+  return f32x4.add(f32x4.mul(e, ln2hi), f32x4.add(f32x4.mul(e, ln2lo), lm));
+}

@@ -1,0 +1,132 @@
+// Element-wise sigmoid cross-entropy with logits, fused loss + gradient (SPEC.md "sigmoidCrossEntropy").
+//
+// With u = exp(−|x|) (one exp), sp = log1p(u) (one log), w = 1 + u and r = 1/w (one division):
+//   softplus(x) = max(x, 0) + sp,  softplus(−x) = max(−x, 0) + sp,  σ(x) = x ≥ 0 ? r : u·r.
+// Smoothed targets t' = t·(1−ε) + ε/2 and 1 − t' = (1−t)·(1−ε) + ε/2 are both formed from t, so the
+// loss never subtracts two large products (x·t' against max(x, 0) would lose ~1e-6 relative for
+// |x| ≫ 1 and t' near 1):
+//   no posWeight:  ℓ = max(x,0)·(1−t') + max(−x,0)·t' + sp        ∂ℓ/∂x = σ − t'
+//   posWeight p:   ℓ = p·t'·softplus(−x) + (1−t')·softplus(x)      ∂ℓ/∂x = σ·(1 − t' + p·t') − p·t'
+// Non-finite logits follow the reference's formula max(x,0) − x·t' + sp: +Infinity gives NaN (an
+// Infinity − Infinity there), −Infinity gives +Infinity (NaN when t' = 0). The term (a − a) with
+// a = max(x,0)·(1−t') reproduces that at the cost of one subtract and one add.
+// Losses are summed in f32 lanes and flushed into f64 every FLUSH elements.
+
+import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import { LOG_CONSTS, LOG_BITS, log1pUnit, vlogPos } from "./math/log";
+import { hsumF64, at } from "./math/vec";
+import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
+
+const FLUSH: i32 = 256;
+
+/**
+ * Loss sum of `len` contiguous elements starting at element `o`, writing gradients (× s) into g when
+ * grad, and per-element losses into out when out ≠ 0. `pw`: posWeight for these `len` elements
+ * (already offset to the span's class 0), or 0. a = 1−ε, b = ε/2.
+ */
+function span(
+  x: usize, t: usize, g: usize, out: usize, pw: usize, o: i32, len: i32,
+  a: f32, b: f32, s: f32, grad: bool,
+): f64 {
+  x += <usize>o << 2; t += <usize>o << 2; g += <usize>o << 2;
+  if (out) out += <usize>o << 2;
+  let sum: f64 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
+    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const two = v128.load32_splat(LOG_CONSTS), c3 = v128.load32_splat(LOG_CONSTS + 16);
+    const c5 = v128.load32_splat(LOG_CONSTS + 20), c7 = v128.load32_splat(LOG_CONSTS + 24);
+    const c9 = v128.load32_splat(LOG_CONSTS + 28);
+    const shift = v128.load32_splat(LOG_BITS), sqrth = v128.load32_splat(LOG_BITS + 4);
+    const mant = v128.load32_splat(LOG_BITS + 8), bias = v128.load32_splat(LOG_BITS + 12);
+    const av = f32x4.splat(a), bv = f32x4.splat(b), sv = f32x4.splat(s);
+    const len4 = len & ~3;
+    while (j < len4) {
+      const end = min(j + FLUSH, len4);
+      let acc = zero;
+      for (; j < end; j += 4) {
+        const xv = v128.load(at(x, j));
+        const tv = v128.load(at(t, j));
+        const u = vexpNeg(f32x4.neg(f32x4.abs(xv)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const w = f32x4.add(one, u);
+        const r = f32x4.div(one, w);
+        const sp = f32x4.add(
+          vlogPos(w, shift, sqrth, mant, bias, two, one, ln2hi, ln2lo, c3, c5, c7, c9),
+          f32x4.mul(f32x4.sub(u, f32x4.sub(w, one)), r),
+        );
+        const sig = v128.bitselect(r, f32x4.mul(u, r), f32x4.ge(xv, zero));
+        const tp = f32x4.add(f32x4.mul(tv, av), bv);
+        const tn = f32x4.add(f32x4.mul(f32x4.sub(one, tv), av), bv);
+        const pos = f32x4.pmax(xv, zero), neg = f32x4.pmax(f32x4.neg(xv), zero);
+        let l: v128, gv: v128;
+        if (pw) {
+          const ptp = f32x4.mul(v128.load(at(pw, j)), tp);
+          l = f32x4.add(f32x4.mul(ptp, f32x4.add(neg, sp)), f32x4.mul(tn, f32x4.add(pos, sp)));
+          gv = f32x4.sub(f32x4.mul(sig, f32x4.add(tn, ptp)), ptp);
+        } else {
+          const ap = f32x4.mul(pos, tn);
+          l = f32x4.add(f32x4.add(ap, f32x4.mul(neg, tp)), f32x4.add(sp, f32x4.sub(ap, ap)));
+          gv = f32x4.sub(sig, tp);
+        }
+        if (grad) v128.store(at(g, j), f32x4.mul(gv, sv));
+        if (out) v128.store(at(out, j), l);
+        acc = f32x4.add(acc, l);
+      }
+      sum += hsumF64(acc);
+    }
+  }
+  for (; j < len; j++) {
+    const xs = load<f32>(at(x, j));
+    const ts = load<f32>(at(t, j));
+    const u = expNeg(-abs<f32>(xs));
+    const w = <f32>1.0 + u;
+    const r = <f32>1.0 / w;
+    const sp = log1pUnit(u);
+    const sig: f32 = xs >= 0 ? r : u * r;
+    const tp = ts * a + b;
+    const tn = (<f32>1.0 - ts) * a + b;
+    const pos: f32 = xs > 0 || xs != xs ? xs : 0;
+    const neg: f32 = xs < 0 || xs != xs ? -xs : 0;
+    let l: f32, gs: f32;
+    if (pw) {
+      const ptp = load<f32>(at(pw, j)) * tp;
+      l = ptp * (neg + sp) + tn * (pos + sp);
+      gs = sig * (tn + ptp) - ptp;
+    } else {
+      const ap = pos * tn;
+      l = (ap + neg * tp) + (sp + (ap - ap));
+      gs = sig - tp;
+    }
+    if (grad) store<f32>(at(g, j), gs * s);
+    if (out) store<f32>(at(out, j), l);
+    sum += <f64>l;
+  }
+  return sum;
+}
+
+/**
+ * x, t: `count` logits and targets; pw: K posWeights or 0 (then k is ignored); g: gradient (may equal
+ * x, never t) when grad; out: `count` element losses for reduction 'none', else 0.
+ * RESULTS[2] = the reduced loss ('none': the sum).
+ */
+export function sigmoidCrossEntropy(
+  x: usize, t: usize, count: i32, k: i32, pw: usize, eps: f64, reduction: i32,
+  g: usize, grad: bool, out: usize,
+): void {
+  const a = <f32>(1 - eps), b = <f32>(eps / 2);
+  const mean = reduction == REDUCE_MEAN && count > 0;
+  const s: f64 = mean ? 1 / <f64>count : 1;
+  if (reduction != REDUCE_NONE) out = 0;
+  let sum: f64 = 0;
+  if (!pw) {
+    sum = span(x, t, g, out, 0, 0, count, a, b, <f32>s, grad);
+  } else {
+    for (let o = 0; o < count; o += k) sum += span(x, t, g, out, pw, o, k, a, b, <f32>s, grad);
+  }
+  store<f64>(RESULTS + 16, mean ? sum * s : sum);
+}
