@@ -12,6 +12,10 @@ import type { BackendInfo, InitOptions } from "./types.js";
 export { crossEntropy } from "./cross_entropy.js";
 export { logSoftmax, softmax } from "./softmax.js";
 export { smoothTargets } from "./smooth.js";
+export { sigmoidCrossEntropy } from "./sigmoid.js";
+export { distillation } from "./distillation.js";
+export { calibration } from "./calibration.js";
+export { fitTemperature } from "./temperature.js";
 export { WasmBuffer } from "./memory.js";
 export type * from "./types.js";
 

@@ -88,3 +88,107 @@ export interface BackendInfo {
   allocatedBytes: number;
   version: string;
 }
+
+// ---------------------------------------------------------------- the soft-target family (issue 5)
+
+export interface SigmoidCrossEntropyOptions {
+  /** Classes per row K; needed with `posWeight` (element e belongs to class e mod K). */
+  classes?: number;
+  /** Smoothing ε ∈ [0, 1] toward ½: t' = t·(1−ε) + ε/2 (TF.js, Keras). Default 0. */
+  smoothing?: number;
+  /** 'mean' (default: over all elements), 'sum', or 'none' (element-wise losses). */
+  reduction?: Reduction;
+  /** Weight of the positive term per class, length K (PyTorch `BCEWithLogitsLoss(pos_weight=…)`). */
+  posWeight?: Float32Input;
+  /** Compute the gradient. Default true. */
+  grad?: boolean;
+  /** Where to write the gradient (length of the logits); may be the logits themselves. */
+  gradOut?: Float32Input;
+}
+
+export interface DistillationOptions {
+  /** Number of classes K. Required. */
+  classes: number;
+  /** Softening temperature T > 0. Default 1. */
+  temperature?: number;
+  /** Weight α ∈ [0, 1] of the KL term; (1−α) weighs the label cross-entropy. Default 0.5 with labels, else 1 (and must be 1). */
+  alpha?: number;
+  /** Hard labels for the cross-entropy term (N class indices). */
+  labels?: Int32Input;
+  /** Label smoothing ε ∈ [0, 1] of the cross-entropy term. Default 0. */
+  smoothing?: number;
+  /** 'uniform' (default) or 'others', for the cross-entropy term. */
+  smoothingMode?: SmoothingMode;
+  /** Rows whose label equals this are left out of both terms. Default −100. Needs labels. */
+  ignoreIndex?: number;
+  /** 'mean' (default: over the n rows not ignored), 'sum', or 'none' (per-row losses). */
+  reduction?: Reduction;
+  /** Compute the gradient with respect to the student logits. Default true. */
+  grad?: boolean;
+  /** Where to write the gradient (length N·K); may be the student logits themselves. */
+  gradOut?: Float32Input;
+}
+
+export type Binning = "uniform" | "quantile";
+
+export interface CalibrationOptions {
+  /** Number of classes K. Required. */
+  classes: number;
+  /** Number of bins M, an integer ≥ 1. Default 15. */
+  bins?: number;
+  /** 'uniform' (default): equal-width bins (b/M, (b+1)/M]; 'quantile': equal-mass bins. */
+  binning?: Binning;
+  /** 'logits' (default) or 'probabilities' (rows used as p as they are). */
+  from?: "logits" | "probabilities";
+  /** Divide logits by T > 0 first. Default 1. Not allowed with from: 'probabilities'. */
+  temperature?: number;
+  /** Rows with this label are left out. Default −100. */
+  ignoreIndex?: number;
+}
+
+export interface CalibrationBin {
+  /** Lower edge (uniform: b/M; quantile: the smallest confidence in the bin). */
+  lower: number;
+  /** Upper edge (uniform: (b+1)/M; quantile: the largest confidence in the bin). */
+  upper: number;
+  count: number;
+  /** Fraction of the bin's rows whose prediction is right (0 when empty). */
+  accuracy: number;
+  /** Mean top-label confidence of the bin's rows (0 when empty). */
+  confidence: number;
+}
+
+export interface CalibrationResult {
+  /** Expected calibration error Σ_b (n_b/N)·|acc_b − conf_b|. */
+  ece: number;
+  /** Maximum calibration error over the non-empty bins. */
+  mce: number;
+  /** (1/N)·Σ_i Σ_j (p_ij − [j = y_i])². */
+  brier: number;
+  /** Mean −log p_{i,y_i}. */
+  nll: number;
+  accuracy: number;
+  /** Mean top-label confidence. */
+  confidence: number;
+  bins: CalibrationBin[];
+}
+
+export interface FitTemperatureOptions {
+  /** Number of classes K. Required. */
+  classes: number;
+  /** Rows with this label are left out. Default −100. */
+  ignoreIndex?: number;
+}
+
+export interface FitTemperatureResult {
+  /** The T ∈ [0.01, 100] minimising the mean NLL of softmax(z/T). */
+  temperature: number;
+  /** Mean NLL at T = 1. */
+  nllBefore: number;
+  /** Mean NLL at the fitted T. */
+  nllAfter: number;
+  /** Safeguarded Newton / bisection steps taken (each one pass over the data). */
+  iterations: number;
+  /** True when the minimiser lies at a bound of [0.01, 100]. */
+  atBound: boolean;
+}

@@ -1,0 +1,127 @@
+// calibration: ECE, MCE, Brier, NLL, accuracy, confidence and reliability-diagram bins (SPEC.md;
+// Guo et al. 2017). The per-row work (softmax, max, argmax, Brier and NLL terms) runs in wasm, which
+// leaves each counted row's confidence and correctness; the binning (a sort for quantile bins) is
+// done here over those N numbers.
+
+import { heap } from "./memory.js";
+import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";
+import {
+  badLabel, checkOptions, classesOf, countAtLeast, expectLength, f32Operand, i32Operand, integer, notWith,
+  numberIn, oneOf, rowsOf,
+} from "./validate.js";
+import { copyIn, place } from "./stage.js";
+
+const FN = "calibration";
+const KEYS: ReadonlySet<string> = new Set(["classes", "bins", "binning", "from", "temperature", "ignoreIndex"]);
+const BINNINGS = ["uniform", "quantile"] as const;
+const FROMS = ["logits", "probabilities"] as const;
+
+/**
+ * Calibration metrics of N rows of logits (or probabilities) against their labels: top-label
+ * confidence max_j p_ij, prediction argmax_j p_ij (first maximum on ties). Bins: `bins` equal-width
+ * intervals (b/M, (b+1)/M] (confidence 0 in the first), or equal-mass bins with `binning: 'quantile'`.
+ */
+export function calibration(logits: Float32Input, labels: Int32Input, options: CalibrationOptions): CalibrationResult {
+  const h = heap(FN);
+  const o = checkOptions(FN, options, KEYS, true);
+  const k = classesOf(FN, o.classes);
+  const M = countAtLeast(FN, "bins", o.bins, 1, 15);
+  const binning = oneOf(FN, "binning", o.binning, BINNINGS, "uniform");
+  const from = oneOf(FN, "from", o.from, FROMS, "logits");
+  const T = numberIn(FN, "temperature", o.temperature, 0, Number.MAX_VALUE, 1, true);
+  if (from === "probabilities" && o.temperature !== undefined) {
+    notWith(FN, "temperature", "from: 'probabilities'", "it divides logits; probabilities are used as they are");
+  }
+  const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
+  const z = f32Operand(FN, "logits", logits, h);
+  const n = rowsOf(FN, "logits", z.length, k);
+  const y = i32Operand(FN, "labels", labels, h);
+  expectLength(FN, "labels", y.length, n, `one label per row: logits.length / classes = ${n}`);
+
+  const zPtr = place(h, z, "a");
+  const yPtr = place(h, y, "b");
+  const confPtr = h.scratchPtr("conf", n * 8);
+  const hitPtr = h.scratchPtr("hit", n * 4);
+  const w64 = h.scratchPtr("row64", 16 * k);
+  copyIn(h, z, zPtr);
+  copyIn(h, y, yPtr);
+  const bad = h.exports.calibrationRows(zPtr, yPtr, n, k, T, from === "probabilities" ? 1 : 0, ignoreIndex, confPtr, hitPtr, w64);
+  if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
+
+  const r = h.results >>> 3;
+  const count = h.f64[r + 1]!;
+  const conf = h.f64.slice(confPtr >>> 3, (confPtr >>> 3) + count);
+  const hit = h.i32.slice(hitPtr >>> 2, (hitPtr >>> 2) + count);
+  const bins = binning === "uniform" ? uniformBins(conf, hit, M) : quantileBins(conf, hit, M);
+  let ece = 0;
+  let mce = 0;
+  for (const b of bins) {
+    if (b.count === 0) continue;
+    const gap = Math.abs(b.accuracy - b.confidence);
+    ece += (b.count / count) * gap;
+    mce = Number.isNaN(gap) || Number.isNaN(mce) ? NaN : Math.max(mce, gap);
+  }
+  if (count === 0) return { ece: 0, mce: 0, brier: 0, nll: 0, accuracy: 0, confidence: 0, bins };
+  return {
+    ece,
+    mce,
+    brier: h.f64[r + 2]! / count,
+    nll: h.f64[r + 3]! / count,
+    accuracy: h.f64[r + 5]! / count,
+    confidence: h.f64[r + 4]! / count,
+    bins,
+  };
+}
+
+function finish(lower: number, upper: number, count: number, hits: number, confSum: number): CalibrationBin {
+  return count === 0
+    ? { lower, upper, count: 0, accuracy: 0, confidence: 0 }
+    : { lower, upper, count, accuracy: hits / count, confidence: confSum / count };
+}
+
+/** (b/M, (b+1)/M]: b = ⌈c·M⌉ − 1, confidence 0 (and NaN) to the first bin, above 1 to the last. */
+function uniformBins(conf: Float64Array, hit: Int32Array, M: number): CalibrationBin[] {
+  const count = new Float64Array(M), hits = new Float64Array(M), sum = new Float64Array(M);
+  for (let i = 0; i < conf.length; i++) {
+    const c = conf[i]!;
+    let b = Math.ceil(c * M) - 1;
+    if (!(b >= 0)) b = 0;
+    else if (b > M - 1) b = M - 1;
+    count[b] += 1;
+    hits[b] += hit[i]!;
+    sum[b] += c;
+  }
+  const out: CalibrationBin[] = [];
+  for (let b = 0; b < M; b++) out.push(finish(b / M, (b + 1) / M, count[b]!, hits[b]!, sum[b]!));
+  return out;
+}
+
+/**
+ * Equal mass: a stable ascending sort by confidence; bin b takes sorted positions [⌊bN/M⌋, ⌊(b+1)N/M⌋)
+ * and reports its smallest and largest confidence as its edges (0 and 0 when empty, as when N < M).
+ */
+function quantileBins(conf: Float64Array, hit: Int32Array, M: number): CalibrationBin[] {
+  const N = conf.length;
+  const order = new Int32Array(N);
+  for (let i = 0; i < N; i++) order[i] = i;
+  // NaN confidences sort last here (a NaN row makes the metrics NaN whatever its bin).
+  order.sort((a, b) => {
+    const ca = conf[a]!, cb = conf[b]!;
+    if (ca < cb) return -1;
+    if (ca > cb) return 1;
+    if (Number.isNaN(ca) !== Number.isNaN(cb)) return Number.isNaN(ca) ? 1 : -1;
+    return a - b;
+  });
+  const out: CalibrationBin[] = [];
+  for (let b = 0; b < M; b++) {
+    const start = Math.floor((b * N) / M), end = Math.floor(((b + 1) * N) / M);
+    let hits = 0, sum = 0;
+    for (let p = start; p < end; p++) {
+      hits += hit[order[p]!]!;
+      sum += conf[order[p]!]!;
+    }
+    const c = end - start;
+    out.push(finish(c ? conf[order[start]!]! : 0, c ? conf[order[end - 1]!]! : 0, c, hits, sum));
+  }
+  return out;
+}

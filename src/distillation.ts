@@ -1,0 +1,106 @@
+// distillation: Hinton et al.'s soft-target loss with the T² factor and batch-mean KL, mixed with the
+// label cross-entropy, fused loss + gradient w.r.t. the student logits (SPEC.md "distillation").
+// Validate everything → place every pointer → copy in → one kernel call → deliver. Labels are
+// range-checked by the kernel's first pass, which writes nothing when it finds a bad one.
+
+import { heap } from "./memory.js";
+import type { CrossEntropyResult, DistillationOptions, Float32Input } from "./types.js";
+import {
+  badLabel, bool, checkNoOverlap, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, mustBe,
+  needs, notWith, numberIn, oneOf, rowsOf, type Operand,
+} from "./validate.js";
+import { copyIn, deliver, place } from "./stage.js";
+
+const FN = "distillation";
+const KEYS: ReadonlySet<string> = new Set([
+  "classes", "temperature", "alpha", "labels", "smoothing", "smoothingMode", "ignoreIndex", "reduction", "grad", "gradOut",
+]);
+const REDUCTIONS = ["mean", "sum", "none"] as const;
+const SMOOTHING_MODES = ["uniform", "others"] as const;
+const REDUCE_CODE = { mean: 0, sum: 1, none: 2 } as const;
+
+/**
+ * L = α·T²·(1/n)·Σ_i KL(softmax(t_i/T) ‖ softmax(s_i/T)) + (1−α)·crossEntropy_ε(s, labels, 'mean'),
+ * n = rows whose label is not ignoreIndex (all rows without labels). Returns the loss and its gradient
+ * with respect to the student logits.
+ */
+export function distillation(
+  student: Float32Input, teacher: Float32Input, options: DistillationOptions & { reduction: "none" },
+): CrossEntropyResult<Float32Array>;
+export function distillation(
+  student: Float32Input, teacher: Float32Input, options: DistillationOptions & { reduction?: "mean" | "sum" },
+): CrossEntropyResult<number>;
+export function distillation(
+  student: Float32Input, teacher: Float32Input, options: DistillationOptions,
+): CrossEntropyResult<number | Float32Array>;
+export function distillation(
+  student: Float32Input, teacher: Float32Input, options: DistillationOptions,
+): CrossEntropyResult<number | Float32Array> {
+  const h = heap(FN);
+  const o = checkOptions(FN, options, KEYS, true);
+  const k = classesOf(FN, o.classes);
+  const T = numberIn(FN, "temperature", o.temperature, 0, Number.MAX_VALUE, 1, true);
+  const hasLabels = o.labels !== undefined;
+  const alpha = numberIn(FN, "alpha", o.alpha, 0, 1, hasLabels ? 0.5 : 1);
+  if (!hasLabels && alpha !== 1) mustBe(FN, "alpha", alpha, "1", "without labels (there is no cross-entropy term to mix in)");
+  const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
+  const mode = oneOf(FN, "smoothingMode", o.smoothingMode, SMOOTHING_MODES, "uniform");
+  const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
+  if (!hasLabels) {
+    if (o.ignoreIndex !== undefined) needs(FN, "ignoreIndex", "labels", "rows are ignored by their label");
+    if (o.smoothing !== undefined) needs(FN, "smoothing", "labels", "it smooths the cross-entropy term");
+    if (o.smoothingMode !== undefined) needs(FN, "smoothingMode", "labels", "it applies to the cross-entropy term");
+  }
+  const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
+  const wantGrad = bool(FN, "grad", o.grad, true);
+
+  const s = f32Operand(FN, "student", student, h);
+  const n = rowsOf(FN, "student", s.length, k);
+  const t = f32Operand(FN, "teacher", teacher, h);
+  expectLength(FN, "teacher", t.length, s.length, `the student's length, N·K = ${n}·${k}`);
+  let y: Operand<Int32Array> | null = null;
+  if (hasLabels) {
+    y = i32Operand(FN, "labels", o.labels, h);
+    expectLength(FN, "labels", y.length, n, `one label per row: student.length / classes = ${n}`);
+  }
+
+  let g: Operand<Float32Array> | null = null;
+  let inPlace = false;
+  if (o.gradOut !== undefined) {
+    if (!wantGrad) notWith(FN, "gradOut", "grad: false", "there is no gradient to write");
+    g = f32Operand(FN, "gradOut", o.gradOut, h);
+    expectLength(FN, "gradOut", g.length, n * k, `N·K = ${n}·${k}`);
+    inPlace = g.source === s.source || (g.copy === null && s.copy === null && g.ptr === s.ptr);
+    if (!inPlace) checkNoOverlap(FN, g, "gradOut", s, "student");
+    checkNoOverlap(FN, g, "gradOut", t, "teacher");
+    if (y) checkNoOverlap(FN, g, "gradOut", y, "labels");
+  }
+
+  // ---- stage (all pointers first, then copies)
+  const sPtr = place(h, s, "a");
+  const tPtr = place(h, t, "t");
+  const yPtr = y ? place(h, y, "b") : 0;
+  let gPtr: number;
+  if (!wantGrad) gPtr = 0;
+  else if (inPlace) gPtr = sPtr;
+  else if (g !== null && g.copy === null) gPtr = g.ptr;
+  else if (s.copy !== null) gPtr = sPtr;
+  else gPtr = h.scratchPtr("g", n * k * 4);
+  const lossPtr = reduction === "none" ? h.scratchPtr("loss", n * 4) : 0;
+  // 3·K f32 rows (teacher exp, CE exp, student exp without a gradient), then 5·K f64 for rare rows.
+  const scratch = h.scratchPtr("distill", 12 * k + 16 + 40 * k);
+  copyIn(h, s, sPtr);
+  copyIn(h, t, tPtr);
+  if (y) copyIn(h, y, yPtr);
+
+  const bad = h.exports.distillation(
+    sPtr, tPtr, yPtr, n, k, T, alpha, eps, mode === "others" ? 1 : 0, ignoreIndex,
+    REDUCE_CODE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr, scratch,
+  );
+  if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
+
+  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + 2]!;
+  let grad: Float32Array | null = null;
+  if (wantGrad) grad = deliver(h, gPtr, n * k, inPlace && s.copy !== null ? s : g);
+  return { loss, grad };
+}

@@ -1,0 +1,90 @@
+// sigmoidCrossEntropy: element-wise (binary / multi-label) cross-entropy with logits, fused loss +
+// gradient (SPEC.md). Validate everything → place every pointer → copy in → one kernel call → deliver.
+
+import { heap } from "./memory.js";
+import type { CrossEntropyResult, Float32Input, SigmoidCrossEntropyOptions } from "./types.js";
+import {
+  bool, checkNoOverlap, checkOptions, checkWeights, classesOf, expectLength, f32Operand, needs, notWith,
+  numberIn, oneOf, rowsOf, type Operand,
+} from "./validate.js";
+import { copyIn, deliver, place } from "./stage.js";
+
+const FN = "sigmoidCrossEntropy";
+const KEYS: ReadonlySet<string> = new Set(["classes", "smoothing", "reduction", "posWeight", "grad", "gradOut"]);
+const REDUCTIONS = ["mean", "sum", "none"] as const;
+const REDUCE_CODE = { mean: 0, sum: 1, none: 2 } as const;
+
+/**
+ * Sigmoid cross-entropy with logits, element-wise: `targets` (same length as `logits`) are
+ * probabilities in [0, 1]. Stable form max(x,0) − x·t' + log1p(exp(−|x|)) with t' = t·(1−ε) + ε/2;
+ * `posWeight` (length K, with `classes`) weighs the positive term as PyTorch's BCEWithLogitsLoss.
+ * The gradient is ∂loss/∂logits (of the sum for 'none').
+ */
+export function sigmoidCrossEntropy(
+  logits: Float32Input, targets: Float32Input, options: SigmoidCrossEntropyOptions & { reduction: "none" },
+): CrossEntropyResult<Float32Array>;
+export function sigmoidCrossEntropy(
+  logits: Float32Input, targets: Float32Input, options?: SigmoidCrossEntropyOptions & { reduction?: "mean" | "sum" },
+): CrossEntropyResult<number>;
+export function sigmoidCrossEntropy(
+  logits: Float32Input, targets: Float32Input, options?: SigmoidCrossEntropyOptions,
+): CrossEntropyResult<number | Float32Array>;
+export function sigmoidCrossEntropy(
+  logits: Float32Input, targets: Float32Input, options?: SigmoidCrossEntropyOptions,
+): CrossEntropyResult<number | Float32Array> {
+  const h = heap(FN);
+  const o = checkOptions(FN, options, KEYS, false);
+  const k = o.classes === undefined ? 0 : classesOf(FN, o.classes);
+  const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
+  const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
+  const wantGrad = bool(FN, "grad", o.grad, true);
+
+  const x = f32Operand(FN, "logits", logits, h);
+  const count = x.length;
+  if (k > 0) rowsOf(FN, "logits", count, k);
+  const t = f32Operand(FN, "targets", targets, h);
+  expectLength(FN, "targets", t.length, count, "one target per logit");
+  checkNoOverlap(FN, t, "targets", x, "logits");
+
+  let pw: Operand<Float32Array> | null = null;
+  if (o.posWeight !== undefined) {
+    if (k === 0) needs(FN, "posWeight", "classes", "element e takes posWeight[e mod classes]");
+    pw = f32Operand(FN, "posWeight", o.posWeight, h);
+    expectLength(FN, "posWeight", pw.length, k, "one weight per class");
+    checkWeights(FN, "posWeight", pw.copy ?? h.f32.subarray(pw.ptr >>> 2, (pw.ptr >>> 2) + k));
+  }
+
+  let g: Operand<Float32Array> | null = null;
+  let inPlace = false;
+  if (o.gradOut !== undefined) {
+    if (!wantGrad) notWith(FN, "gradOut", "grad: false", "there is no gradient to write");
+    g = f32Operand(FN, "gradOut", o.gradOut, h);
+    expectLength(FN, "gradOut", g.length, count, "one gradient per logit");
+    inPlace = g.source === x.source || (g.copy === null && x.copy === null && g.ptr === x.ptr);
+    if (!inPlace) checkNoOverlap(FN, g, "gradOut", x, "logits");
+    checkNoOverlap(FN, g, "gradOut", t, "targets");
+    if (pw) checkNoOverlap(FN, g, "gradOut", pw, "posWeight");
+  }
+
+  // ---- stage (all pointers first, then copies)
+  const xPtr = place(h, x, "a");
+  const tPtr = place(h, t, "b");
+  const pwPtr = pw ? place(h, pw, "w") : 0;
+  let gPtr = 0;
+  if (!wantGrad) gPtr = 0;
+  else if (inPlace) gPtr = xPtr;
+  else if (g !== null && g.copy === null) gPtr = g.ptr;
+  else if (x.copy !== null) gPtr = xPtr;
+  else gPtr = h.scratchPtr("g", count * 4);
+  const lossPtr = reduction === "none" ? h.scratchPtr("loss", count * 4) : 0;
+  copyIn(h, x, xPtr);
+  copyIn(h, t, tPtr);
+  if (pw) copyIn(h, pw, pwPtr);
+
+  h.exports.sigmoidCrossEntropy(xPtr, tPtr, count, k, pwPtr, eps, REDUCE_CODE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr);
+
+  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + count) : h.f64[(h.results >>> 3) + 2]!;
+  let grad: Float32Array | null = null;
+  if (wantGrad) grad = deliver(h, gPtr, count, inPlace && x.copy !== null ? x : g);
+  return { loss, grad };
+}
