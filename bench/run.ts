@@ -3,7 +3,7 @@
 // Flags:
 //   --quick             tiny budgets (a smoke run; its numbers mean nothing)
 //   --shapes 32x32000,8x128000   only these shapes (the functions then run at the first one)
-//   --time MS           time budget per task (default 400)
+//   --time MS           time budget per task (default 700)
 //   --no-tfjs           leave out the TF.js peers
 //   --out NAME          write bench/results/NAME.{json,md,svg}
 // A full default run writes `latest`; a --quick or --shapes run writes only partial.tmp.json unless

@@ -42,7 +42,7 @@ export interface SuiteOptions {
   log?: (line: string) => void;
 }
 
-const DEFAULT_BUDGET: Budget = { timeMs: 400, minIterations: 8, slowCapMs: 2500 };
+const DEFAULT_BUDGET: Budget = { timeMs: 700, minIterations: 8, slowCapMs: 2500 };
 const QUICK_BUDGET: Budget = { timeMs: 20, minIterations: 1, slowCapMs: 200 };
 
 type CeOut = { loss: number; grad: ArrayLike<number> };

@@ -69,7 +69,7 @@ function load() {
 
 /** Switches TF.js to `backend` (single-threaded); throws when it cannot be loaded. */
 export async function tfPeer(backend: TfBackend): Promise<TfPeer> {
-  const { tf, setWasmPaths, wasmDir, versions } = await load();
+  const { tf, setWasmPaths, wasmDir, versions } = await quietly(load);
   let simd = false;
   await quietly(async () => {
     if (backend === "wasm") {
