@@ -14,9 +14,10 @@ export function expPass(x: usize, out: usize, len: i32): void {
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     for (; j + 8 <= len; j += 8) {
-      v128.store(at(out, j), vexpNeg(v128.load(at(x, j)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one));
-      v128.store(at(out, j + 4), vexpNeg(v128.load(at(x, j + 4)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one));
+      v128.store(at(out, j), vexpNeg(v128.load(at(x, j)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4));
+      v128.store(at(out, j + 4), vexpNeg(v128.load(at(x, j + 4)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4));
     }
   }
   for (; j < len; j++) store<f32>(at(out, j), expNeg(load<f32>(at(x, j))));

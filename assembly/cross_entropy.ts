@@ -214,16 +214,20 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    let sv = f32x4.splat(0), dv = f32x4.splat(0);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    // two partial sums for S (even / odd columns) halve its rounding error
+    let sv = f32x4.splat(0), sv1 = sv, dv = sv;
     const pt = cMode == WEIGHT_PYTORCH;
     for (let j = 0; j < k; j++) {
       const t = TILE + (<usize>j << 4);
       const d = f32x4.sub(v128.load(t), mx);
-      const e = vexpNeg(d, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+      const e = vexpNeg(d, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
       v128.store(t, e);
-      sv = f32x4.add(sv, e);
+      if (j & 1) sv1 = f32x4.add(sv1, e);
+      else sv = f32x4.add(sv, e);
       dv = f32x4.add(dv, pt ? f32x4.mul(d, v128.load32_splat(at(w, j))) : d);
     }
+    sv = f32x4.add(sv, sv1);
     // per-row finish (scalar f64)
     const wy0: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y0)) : 1;
     const wy1: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y1)) : 1;

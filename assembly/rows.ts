@@ -61,6 +61,7 @@ export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
@@ -70,15 +71,15 @@ export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
       for (; j + 8 <= end; j += 8) {
         const d0 = f32x4.sub(v128.load(at(z, j)), mv);
         const d1 = f32x4.sub(v128.load(at(z, j + 4)), mv);
-        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
-        const e1 = vexpNeg(d1, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e1 = vexpNeg(d1, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         v128.store(at(e, j), e0); v128.store(at(e, j + 4), e1);
         sa = f32x4.add(sa, f32x4.add(e0, e1));
         da = f32x4.add(da, f32x4.add(d0, d1));
       }
       if (j < end) {
         const d0 = f32x4.sub(v128.load(at(z, j)), mv);
-        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         v128.store(at(e, j), e0);
         sa = f32x4.add(sa, e0); da = f32x4.add(da, d0);
         j += 4;
@@ -106,6 +107,7 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
@@ -114,7 +116,7 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
       let sa = zero, da = zero;
       for (; j < end; j += 4) {
         const d0 = f32x4.sub(v128.load(at(z, j)), mv);
-        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         v128.store(at(e, j), e0);
         sa = f32x4.add(sa, e0);
         da = f32x4.add(da, f32x4.mul(d0, v128.load(at(w, j))));
@@ -145,6 +147,7 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m), av = f32x4.splat(a), bv = f32x4.splat(b);
     const k4 = k & ~3;
@@ -155,7 +158,7 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
         const d0 = f32x4.sub(v128.load(at(z, j)), mv);
         let r0 = f32x4.add(f32x4.mul(av, v128.load(at(t, j))), bv);
         if (w) r0 = f32x4.mul(r0, v128.load(at(w, j)));
-        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         v128.store(at(e, j), e0);
         sa = f32x4.add(sa, e0);
         rda = f32x4.add(rda, f32x4.mul(r0, d0));

@@ -22,6 +22,7 @@ export function rowExpScaled(z: usize, e: usize, k: i32, m: f32, c: f32): f64 {
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m), cv = f32x4.splat(c);
     const k4 = k & ~3;
@@ -29,7 +30,7 @@ export function rowExpScaled(z: usize, e: usize, k: i32, m: f32, c: f32): f64 {
       const end = min(j + FLUSH, k4);
       let sa = zero;
       for (; j < end; j += 4) {
-        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         v128.store(at(e, j), e0);
         sa = f32x4.add(sa, e0);
       }
@@ -58,6 +59,7 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
     const k4 = k & ~3;
@@ -68,7 +70,7 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
         const ds = f32x4.sub(v128.load(at(s, j)), msv);
         const dt = f32x4.sub(v128.load(at(t, j)), mtv);
         const a = f32x4.mul(ds, cv);
-        const e0 = vexpNeg(a, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(a, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         da = f32x4.add(da, f32x4.mul(v128.load(at(et, j)), f32x4.mul(f32x4.sub(dt, ds), cv)));
         v128.store(at(es, j), e0);
         sa = f32x4.add(sa, e0);
@@ -122,6 +124,7 @@ export function rowExpSumSq(z: usize, k: i32, m: f32, c: f32): f64 {
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m), cv = f32x4.splat(c);
     const k4 = k & ~3;
@@ -129,7 +132,7 @@ export function rowExpSumSq(z: usize, k: i32, m: f32, c: f32): f64 {
       const end = min(j + FLUSH, k4);
       let sa = zero, qa = zero;
       for (; j < end; j += 4) {
-        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         sa = f32x4.add(sa, e0);
         qa = f32x4.add(qa, f32x4.mul(e0, e0));
       }
@@ -157,6 +160,7 @@ export function rowMoments(z: usize, k: i32, m: f32, beta: f32): f64 {
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m), bv = f32x4.splat(beta);
     const k4 = k & ~3;
@@ -165,7 +169,7 @@ export function rowMoments(z: usize, k: i32, m: f32, beta: f32): f64 {
       let sa = zero, a1 = zero, a2 = zero;
       for (; j < end; j += 4) {
         const d = f32x4.sub(v128.load(at(z, j)), mv);
-        const e0 = vexpNeg(f32x4.mul(d, bv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(f32x4.mul(d, bv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         const ed = f32x4.mul(e0, d);
         sa = f32x4.add(sa, e0);
         a1 = f32x4.add(a1, ed);

@@ -38,6 +38,7 @@ function span(
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const two = v128.load32_splat(LOG_CONSTS), c3 = v128.load32_splat(LOG_CONSTS + 16);
     const c5 = v128.load32_splat(LOG_CONSTS + 20), c7 = v128.load32_splat(LOG_CONSTS + 24);
@@ -52,7 +53,7 @@ function span(
       for (; j < end; j += 4) {
         const xv = v128.load(at(x, j));
         const tv = v128.load(at(t, j));
-        const u = vexpNeg(f32x4.neg(f32x4.abs(xv)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const u = vexpNeg(f32x4.neg(f32x4.abs(xv)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         const w = f32x4.add(one, u);
         const r = f32x4.div(one, w);
         const sp = f32x4.add(

@@ -54,6 +54,7 @@ function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): f64 {
     const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m), tv = f32x4.splat(invT);
     const k4 = k & ~3;
@@ -61,7 +62,7 @@ function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): f64 {
       const end = min(j + 256, k4);
       let sa = zero;
       for (; j < end; j += 4) {
-        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), tv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one);
+        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), tv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         v128.store(at(e, j), e0);
         sa = f32x4.add(sa, e0);
       }
