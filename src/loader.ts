@@ -192,10 +192,15 @@ export async function loadCore(options?: InitOptions): Promise<LoadedCore> {
     if (ex) return finish(ex, "simd", true);
     if (want === true) throw new Error("softxent.init: { simd: true } was asked for, but this engine does not validate the SIMD build");
   } else {
-    // Still report whether SIMD would have been available (cheap: validate only, from bytes where we have them).
-    const src = sourceFor(options, "simd");
-    if (isBytes(src) || src instanceof WebAssembly.Module) simdSupported = validates(src);
-    else if (nodeFs() && (typeof src === "string" || src instanceof URL)) simdSupported = validates(loadSync(src) as BufferSource);
+    // Still report whether SIMD would have been available (cheap: validate only, from bytes where we
+    // have them). Only reported, as in loadCoreSync: a missing or unreadable SIMD source is no error here.
+    try {
+      const src = sourceFor(options, "simd");
+      if (isBytes(src) || src instanceof WebAssembly.Module) simdSupported = validates(src);
+      else if (nodeFs() && (typeof src === "string" || src instanceof URL)) simdSupported = validates(loadSync(src) as BufferSource);
+    } catch {
+      simdSupported = false;
+    }
   }
   const ex = await instantiateChecked(await loadAsync(sourceFor(options, "scalar")));
   if (!ex) throw new Error("softxent.init: this engine does not validate the scalar build (is WebAssembly supported?)");
