@@ -9,8 +9,14 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.SOFTXENT_CHROMIUM ?? "/usr/bin/chromium";
 
-/** Whether the browser suites can run here; `.ci/run` installs Debian's chromium when missing. */
+/**
+ * Whether the browser suites can run here; `.ci/run` installs Debian's chromium when missing and
+ * sets SOFTXENT_REQUIRE_BROWSER=1, so that in CI a missing browser fails instead of skipping.
+ */
 export const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.SOFTXENT_REQUIRE_BROWSER === "1") {
+  throw new Error(`SOFTXENT_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+}
 
 const ARGS = [
   "--headless",
