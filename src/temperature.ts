@@ -61,7 +61,12 @@ export function fitTemperature(logits: Float32Input, labels: Int32Input, options
     iterations,
     atBound,
   });
-  if (start.d1 === 0) return done(start, 0, false);
+  if (start.d1 === 0) {
+    // f' = f'' = 0 at β = 1 means every row's classes are all equal (or K = 1): the NLL is flat in T.
+    // Then, as the reference chooses, the largest temperature.
+    if (start.d2 === 0) return done(at(Math.fround(1 / MAX_TEMPERATURE)), 0, true);
+    return done(start, 0, false);
+  }
 
   // Bracket [lo, hi] with f'(lo) < 0 < f'(hi): β = 1 is one end; check the bound on the other side.
   let lo = Math.fround(1 / MAX_TEMPERATURE), hi = Math.fround(1 / MIN_TEMPERATURE);
