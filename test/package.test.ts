@@ -14,13 +14,14 @@ import { describe, expect, it } from "vitest";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Size budgets in bytes, about 25% above the sizes when the budget was set (2026-11, with
- * crossEntropy / logSoftmax / softmax / smoothTargets: simd 14 092 B, scalar 10 863 B). A kernel
- * that pushes a build over its budget should raise it deliberately, in the same commit.
+ * Size budgets in bytes, about 25% above the sizes when the budget was set (2026-11, with every kernel
+ * of SPEC.md — cross-entropy, softmax, smoothing, sigmoid CE, distillation, calibration, temperature:
+ * simd 29 841 B, scalar 20 715 B). A change that pushes a build over its budget should raise the
+ * budget deliberately, in the same commit, and say why.
  */
 const WASM_BUDGET: Record<string, number> = {
-  "dist/wasm/softxent.simd.wasm": 17_600,
-  "dist/wasm/softxent.scalar.wasm": 13_600,
+  "dist/wasm/softxent.simd.wasm": 37_300,
+  "dist/wasm/softxent.scalar.wasm": 25_900,
 };
 
 interface PackFile {
