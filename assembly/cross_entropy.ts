@@ -9,7 +9,7 @@
 // and the gradient is  ∂L/∂z_j = s·((Σ r)·p_j − r_j) + zs·2λ·lse·p_j  with r the weighted target,
 // s / zs the reduction scales. One exp per element; no call allocates.
 
-import { rowMax, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill, rowSumB, rowSumC } from "./rows";
+import { rowMax, rowMaxFast, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill, rowSumB, rowSumC } from "./rows";
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET } from "./common";
@@ -355,22 +355,31 @@ let rowZ: f64 = 0;
   }
   const wy: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, yi)) : 1;
   const zy = load<f32>(at(zi, yi));
-  const m = rowMax(zi, k);
-  let ce: f64, lse2: f64;
-  if (!rowFinite) {
-    rowGeneric(zi, gi, grad, k, yi, 0, eps, others, w, cMode, cLambda, cS, cZs);
-    ce = genCe; lse2 = genLse2;
-  } else {
+  // In place, pass 2 overwrites z, so non-finite rows must be caught in pass 1 (the probe); otherwise
+  // pass 2's sums catch them (Σ(z − m) is −∞ or NaN) and the row is redone from the intact z.
+  const probe = zi == gi;
+  const m = probe ? rowMax(zi, k) : rowMaxFast(zi, k);
+  let ce: f64 = 0, lse2: f64 = 0;
+  let fast = !probe || rowFinite;
+  if (fast) {
     const pt = cMode == WEIGHT_PYTORCH;
     const S = pt ? rowExpSumW(zi, gi, w, k, m) : rowExpSum(zi, gi, k, m);
-    ce = rowFinish(S, rowSumB, <f64>(zy - m), <f64>m, wy);
-    lse2 = fLse2;
-    if (grad) {
-      const ey = <f64>load<f32>(at(gi, yi));
-      if (pt) rowAxpcW(gi, w, k, <f32>fAlpha, <f32>fC);
-      else rowAxpc(gi, k, <f32>fAlpha, <f32>fC);
-      store<f32>(at(gi, yi), <f32>(fAlpha * ey - fGy));
+    const sumB = rowSumB;
+    fast = probe || (sumB - sumB == 0 && S - S == 0);
+    if (fast) {
+      ce = rowFinish(S, sumB, <f64>(zy - m), <f64>m, wy);
+      lse2 = fLse2;
+      if (grad) {
+        const ey = <f64>load<f32>(at(gi, yi));
+        if (pt) rowAxpcW(gi, w, k, <f32>fAlpha, <f32>fC);
+        else rowAxpc(gi, k, <f32>fAlpha, <f32>fC);
+        store<f32>(at(gi, yi), <f32>(fAlpha * ey - fGy));
+      }
     }
+  }
+  if (!fast) {
+    rowGeneric(zi, gi, grad, k, yi, 0, eps, others, w, cMode, cLambda, cS, cZs);
+    ce = genCe; lse2 = genLse2;
   }
   if (cLambda == 0) lse2 = 0; // 0·lse² is 0 even where lse is infinite (fully masked rows)
   if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + cLambda * lse2));
@@ -395,22 +404,29 @@ export function crossEntropyProb(
     const zi = z + <usize>i * stride;
     const gi = grad ? g + <usize>i * stride : g;
     const ti = t + <usize>i * stride;
-    const m = rowMax(zi, k);
-    let ce: f64, lse2: f64;
-    if (!rowFinite) {
+    const probe = zi == gi; // see indexRow
+    const m = probe ? rowMax(zi, k) : rowMaxFast(zi, k);
+    let ce: f64 = 0, lse2: f64 = 0;
+    let fast = !probe || rowFinite;
+    if (fast) {
+      const S = rowExpSumT(zi, gi, ti, w, k, m, <f32>A, <f32>B);
+      const R = rowSumC, RD = rowSumB;
+      // a masked class makes r·(z − m) −∞ or NaN (r = 0), NaN/+∞ logits make it NaN
+      fast = probe || (RD - RD == 0 && S - S == 0);
+      if (fast) {
+        const logS = Math.log(S);
+        ce = R * logS - RD;
+        const lse = <f64>m + logS;
+        lse2 = lse * lse;
+        if (grad) {
+          const alpha = (s * R + s * 2 * lambda * lse) / S;
+          rowAxpcT(gi, ti, w, k, <f32>alpha, <f32>(s * A), <f32>(s * B));
+        }
+      }
+    }
+    if (!fast) {
       rowGeneric(zi, gi, grad, k, -1, ti, eps, false, w, WEIGHT_PYTORCH, lambda, s, s);
       ce = genCe; lse2 = genLse2;
-    } else {
-      const S = rowExpSumT(zi, gi, ti, w, k, m, <f32>A, <f32>B);
-      const logS = Math.log(S);
-      const R = rowSumC;
-      ce = R * logS - rowSumB;
-      const lse = <f64>m + logS;
-      lse2 = lse * lse;
-      if (grad) {
-        const alpha = (s * R + s * 2 * lambda * lse) / S;
-        rowAxpcT(gi, ti, w, k, <f32>alpha, <f32>(s * A), <f32>(s * B));
-      }
     }
     if (lambda == 0) lse2 = 0; // 0·lse² is 0 even where lse is infinite (fully masked rows)
     if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + lambda * lse2));

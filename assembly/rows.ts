@@ -49,6 +49,31 @@ export function rowMax(z: usize, k: i32): f32 {
 }
 
 /**
+ * Pass 1 without the finiteness probe: the maximum only (NaN skipped). For callers that detect
+ * non-finite rows from pass 2's sums instead (possible when pass 2 does not overwrite z).
+ */
+export function rowMaxFast(z: usize, k: i32): f32 {
+  let m: f32 = -Infinity;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const k8 = k & ~7;
+    if (k8 > 0) {
+      let m0 = f32x4.splat(-Infinity), m1 = m0;
+      for (; j < k8; j += 8) {
+        m0 = f32x4.pmax(m0, v128.load(at(z, j)));
+        m1 = f32x4.pmax(m1, v128.load(at(z, j + 4)));
+      }
+      m = hmax(f32x4.pmax(m0, m1));
+    }
+  }
+  for (; j < k; j++) {
+    const v = load<f32>(at(z, j));
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/**
  * Pass 2, plain: e_j = exp(z_j − m) into `e` (may equal `z`), returns Σ e_j; rowSumB = Σ (z_j − m).
  * Preconditions: the row is finite (rowFinite), so every z_j − m ≤ 0.
  */

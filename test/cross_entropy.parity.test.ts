@@ -4,7 +4,7 @@
  * combination, extreme logits, masked classes and non-finite rows, within SPEC.md's bounds.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { initSync, crossEntropy, backendInfo } from "../dist/index.js";
+import { initSync, crossEntropy, backendInfo, allocFloat32, allocInt32 } from "../dist/index.js";
 import * as ref from "../src/reference/index.js";
 import { mulberry32, randomLogits, randomLabels, normal } from "./helpers/rng.js";
 import { expectGrad, expectLoss, expectLosses } from "./helpers/compare.js";
@@ -24,6 +24,25 @@ interface Case {
   offset: number;
   maskFraction: number;
   seed: number;
+  /** Run through resident buffers with a separate resident gradOut (pass 2 detects non-finite rows). */
+  resident?: boolean;
+}
+
+/** crossEntropy through the copying API, or through resident buffers with a separate gradOut. */
+function call(z: Float32Array, target: Int32Array | Float32Array, options: Record<string, unknown>, resident: boolean | undefined) {
+  if (!resident) return crossEntropy(z, target, options as never);
+  const zb = allocFloat32(z.length), gb = allocFloat32(z.length);
+  const tb = target instanceof Int32Array ? allocInt32(target.length) : allocFloat32(target.length);
+  zb.view.set(z);
+  tb.view.set(target as never);
+  try {
+    const r = crossEntropy(zb, tb, { ...options, gradOut: gb } as never);
+    expect(zb.view).toEqual(z); // the logits are left as they were
+    const loss = r.loss instanceof Float32Array ? r.loss.slice() : r.loss;
+    return { loss, grad: r.grad!.slice() };
+  } finally {
+    zb.release(); gb.release(); tb.release();
+  }
 }
 
 function weightsFor(rng: () => number, k: number): Float32Array {
@@ -57,7 +76,7 @@ function runIndexCase(c: Case): void {
     classes: c.k, smoothing: c.smoothing, smoothingMode: c.smoothingMode, reduction: c.reduction, zLoss: c.zLoss,
     ...(w ? { classWeights: w, classWeightMode: c.weights as "pytorch" | "target" } : {}),
   };
-  const got = crossEntropy(z, labels, options);
+  const got = call(z, labels, options, c.resident);
   const want = ref.crossEntropy(z, labels, options);
   const tag = JSON.stringify(c);
   if (c.reduction === "none") expectLosses(got.loss as Float32Array, want.loss as Float64Array, tag);
@@ -77,7 +96,7 @@ function runProbCase(c: Case): void {
   }
   const w = c.weights === "none" ? null : weightsFor(rng, c.k);
   const options = { classes: c.k, smoothing: c.smoothing, reduction: c.reduction, zLoss: c.zLoss, ...(w ? { classWeights: w } : {}) };
-  const got = crossEntropy(z, t, options);
+  const got = call(z, t, options, c.resident);
   const want = ref.crossEntropy(z, t, options);
   const tag = "prob " + JSON.stringify(c);
   if (c.reduction === "none") expectLosses(got.loss as Float32Array, want.loss as Float64Array, tag);
@@ -189,6 +208,31 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ simd }) => {
         }
       }
     }
+  });
+
+  it("resident inputs with a separate gradOut: masked, NaN and +Infinity rows (caught from pass 2's sums)", () => {
+    let seed = 40000;
+    for (const k of [1, 3, 8, 33, 1000]) {
+      for (const maskFraction of [0, 0.2, 0.7]) {
+        for (const weights of ["none", "pytorch", "target"] as const) {
+          runIndexCase({ ...base, n: 10, k, maskFraction, weights, reduction: "none", zLoss: 1e-3, resident: true, seed: seed++ });
+          runIndexCase({ ...base, n: 10, k, maskFraction, weights, smoothingMode: "others", reduction: "mean", ignoreFraction: 0.2, resident: true, seed: seed++ });
+        }
+        runProbCase({ ...base, n: 10, k, maskFraction, weights: "pytorch", reduction: "none", resident: true, seed: seed++ });
+        runProbCase({ ...base, n: 10, k, maskFraction, reduction: "sum", resident: true, seed: seed++ });
+      }
+    }
+    const k = 9, n = 6;
+    const z = randomLogits(mulberry32(4), n, k, 3, 0);
+    z[1 * k + 4] = NaN;
+    z[3 * k + 0] = Infinity;
+    z[4 * k + 2] = -Infinity;
+    const labels = new Int32Array([0, 1, 2, 3, 2, 8]); // row 4: masked target
+    const got = call(z, labels, { classes: k, smoothing: 0.1, reduction: "none" }, true);
+    const want = ref.crossEntropy(z, labels, { classes: k, smoothing: 0.1, reduction: "none" });
+    expectLosses(got.loss as Float32Array, want.loss as Float64Array);
+    expectGrad(got.grad, want.grad!, 1);
+    expect((got.loss as Float32Array)[4]).toBe(Infinity);
   });
 
   it("NaN and +Infinity rows give NaN for that row only", () => {
