@@ -140,6 +140,7 @@ describe.each(BUILDS)("fitTemperature, $name build", ({ name, simd }) => {
     expect(m).toMatchObject({ temperature: 100, atBound: true });
     z[0] = NaN;
     expect(fitTemperature(z, y, { classes: k }).temperature).toBeNaN();
+    expect(ref.fitTemperature(z, y, { classes: k })).toMatchObject({ temperature: NaN, nllAfter: NaN, atBound: false });
   });
 
   it("resident buffers give the same answer", () => {

@@ -10,6 +10,7 @@
  * (T = 0.01, atBound). A flat NLL (f' = 0 everywhere) therefore returns T = 100 — chosen.
  * With no row left (all ignored, or N = 0): T = 1, both NLLs 0, iterations 0, atBound false — chosen.
  * Masked classes (−Infinity) are skipped in the sums; a masked label makes the NLL +Infinity.
+ * A NaN or +Infinity logit (or a fully masked row) leaves no answer: T, both NLLs NaN, atBound false.
  */
 import { rowCount, rowSoftmax } from "./softmax.js";
 import { checkLabel } from "./smooth.js";
@@ -71,6 +72,15 @@ export function fitTemperature(
     return { temperature: 1, nllBefore: 0, nllAfter: 0, iterations: 0, atBound: false };
   }
   const nllBefore = meanNll(logits, rows, K, 1);
+  for (const { index } of rows) {
+    let unmasked = 0;
+    for (let j = 0; j < K; j++) {
+      const v = Number(logits[index * K + j]);
+      if (Number.isNaN(v) || v === Infinity) unmasked = -1;
+      if (unmasked >= 0 && v !== -Infinity) unmasked++;
+    }
+    if (unmasked <= 0) return { temperature: NaN, nllBefore: NaN, nllAfter: NaN, iterations: 0, atBound: false };
+  }
   const slope = (beta: number): number => nllSlopeInBeta(logits, rows, K, 1 / beta);
   const done = (temperature: number, iterations: number, atBound: boolean): FitTemperatureResult => ({
     temperature,
