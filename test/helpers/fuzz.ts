@@ -5,7 +5,7 @@
  * stays well under a minute on two cores). To run many more:
  *
  *   SOFTXENT_FUZZ_RUNS=100000 npx vitest run test/fuzz     # every property runs 100,000 cases
- *   npm run fuzz:long                                        # the same, 2 million cases in all (20 properties)
+ *   npm run fuzz:long                                        # the same, 2.6 million cases in all (26 properties)
  *
  * CI replays a fixed seed (CI_SEED), so it is deterministic; long mode draws a fresh seed per run
  * (or SOFTXENT_FUZZ_SEED=<n>; SOFTXENT_FUZZ_SEED=random randomises a CI-length run too).

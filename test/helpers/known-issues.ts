@@ -35,6 +35,12 @@ export function probLaneSum(c: CeCase): boolean {
   return c.kind === "prob" && c.k > 128;
 }
 
+/**
+ * K4 — distillation at large temperature (both builds; src/distillation.ts + its kernel, issue 5):
+ * the T²·KL term loses precision, relative loss error ~1.1e-6 at T ≈ 7.8 (K = 2, one row, α = 1).
+ * The distillation property keeps T ≤ 2 unless SOFTXENT_FUZZ_KNOWN=1.
+ */
+
 /** Which known, reported kernel issue a case falls under (null: none, or SOFTXENT_FUZZ_KNOWN=1). */
 export function knownIssue(c: CeCase): string | null {
   if (INCLUDE_KNOWN) return null;
