@@ -196,6 +196,20 @@ describe("softxent/tfjs where tf.losses.softmaxCrossEntropy has no equivalent (a
     expect(last).toBeLessThan(0.6 * first);
   });
 
+  it("works as a Keras-style loss in model.compile / model.fit (one-hot targets, as tfjs-layers requires)", async () => {
+    const n = 64, d = 8, k = 4;
+    const x = tf.tensor2d(randomLogits(n, d, 1), [n, d]);
+    const trueW = tf.tensor2d(randomLogits(d, k, 2), [d, k]);
+    const y = tf.tidy(() => tf.oneHot(tf.argMax(tf.matMul(x, trueW), 1), k).toFloat());
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: k, inputShape: [d], kernelInitializer: "zeros" })] });
+    model.compile({ optimizer: tf.train.adam(0.05), loss: crossEntropyLoss(tf, { smoothing: 0.1 }) });
+    const history = await model.fit(x, y, { epochs: 15, batchSize: 16, verbose: 0, shuffle: false });
+    const losses = history.history.loss as number[];
+    expect(losses[0]).toBeLessThan(Math.log(k) + 1e-3);
+    expect(losses[losses.length - 1]).toBeLessThan(0.6 * losses[0]!);
+    model.dispose();
+  });
+
   it("refuses labels of a shape that fits neither form, and non-integer index labels", () => {
     const logits = tf.tensor2d(randomLogits(4, 3), [4, 3]);
     expect(() => softmaxCrossEntropy(tf, tf.tensor1d([0, 1, 2]), logits)).toThrow(/shape \[3\] fit neither/);

@@ -96,11 +96,15 @@ describe("the HTML report", () => {
     expect(tree.children[0]!.children.map((c) => c.name)).toEqual(["head", "body"]);
   });
 
-  it("is self-contained: no script, and no URL other than the SVG namespaces", () => {
+  it("is self-contained: no script, and no URL other than the SVG namespaces and its own #fragments", () => {
     const tree = parseStrict(html);
     expect(all(tree, (e) => e.name === "script" || e.name === "img" || e.name === "iframe")).toEqual([]);
     const urls = [...html.matchAll(/(?:src|href)="([^"]*)"|url\(([^)]*)\)|https?:\/\/[^\s"<]+/g)].map((m) => m[0]);
-    expect(urls.filter((u) => !/^http:\/\/www\.w3\.org\/(2000\/svg|1999\/xhtml)$/.test(u))).toEqual([]);
+    const external = urls.filter((u) => !/^http:\/\/www\.w3\.org\/(2000\/svg|1999\/xhtml)$/.test(u) && !/^url\(#[\w-]+\)$/.test(u));
+    expect(external).toEqual([]);
+    // the in-document references (the gap hatching) point at patterns that exist
+    const ids = new Set(all(tree, (e) => e.attrs.id !== undefined).map((e) => e.attrs.id));
+    for (const u of urls.filter((x) => x.startsWith("url(#"))) expect(ids.has(u.slice(5, -1)), u).toBe(true);
   });
 
   it("has the loss chart with a training and a validation curve per run, drawn (non-empty paths)", () => {

@@ -123,6 +123,8 @@ export function lossChartSvg(series: readonly CurveSeries[], options: LossChartO
   return parts.join("");
 }
 
+let hatchSeq = 0;
+
 export interface ReliabilityOptions {
   title: string;
   color: string;
@@ -136,7 +138,7 @@ export interface ReliabilityOptions {
 
 /**
  * A reliability diagram (Guo et al. 2017): per confidence bin, a bar of the bin's accuracy; the
- * shaded part between the bar's top and the bin's mean confidence is the gap that ECE averages; the
+ * hatched part between the bar's top and the bin's mean confidence is the gap that ECE averages; the
  * dashed diagonal is perfect calibration. A grey strip at the bottom shows how many samples each bin
  * holds. With `scaledBins`, the bins after temperature scaling are drawn as (confidence, accuracy) dots.
  */
@@ -151,6 +153,10 @@ export function reliabilitySvg(bins: readonly CalibrationBinLike[], options: Rel
   const maxCount = bins.reduce((s, b) => Math.max(s, b.count), 0);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="reliability" width="${S}" height="${H}" viewBox="0 0 ${S} ${H}" ${FONT} font-size="11">`);
+  // The gap is hatched so that it shows over the bar too (an underconfident bin's gap lies inside its bar).
+  // Pattern ids must be unique in a page that holds several diagrams.
+  const hatch = `gap-hatch-${++hatchSeq}`;
+  parts.push(`<defs><pattern id="${hatch}" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)"><rect x="0" y="0" width="2" height="5" fill="#c92a2a" fill-opacity="0.75"/></pattern></defs>`);
   parts.push(`<rect x="0" y="0" width="${S}" height="${H}" fill="#ffffff"/>`);
   parts.push(`<text x="${m.left}" y="18" font-size="13" font-weight="600">${escapeXml(options.title)}</text>`);
   for (const v of [0, 0.2, 0.4, 0.6, 0.8, 1]) {
@@ -167,7 +173,7 @@ export function reliabilitySvg(bins: readonly CalibrationBinLike[], options: Rel
     const gapTop = Math.min(Y(b.accuracy), Y(b.confidence));
     const gapH = Math.abs(Y(b.accuracy) - Y(b.confidence));
     if (gapH > 0.2) {
-      parts.push(`<rect class="gap" x="${fmt(x0 + 0.5)}" y="${fmt(gapTop)}" width="${fmt(w)}" height="${fmt(gapH)}" fill="#e03131" fill-opacity="0.28" stroke="#e03131" stroke-width="0.6"/>`);
+      parts.push(`<rect class="gap" x="${fmt(x0 + 0.5)}" y="${fmt(gapTop)}" width="${fmt(w)}" height="${fmt(gapH)}" fill="url(#${hatch})" stroke="#c92a2a" stroke-width="0.8"/>`);
     }
   }
   parts.push(`<path class="diagonal" d="M${X(0)} ${Y(0)} L${X(1)} ${Y(1)}" stroke="#333" stroke-dasharray="4 3" fill="none"/>`);

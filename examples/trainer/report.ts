@@ -111,7 +111,7 @@ ECE: 15 equal-width confidence bins. NLL and Brier are means over the test split
 <div class="charts">
 ${reliabilityFigures(runs)}
 </div>
-<p class="meta">Bars: accuracy of each confidence bin; red: the gap to the bin's mean confidence (bars below the diagonal are overconfident, above it underconfident). Dots: the same bins after temperature scaling.</p>
+<p class="meta">Bars: accuracy of each confidence bin; hatched red: the gap to the bin's mean confidence (bars below the diagonal are overconfident, above it underconfident). Dots: the same bins after temperature scaling.</p>
 
 <h2>Per epoch</h2>
 ${historyTableHtml(runs)}
