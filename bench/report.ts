@@ -126,7 +126,7 @@ export function renderMarkdown(report: BenchReport): string {
   }
 
   out.push(
-    `<sub>tinybench, median of ${describeSamples(report)} per cell after warmup; logits N(0, 3²), uniform labels; ` +
+    `<sub>tinybench, median per call of ${describeSamples(report)} per cell after warmup${roundsNote(report)}; logits N(0, 3²), uniform labels; ` +
       `copying API = plain Float32Array/Int32Array in, new gradient out; resident = logits, labels and gradOut in wasm memory (allocFloat32/allocInt32); ` +
       `plain JS writes into a preallocated gradient; TF.js per call: tensor2d upload, valueAndGrad, dataSync of loss and gradient, dispose (one-hot targets built once)` +
       `${report.settings.tfjsWasmSimd === null ? "" : `; TF.js wasm backend ${report.settings.tfjsWasmSimd ? "with" : "without"} SIMD, one thread`}. ` +
@@ -139,8 +139,25 @@ export function renderMarkdown(report: BenchReport): string {
   return out.join("\n") + "\n";
 }
 
+/** How far apart the rounds were: the noise of this run, in one phrase. */
+export function roundSpread(report: BenchReport): { median: number; worst: number } | null {
+  const spreads = report.results
+    .filter((r) => r.roundMedianMs.length > 1)
+    .map((r) => Math.max(...r.roundMedianMs) / Math.min(...r.roundMedianMs) - 1)
+    .sort((a, b) => a - b);
+  if (!spreads.length) return null;
+  return { median: spreads[Math.floor(spreads.length / 2)]!, worst: spreads[spreads.length - 1]! };
+}
+
+function roundsNote(report: BenchReport): string {
+  const s = roundSpread(report);
+  if (s === null) return "";
+  const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+  return `, fastest of ${report.settings.rounds} rounds (rounds differed by ${pct(s.median)} typically, ${pct(s.worst)} at worst)`;
+}
+
 function describeSamples(report: BenchReport): string {
   const counts = report.results.map((r) => r.samples);
   const lo = Math.min(...counts), hi = Math.max(...counts);
-  return lo === hi ? `${lo} timed calls` : `${lo}–${hi} timed calls`;
+  return lo === hi ? `${lo} timed samples` : `${lo}–${hi} timed samples`;
 }

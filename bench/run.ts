@@ -3,13 +3,13 @@
 // Flags:
 //   --quick             tiny budgets (a smoke run; its numbers mean nothing)
 //   --shapes 32x32000,8x128000   only these shapes (the functions then run at the first one)
-//   --time MS           time budget per task (default 700)
+//   --time MS           time budget per task and round (default 400; the suite runs twice)
 //   --no-tfjs           leave out the TF.js peers
 //   --out NAME          write bench/results/NAME.{json,md,svg}
 // A full default run writes `latest`; a --quick or --shapes run writes only partial.tmp.json unless
 // --out is given, so that it never replaces the committed results.
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs, USAGE } from "./args.js";
 import { writeReport } from "./output.js";
 import { renderMarkdown } from "./report.js";
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const dir = join(repoRoot(), "bench", "results");
   const partial = args.quick || args.shapes !== null || !args.tfjs;
   if (args.out !== null || !partial) {
-    const files = writeReport(report, join(dir, args.out ?? "latest"));
+    const files = writeReport(report, resolve(dir, args.out ?? "latest"));
     console.log(`wrote ${files.join(", ")}`);
   } else {
     const path = join(dir, "partial.tmp.json");

@@ -37,12 +37,14 @@ export interface SuiteOptions {
   smoothing?: number;
   budget?: Partial<Budget>;
   quick?: boolean;
+  /** Times the whole suite runs; each task keeps its fastest round (default 2, 1 when quick). */
+  rounds?: number;
   /** Leave out the TF.js peers (they are also skipped, with a note, when TF.js cannot be loaded). */
   tfjs?: boolean;
   log?: (line: string) => void;
 }
 
-const DEFAULT_BUDGET: Budget = { timeMs: 700, minIterations: 8, slowCapMs: 2500 };
+const DEFAULT_BUDGET: Budget = { timeMs: 400, minIterations: 8, slowCapMs: 2000 };
 const QUICK_BUDGET: Budget = { timeMs: 20, minIterations: 1, slowCapMs: 200 };
 
 type CeOut = { loss: number; grad: ArrayLike<number> };
@@ -82,8 +84,11 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
   const functionsShape = options.functionsShape === undefined ? DEFAULT_FUNCTIONS_SHAPE : options.functionsShape;
   const eps = options.smoothing ?? 0.1;
   const budget: Budget = { ...(quick ? QUICK_BUDGET : DEFAULT_BUDGET), ...options.budget };
-  const results: ResultRow[] = [];
-  const notes: string[] = [];
+  const rounds = budget.fixedIterations !== undefined ? 1 : Math.max(1, options.rounds ?? (quick ? 1 : 2));
+  let results: ResultRow[] = [];
+  const perRound: ResultRow[][] = [];
+  const noteSet = new Set<string>();
+  const note = (text: string) => noteSet.add(text);
   const root = repoRoot();
 
   const datasets = new Map<string, BenchData>();
@@ -106,75 +111,27 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
   };
 
   async function time(
-    row: Omit<ResultRow, "samples" | "meanMs" | "medianMs" | "minMs" | "rmePct" | "mlogitsPerSec" | "check" | "shape">,
+    row: Omit<ResultRow, "samples" | "repeat" | "roundMedianMs" | "meanMs" | "medianMs" | "minMs" | "rmePct" | "mlogitsPerSec" | "check" | "shape">,
     fn: () => unknown,
     check: ResultRow["check"],
   ): Promise<ResultRow> {
     const shape = `${row.n}x${row.k}`;
     const t = await measure(`${row.op} ${row.impl} ${shape}`, fn, budget);
     const full: ResultRow = {
-      ...row, shape, ...t, mlogitsPerSec: (row.n * row.k) / (t.medianMs * 1e3), check,
+      ...row, shape, ...t, roundMedianMs: [t.medianMs], mlogitsPerSec: (row.n * row.k) / (t.medianMs * 1e3), check,
     };
     results.push(full);
-    log(`  ${row.op.padEnd(13)} ${row.label.padEnd(34)} ${shape.padStart(10)}  ${full.mlogitsPerSec.toFixed(1).padStart(8)} M/s  (${t.samples} calls, ±${t.rmePct.toFixed(1)}%)`);
+    log(`  ${row.op.padEnd(13)} ${row.label.padEnd(34)} ${shape.padStart(10)}  ${full.mlogitsPerSec.toFixed(1).padStart(8)} M/s  (${t.samples}×${t.repeat} calls, ±${t.rmePct.toFixed(1)}%)`);
     return full;
   }
 
-  function ceCheck(d: BenchData, out: CeOut): ResultRow["check"] {
+  function ceCheck(d: BenchData, label: string, out: CeOut): ResultRow["check"] {
     const r = refFor(d);
     const c = { loss: out.loss, lossRelErr: lossRelErr(out.loss, r.loss), maxAbsErr: maxAbsDiff(out.grad, r.grad) };
     if (!(c.lossRelErr <= 1e-4 && c.maxAbsErr <= 1e-4)) {
-      notes.push(`${shapeId(d.shape)}: an implementation disagrees with the reference (loss rel. err ${c.lossRelErr.toExponential(1)}, max |Δgrad| ${c.maxAbsErr.toExponential(1)})`);
+      note(`${label} at ${shapeId(d.shape)} disagrees with the reference (loss rel. err ${c.lossRelErr.toExponential(1)}, max |Δgrad| ${c.maxAbsErr.toExponential(1)})`);
     }
     return c;
-  }
-
-  // ---- softxent, each build in turn (one build per module instance)
-  for (const build of ["simd", "scalar"] as const) {
-    try {
-      initSync({ simd: build === "simd" });
-    } catch (err) {
-      notes.push(`softxent ${build} build not run: ${(err as Error).message}`);
-      continue;
-    }
-    const B = build === "simd" ? "SIMD" : "scalar";
-    log(`softxent ${B} build (${backendInfo().build})`);
-    for (const s of shapes) {
-      const d = dataFor(s);
-      const { n, k } = s;
-      const nk = n * k;
-      const z = allocFloat32(nk), y = allocInt32(n), g = allocFloat32(nk), x = allocFloat32(nk), o = allocFloat32(nk);
-      try {
-        z.view.set(d.logits);
-        y.view.set(d.labels);
-        x.view.set(d.shifted);
-        const opts = { classes: k, smoothing: eps };
-        const copyRun = () => crossEntropy(d.logits, d.labels, opts);
-        const copyOut = copyRun();
-        await time(
-          { op: "crossEntropy", impl: `softxent-${build}-copy`, label: `softxent ${B}, copying API`, kind: "softxent", build, path: "copy", n, k },
-          copyRun, ceCheck(d, { loss: copyOut.loss, grad: copyOut.grad! }),
-        );
-        const resOpts = { classes: k, smoothing: eps, gradOut: g };
-        const resRun = () => crossEntropy(z, y, resOpts);
-        const resOut = resRun();
-        await time(
-          { op: "crossEntropy", impl: `softxent-${build}-resident`, label: `softxent ${B}, resident buffers`, kind: "softxent", build, path: "resident", n, k },
-          resRun, ceCheck(d, { loss: resOut.loss, grad: resOut.grad! }),
-        );
-        await time(
-          { op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k },
-          () => expBound(x, o), null,
-        );
-        await time(
-          { op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k },
-          () => scaleBound(z, o, 0.5), null,
-        );
-      } finally {
-        for (const b of [z, y, g, x, o] as WasmBuffer<Float32Array | Int32Array>[]) b.release();
-      }
-    }
-    if (functionsShape) await benchFunctions(build, B, functionsShape);
   }
 
   async function benchFunctions(build: "simd" | "scalar", B: string, s: Shape): Promise<void> {
@@ -201,7 +158,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
         for (const path of ["copy", "resident"] as const) {
           const run = path === "copy" ? f.copy : f.resident;
           const err = maxAbsDiff(run(), f.ref);
-          if (!(err <= 1e-4)) notes.push(`${f.op} (${build}, ${path}) disagrees with the reference: max |Δ| ${err.toExponential(1)}`);
+          if (!(err <= 1e-4)) note(`${f.op} (${build}, ${path}) disagrees with the reference: max |Δ| ${err.toExponential(1)}`);
           await time(
             { op: f.op, impl: `softxent-${build}-${path}`, label: `softxent ${B}, ${path === "copy" ? "copying API" : "resident buffers"}`, kind: "softxent", build, path, n, k },
             run, { loss: null, lossRelErr: null, maxAbsErr: err },
@@ -219,61 +176,116 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
     }
   }
 
-  // ---- peers
-  log("peers");
-  for (const s of shapes) {
-    const d = dataFor(s);
-    const { n, k } = s;
-    const grad = new Float32Array(n * k);
-    const plainRun = () => plainCrossEntropy(d.logits, d.labels, k, eps, grad);
-    const plainLoss = plainRun();
-    await time(
-      { op: "crossEntropy", impl: "plain-js", label: "plain JS (f32, Math.exp, 3 passes)", kind: "peer", build: null, path: null, n, k },
-      plainRun, ceCheck(d, { loss: plainLoss, grad }),
-    );
-    const refRun = () => reference.crossEntropy(d.logits, d.labels, { classes: k, smoothing: eps });
-    const r = refFor(d);
-    await time(
-      { op: "crossEntropy", impl: "reference", label: "softxent reference (f64 JS)", kind: "peer", build: null, path: null, n, k },
-      refRun, { loss: r.loss, lossRelErr: 0, maxAbsErr: 0 },
-    );
-  }
-
   let tfjsWasmSimd: boolean | null = null;
   const tfVersions: Record<string, string> = {};
-  if (options.tfjs !== false) {
-    // wasm first: a TF.js backend that ran earlier in the process must not tax the next one's numbers.
-    for (const backend of ["wasm", "cpu"] as TfBackend[]) {
-      let peer;
+  for (let round = 0; round < rounds; round++) {
+    results = [];
+    if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
+    // ---- softxent, each build in turn (one build per module instance)
+    for (const build of ["simd", "scalar"] as const) {
       try {
-        peer = await tfPeer(backend);
+        initSync({ simd: build === "simd" });
       } catch (err) {
-        notes.push(`TF.js ${backend} backend not run: ${(err as Error).message}`);
+        note(`softxent ${build} build not run: ${(err as Error).message}`);
         continue;
       }
-      Object.assign(tfVersions, peer.versions);
-      if (backend === "wasm") tfjsWasmSimd = peer.simd;
-      const label = `TF.js ${peer.versions["@tensorflow/tfjs"]} ${backend}${backend === "wasm" ? (peer.simd ? " (SIMD)" : " (no SIMD)") : ""}`;
-      log(label);
+      const B = build === "simd" ? "SIMD" : "scalar";
+      log(`softxent ${B} build (${backendInfo().build})`);
       for (const s of shapes) {
         const d = dataFor(s);
-        const task = peer.prepare(d.logits, d.labels, s.k, eps);
+        const { n, k } = s;
+        const nk = n * k;
+        const z = allocFloat32(nk), y = allocInt32(n), g = allocFloat32(nk), x = allocFloat32(nk), o = allocFloat32(nk);
         try {
-          const first = task.run();
-          const live = task.liveTensors();
+          z.view.set(d.logits);
+          y.view.set(d.labels);
+          x.view.set(d.shifted);
+          const opts = { classes: k, smoothing: eps };
+          const copyRun = () => crossEntropy(d.logits, d.labels, opts);
+          const copyOut = copyRun();
           await time(
-            { op: "crossEntropy", impl: `tfjs-${backend}`, label, kind: "peer", build: null, path: null, n: s.n, k: s.k },
-            () => task.run(), ceCheck(d, first),
+            { op: "crossEntropy", impl: `softxent-${build}-copy`, label: `softxent ${B}, copying API`, kind: "softxent", build, path: "copy", n, k },
+            copyRun, ceCheck(d, `softxent ${B} copy`, { loss: copyOut.loss, grad: copyOut.grad! }),
           );
-          if (task.liveTensors() !== live) notes.push(`TF.js ${backend} leaked tensors at ${shapeId(s)}`);
+          const resOpts = { classes: k, smoothing: eps, gradOut: g };
+          const resRun = () => crossEntropy(z, y, resOpts);
+          const resOut = resRun();
+          await time(
+            { op: "crossEntropy", impl: `softxent-${build}-resident`, label: `softxent ${B}, resident buffers`, kind: "softxent", build, path: "resident", n, k },
+            resRun, ceCheck(d, `softxent ${B} resident`, { loss: resOut.loss, grad: resOut.grad! }),
+          );
+          await time(
+            { op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k },
+            () => expBound(x, o), null,
+          );
+          await time(
+            { op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k },
+            () => scaleBound(z, o, 0.5), null,
+          );
         } finally {
-          task.dispose();
+          for (const b of [z, y, g, x, o] as WasmBuffer<Float32Array | Int32Array>[]) b.release();
         }
       }
+      if (functionsShape) await benchFunctions(build, B, functionsShape);
     }
-  } else {
-    notes.push("TF.js peers left out (--no-tfjs)");
+
+    // ---- peers
+    log("peers");
+    for (const s of shapes) {
+      const d = dataFor(s);
+      const { n, k } = s;
+      const grad = new Float32Array(n * k);
+      const plainRun = () => plainCrossEntropy(d.logits, d.labels, k, eps, grad);
+      const plainLoss = plainRun();
+      await time(
+        { op: "crossEntropy", impl: "plain-js", label: "plain JS (f32, Math.exp, 3 passes)", kind: "peer", build: null, path: null, n, k },
+        plainRun, ceCheck(d, "plain JS", { loss: plainLoss, grad }),
+      );
+      const refRun = () => reference.crossEntropy(d.logits, d.labels, { classes: k, smoothing: eps });
+      const r = refFor(d);
+      await time(
+        { op: "crossEntropy", impl: "reference", label: "softxent reference (f64 JS)", kind: "peer", build: null, path: null, n, k },
+        refRun, { loss: r.loss, lossRelErr: 0, maxAbsErr: 0 },
+      );
+    }
+
+    if (options.tfjs !== false) {
+      // wasm first: a TF.js backend that ran earlier in the process must not tax the next one's numbers.
+      for (const backend of ["wasm", "cpu"] as TfBackend[]) {
+        let peer;
+        try {
+          peer = await tfPeer(backend);
+        } catch (err) {
+          note(`TF.js ${backend} backend not run: ${(err as Error).message}`);
+          continue;
+        }
+        Object.assign(tfVersions, peer.versions);
+        if (backend === "wasm") tfjsWasmSimd = peer.simd;
+        const label = `TF.js ${peer.versions["@tensorflow/tfjs"]} ${backend}${backend === "wasm" ? (peer.simd ? " (SIMD)" : " (no SIMD)") : ""}`;
+        log(label);
+        for (const s of shapes) {
+          const d = dataFor(s);
+          const task = peer.prepare(d.logits, d.labels, s.k, eps);
+          try {
+            const first = task.run();
+            const live = task.liveTensors();
+            await time(
+              { op: "crossEntropy", impl: `tfjs-${backend}`, label, kind: "peer", build: null, path: null, n: s.n, k: s.k },
+              () => task.run(), ceCheck(d, label, first),
+            );
+            if (task.liveTensors() !== live) note(`TF.js ${backend} leaked tensors at ${shapeId(s)}`);
+          } finally {
+            task.dispose();
+          }
+        }
+      }
+    } else {
+      note("TF.js peers left out (--no-tfjs)");
+    }
+    perRound.push(results);
   }
+  results = mergeRounds(perRound);
+  const notes = [...noteSet];
 
   const cpuList = cpus();
   const report: BenchReport = {
@@ -298,6 +310,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
       shapes: shapes.map(shapeId),
       functionsShape: functionsShape ? shapeId(functionsShape) : null,
       timeMsPerTask: budget.fixedIterations !== undefined ? 0 : budget.timeMs,
+      rounds,
       quick,
       threads: 1,
       tfjsWasmSimd,
@@ -310,6 +323,22 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
   };
   report.settings.durationSec = Math.round((performance.now() - started) / 100) / 10;
   return report;
+}
+
+/** Per task, the round with the fastest median (the least disturbed by others on the machine). */
+function mergeRounds(rounds: readonly ResultRow[][]): ResultRow[] {
+  const key = (r: ResultRow) => `${r.op}/${r.impl}/${r.shape}`;
+  const merged = new Map<string, ResultRow>();
+  const medians = new Map<string, number[]>();
+  for (const round of rounds) {
+    for (const r of round) {
+      const k = key(r);
+      medians.set(k, [...(medians.get(k) ?? []), r.medianMs]);
+      const best = merged.get(k);
+      if (!best || r.medianMs < best.medianMs) merged.set(k, r);
+    }
+  }
+  return [...merged.entries()].map(([k, r]) => ({ ...r, roundMedianMs: medians.get(k)! }));
 }
 
 function find(results: readonly ResultRow[], op: Op, impl: string, shape: string): ResultRow | undefined {

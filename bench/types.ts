@@ -23,8 +23,12 @@ export interface ResultRow {
   shape: string;
   n: number;
   k: number;
-  /** Timed calls. */
+  /** Timed samples (of the best round). */
   samples: number;
+  /** Calls per timed sample (tiny shapes are batched so that the timer is not what gets measured). */
+  repeat: number;
+  /** Median ms per call in each round; the row reports the fastest round. Their spread shows the noise. */
+  roundMedianMs: number[];
   meanMs: number;
   medianMs: number;
   minMs: number;
@@ -67,6 +71,8 @@ export interface BenchReport {
     shapes: string[];
     functionsShape: string | null;
     timeMsPerTask: number;
+    /** The suite runs this many times; each task keeps its fastest round (others share the machine). */
+    rounds: number;
     quick: boolean;
     threads: 1;
     tfjsWasmSimd: boolean | null;

@@ -80,6 +80,7 @@ export async function tfPeer(backend: TfBackend): Promise<TfPeer> {
     if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend '${backend}' failed to initialise`);
     await tf.ready();
     if (backend === "wasm") simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
+    tf.tensor1d([0]).dispose(); // the cpu backend prints its banner on the first write: let it happen here
   });
   return {
     backend,
