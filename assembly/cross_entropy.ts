@@ -9,7 +9,7 @@
 // and the gradient is  ∂L/∂z_j = s·((Σ r)·p_j − r_j) + zs·2λ·lse·p_j  with r the weighted target,
 // s / zs the reduction scales. One exp per element; no call allocates.
 
-import { rowMax, rowMaxFast, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill, rowSumB, rowSumC } from "./rows";
+import { rowMax, rowMaxFast, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill, rowSumB, rowSumC, rowSumD } from "./rows";
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET } from "./common";
@@ -146,7 +146,9 @@ let fLse2: f64 = 0;
 
 /**
  * The row's loss from its pass sums (fast path, K' = K): S = Σ e_j, sumB = Σ (z_j − m) (or
- * Σ w_j (z_j − m) for 'pytorch'), ly = z_y − m. Sets the gradient coefficients fAlpha, fC, fGy.
+ * Σ w_j (z_j − m) for 'pytorch') over the classes that carry smoothing mass — all of them, or all but
+ * y for 'others' (the passes leave y out of that sum: subtracting it afterwards cancels badly when the
+ * target term dominates) — and ly = z_y − m. Sets the gradient coefficients fAlpha, fC, fGy.
  */
 // @ts-ignore: decorator
 @inline function rowFinish(S: f64, sumB: f64, ly: f64, m: f64, wy: f64): f64 {
@@ -156,15 +158,13 @@ let fLse2: f64 = 0;
   let ce: f64, sumR: f64;
   if (cMode == WEIGHT_PYTORCH) {
     // Σ_j w_j ℓ_j over the classes that carry smoothing mass (all, or all but y)
-    let wl = sumB - cW * logS;
-    if (cOth) wl -= wy * lyy;
+    const wl = sumB - (cOth ? cW - wy : cW) * logS;
     ce = -A * wy * lyy - B * wl;
     sumR = A * wy + B * (cOth ? cW - wy : cW);
     fC = s * B;
     fGy = s * A * wy + (cOth ? 0 : fC * wy);
   } else {
-    let l = sumB - cK * logS; // Σ_j ℓ_j
-    if (cOth) l -= lyy;
+    const l = sumB - (cOth ? cK - 1 : cK) * logS; // Σ_j ℓ_j (j ≠ y for 'others')
     const mult: f64 = cMode == WEIGHT_TARGET ? wy : 1;
     ce = mult * (-A * lyy - B * l);
     sumR = mult; // Σ_j q_j = 1
@@ -208,6 +208,15 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
       probe = f32x4.add(probe, v);
     }
     if (!i32x4.all_true(f32x4.eq(f32x4.sub(probe, probe), f32x4.splat(0)))) return false;
+    const m0 = f32x4.extract_lane(mx, 0), m1 = f32x4.extract_lane(mx, 1), m2 = f32x4.extract_lane(mx, 2), m3 = f32x4.extract_lane(mx, 3);
+    const zy0 = load<f32>(at(z0, y0)), zy1 = load<f32>(at(z1, y1)), zy2 = load<f32>(at(z2, y2)), zy3 = load<f32>(at(z3, y3));
+    if (cOth) {
+      // leave y out of the smoothing sum: its tile entry becomes the max (d = 0, e = 1, fixed below)
+      store<f32>(TILE + (<usize>y0 << 4), m0);
+      store<f32>(TILE + (<usize>y1 << 4) + 4, m1);
+      store<f32>(TILE + (<usize>y2 << 4) + 8, m2);
+      store<f32>(TILE + (<usize>y3 << 4) + 12, m3);
+    }
     // pass B: e = exp(z − m) in place in the tile, lane sums
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
     const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
@@ -228,19 +237,28 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
       dv = f32x4.add(dv, pt ? f32x4.mul(d, v128.load32_splat(at(w, j))) : d);
     }
     sv = f32x4.add(sv, sv1);
+    let s0 = <f64>f32x4.extract_lane(sv, 0), s1 = <f64>f32x4.extract_lane(sv, 1);
+    let s2 = <f64>f32x4.extract_lane(sv, 2), s3 = <f64>f32x4.extract_lane(sv, 3);
+    if (cOth) {
+      const ey0 = expNeg(zy0 - m0), ey1 = expNeg(zy1 - m1), ey2 = expNeg(zy2 - m2), ey3 = expNeg(zy3 - m3);
+      s0 += <f64>ey0 - 1; s1 += <f64>ey1 - 1; s2 += <f64>ey2 - 1; s3 += <f64>ey3 - 1;
+      store<f32>(TILE + (<usize>y0 << 4), ey0);
+      store<f32>(TILE + (<usize>y1 << 4) + 4, ey1);
+      store<f32>(TILE + (<usize>y2 << 4) + 8, ey2);
+      store<f32>(TILE + (<usize>y3 << 4) + 12, ey3);
+    }
     // per-row finish (scalar f64)
     const wy0: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y0)) : 1;
     const wy1: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y1)) : 1;
     const wy2: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y2)) : 1;
     const wy3: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y3)) : 1;
-    const m0 = f32x4.extract_lane(mx, 0), m1 = f32x4.extract_lane(mx, 1), m2 = f32x4.extract_lane(mx, 2), m3 = f32x4.extract_lane(mx, 3);
-    const ce0 = rowFinish(<f64>f32x4.extract_lane(sv, 0), <f64>f32x4.extract_lane(dv, 0), <f64>(load<f32>(at(z0, y0)) - m0), <f64>m0, wy0);
+    const ce0 = rowFinish(s0, <f64>f32x4.extract_lane(dv, 0), <f64>(zy0 - m0), <f64>m0, wy0);
     const a0 = fAlpha, c0 = fC, gy0 = fGy, l0 = fLse2;
-    const ce1 = rowFinish(<f64>f32x4.extract_lane(sv, 1), <f64>f32x4.extract_lane(dv, 1), <f64>(load<f32>(at(z1, y1)) - m1), <f64>m1, wy1);
+    const ce1 = rowFinish(s1, <f64>f32x4.extract_lane(dv, 1), <f64>(zy1 - m1), <f64>m1, wy1);
     const a1 = fAlpha, c1 = fC, gy1 = fGy, l1 = fLse2;
-    const ce2 = rowFinish(<f64>f32x4.extract_lane(sv, 2), <f64>f32x4.extract_lane(dv, 2), <f64>(load<f32>(at(z2, y2)) - m2), <f64>m2, wy2);
+    const ce2 = rowFinish(s2, <f64>f32x4.extract_lane(dv, 2), <f64>(zy2 - m2), <f64>m2, wy2);
     const a2 = fAlpha, c2 = fC, gy2 = fGy, l2 = fLse2;
-    const ce3 = rowFinish(<f64>f32x4.extract_lane(sv, 3), <f64>f32x4.extract_lane(dv, 3), <f64>(load<f32>(at(z3, y3)) - m3), <f64>m3, wy3);
+    const ce3 = rowFinish(s3, <f64>f32x4.extract_lane(dv, 3), <f64>(zy3 - m3), <f64>m3, wy3);
     const a3 = fAlpha, c3 = fC, gy3 = fGy, l3 = fLse2;
     const lam = cLambda;
     const zl0 = lam == 0 ? 0 : l0, zl1 = lam == 0 ? 0 : l1, zl2 = lam == 0 ? 0 : l2, zl3 = lam == 0 ? 0 : l3;
@@ -311,7 +329,7 @@ export function crossEntropyIndex(
   let i = 0;
   // Small K: four rows across the lanes (only where a tile can be scattered without racing the
   // in-place reads: the tile holds its own copy, so g may equal z).
-  if (ASC_FEATURE_SIMD && k <= SMALL_K) {
+  if (ASC_FEATURE_SIMD && k <= SMALL_K && k > 1) {
     const n4 = n & ~3;
     while (i < n4) {
       if (tile4(z, y, i, k, ignoreIndex, w, g, grad, rowLoss)) {
@@ -361,10 +379,21 @@ let rowZ: f64 = 0;
   const m = probe ? rowMax(zi, k) : rowMaxFast(zi, k);
   let ce: f64 = 0, lse2: f64 = 0;
   let fast = !probe || rowFinite;
+  // 'others' leaves y out of the smoothing sum: z_y is set to m for pass 2 (d = 0 adds nothing;
+  // e = 1 is swapped for the real exp below) and put back — unless z_y is not finite (generic path).
+  const excl = cOth && zy - zy == 0;
+  if (fast && cOth && !excl) fast = false;
   if (fast) {
     const pt = cMode == WEIGHT_PYTORCH;
-    const S = pt ? rowExpSumW(zi, gi, w, k, m) : rowExpSum(zi, gi, k, m);
+    if (excl) store<f32>(at(zi, yi), m);
+    let S = pt ? rowExpSumW(zi, gi, w, k, m) : rowExpSum(zi, gi, k, m);
     const sumB = rowSumB;
+    if (excl) {
+      const e = expNeg(zy - m);
+      if (zi != gi) store<f32>(at(zi, yi), zy);
+      store<f32>(at(gi, yi), e);
+      S += <f64>e - 1;
+    }
     fast = probe || (sumB - sumB == 0 && S - S == 0);
     if (fast) {
       ce = rowFinish(S, sumB, <f64>(zy - m), <f64>m, wy);
@@ -398,6 +427,8 @@ export function crossEntropyProb(
   if (n == 0) { zeroResult(g, grad, n, k, rowLoss); return; }
   const s: f64 = mean ? 1 / <f64>n : 1;
   const A: f64 = 1 - eps, B: f64 = eps / <f64>k;
+  let W: f64 = <f64>k; // Σ_j w_j
+  if (w) { W = 0; for (let j = 0; j < k; j++) W += <f64>load<f32>(at(w, j)); }
   const stride: usize = <usize>k << 2;
   let ceSum: f64 = 0, zSum: f64 = 0;
   for (let i = 0; i < n; i++) {
@@ -407,10 +438,11 @@ export function crossEntropyProb(
     const probe = zi == gi; // see indexRow
     const m = probe ? rowMax(zi, k) : rowMaxFast(zi, k);
     let ce: f64 = 0, lse2: f64 = 0;
-    let fast = !probe || rowFinite;
+    // K = 1: the loss is 0 and the CE gradient exactly 0; the generic path gets that without rounding
+    let fast = (!probe || rowFinite) && k > 1;
     if (fast) {
-      const S = rowExpSumT(zi, gi, ti, w, k, m, <f32>A, <f32>B);
-      const R = rowSumC, RD = rowSumB;
+      const S = rowExpSumT(zi, gi, ti, w, k, m);
+      const R = A * rowSumC + B * W, RD = A * rowSumB + B * rowSumD;
       // a masked class makes r·(z − m) −∞ or NaN (r = 0), NaN/+∞ logits make it NaN
       fast = probe || (RD - RD == 0 && S - S == 0);
       if (fast) {

@@ -15,6 +15,7 @@ const FLUSH: i32 = 256;
 /** Second and third results of the last row pass. */
 export let rowSumB: f64 = 0;
 export let rowSumC: f64 = 0;
+export let rowSumD: f64 = 0;
 /** Set by rowMax: false when the row holds NaN, ±Infinity (masked classes) or overflows f32 when summed. */
 export let rowFinite: bool = true;
 
@@ -160,11 +161,13 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
 }
 
 /**
- * Pass 2 with probability targets: r_j = (a·t_j + b)·w_j (w = 0: no weights).
- * Returns Σ e_j; rowSumB = Σ r_j (z_j − m); rowSumC = Σ r_j. `e` may equal `z` but not `t`.
+ * Pass 2 with probability targets, r_j = (a·t_j + b)·w_j (w = 0: no weights). Returns Σ e_j;
+ * rowSumB = Σ t_j w_j (z_j − m), rowSumC = Σ t_j w_j, rowSumD = Σ w_j (z_j − m). The caller assembles
+ * Σ r (z − m) = a·rowSumB + b·rowSumD and Σ r = a·rowSumC + b·Σ w: the uniform part b is never summed
+ * lane by lane (K equal terms would pile up rounding in one direction). `e` may equal `z` but not `t`.
  */
-export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f32, a: f32, b: f32): f64 {
-  let S: f64 = 0, RD: f64 = 0, R: f64 = 0;
+export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f32): f64 {
+  let S: f64 = 0, TD: f64 = 0, T: f64 = 0, WD: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
@@ -174,34 +177,46 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
-    const mv = f32x4.splat(m), av = f32x4.splat(a), bv = f32x4.splat(b);
+    const mv = f32x4.splat(m);
     const k4 = k & ~3;
     while (j < k4) {
       const end = min(j + FLUSH, k4);
-      let sa = zero, rda = zero, ra = zero;
+      let sa = zero, tda = zero, ta = zero, wda = zero;
       for (; j < end; j += 4) {
         const d0 = f32x4.sub(v128.load(at(z, j)), mv);
-        let r0 = f32x4.add(f32x4.mul(av, v128.load(at(t, j))), bv);
-        if (w) r0 = f32x4.mul(r0, v128.load(at(w, j)));
+        let t0 = v128.load(at(t, j));
+        let wd0 = d0;
         const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        if (w) {
+          const w0 = v128.load(at(w, j));
+          t0 = f32x4.mul(t0, w0);
+          wd0 = f32x4.mul(d0, w0);
+        }
         v128.store(at(e, j), e0);
         sa = f32x4.add(sa, e0);
-        rda = f32x4.add(rda, f32x4.mul(r0, d0));
-        ra = f32x4.add(ra, r0);
+        tda = f32x4.add(tda, f32x4.mul(t0, d0));
+        ta = f32x4.add(ta, t0);
+        wda = f32x4.add(wda, wd0);
       }
-      S += hsumF64(sa); RD += hsumF64(rda); R += hsumF64(ra);
+      S += hsumF64(sa); TD += hsumF64(tda); T += hsumF64(ta); WD += hsumF64(wda);
     }
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
-    let r = a * load<f32>(at(t, j)) + b;
-    if (w) r *= load<f32>(at(w, j));
+    let tj = load<f32>(at(t, j));
+    let wd = d;
     const v = expNeg(d);
+    if (w) {
+      const wj = load<f32>(at(w, j));
+      tj *= wj;
+      wd *= wj;
+    }
     store<f32>(at(e, j), v);
-    S += v; RD += <f64>r * <f64>d; R += r;
+    S += v; TD += <f64>tj * <f64>d; T += tj; WD += wd;
   }
-  rowSumB = RD;
-  rowSumC = R;
+  rowSumB = TD;
+  rowSumC = T;
+  rowSumD = WD;
   return S;
 }
 

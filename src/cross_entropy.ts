@@ -4,7 +4,7 @@
 
 import { heap } from "./memory.js";
 import { WasmBuffer } from "./memory.js";
-import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, Int32Input } from "./types.js";
+import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, TargetInput } from "./types.js";
 import {
   badLabel, bool, checkNoOverlap, checkOptions, checkWeights, classesOf, expectLength, f32Operand, fail, failType,
   describe, i32Operand, integer, numberIn, oneOf, rowsOf, type Operand,
@@ -42,16 +42,16 @@ function weightValues(w: Operand<Float32Array>, f32: Float32Array): Float32Array
  * `target` is an Int32Array of N class indices, or a Float32Array of N·K probabilities.
  */
 export function crossEntropy(
-  logits: Float32Input, target: Int32Input | Float32Input, options: CrossEntropyOptions & { reduction: "none" },
+  logits: Float32Input, target: TargetInput, options: CrossEntropyOptions & { reduction: "none" },
 ): CrossEntropyResult<Float32Array>;
 export function crossEntropy(
-  logits: Float32Input, target: Int32Input | Float32Input, options: CrossEntropyOptions & { reduction?: "mean" | "sum" },
+  logits: Float32Input, target: TargetInput, options: CrossEntropyOptions & { reduction?: "mean" | "sum" },
 ): CrossEntropyResult<number>;
 export function crossEntropy(
-  logits: Float32Input, target: Int32Input | Float32Input, options: CrossEntropyOptions,
+  logits: Float32Input, target: TargetInput, options: CrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array>;
 export function crossEntropy(
-  logits: Float32Input, target: Int32Input | Float32Input, options: CrossEntropyOptions,
+  logits: Float32Input, target: TargetInput, options: CrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array> {
   const h = heap(FN);
   const o = checkOptions(FN, options, KEYS, true);

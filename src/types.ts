@@ -6,6 +6,8 @@ import type { WasmBuffer } from "./memory.js";
 export type Float32Input = Float32Array | WasmBuffer<Float32Array>;
 /** An Int32Array, or a wasm-resident int buffer from `allocInt32` (used without copying). */
 export type Int32Input = Int32Array | WasmBuffer<Int32Array>;
+/** A crossEntropy target: class indices (Int32) or probabilities (Float32), plain or resident. */
+export type TargetInput = Int32Input | Float32Input | WasmBuffer<Int32Array | Float32Array>;
 
 export type Reduction = "mean" | "sum" | "none";
 export type SmoothingMode = "uniform" | "others";

@@ -88,6 +88,8 @@ function run(c: SoftmaxCase, log: boolean): Float32Array {
         expect(r).toBe(zb.view);
         return zb.view.slice();
       }
+      default:
+        throw new Error(`unknown mode ${String(c.mode satisfies never)}`);
     }
   } finally {
     for (const b of buffers) b.release();

@@ -180,6 +180,16 @@ export function gradScale(c: CeCase): number {
   return d > 0 ? 1 / d : 1;
 }
 
+/**
+ * The scale of the gradient bound: gradScale, and for weighted probability targets also the largest
+ * weight — their gradient s·((Σr)·p_j − r_j) cancels terms of size w·s, which f32 rounds at that
+ * size (README "Accuracy").
+ */
+export function gradBoundScale(c: CeCase): number {
+  const wmax = c.kind === "prob" && c.weights ? Math.max(1, ...Array.from(c.weights, f32)) : 1;
+  return wmax * gradScale(c);
+}
+
 const f32 = Math.fround;
 
 /** Printable summary of a case for assertion messages (fast-check prints the whole case too). */
