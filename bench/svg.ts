@@ -32,7 +32,9 @@ export function renderSvg(report: BenchReport): string {
 
   const values = series.flatMap((s) => shapes.map((sh) => s.value(sh))).filter((v): v is number => v !== null && v > 0);
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, 1))));
-  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values, 10))));
+  // Top: the first 1, 2 or 5 × 10^k with room above the tallest bar for its label.
+  const top10 = Math.pow(10, Math.floor(Math.log10(Math.max(...values, 10) * 1.6)));
+  const hi = [1, 2, 5, 10].map((m) => m * top10).find((v) => v >= Math.max(...values, 10) * 1.6)!;
 
   const bar = 16, gap = 3, groupGap = 34;
   const groupWidth = series.length * (bar + gap) - gap;
@@ -51,6 +53,10 @@ export function renderSvg(report: BenchReport): string {
   o.push(`<text x="${left}" y="44" font-size="11" fill="#555">${esc(environmentLine(report))}</text>`);
 
   // Grid: every decade labelled, 2× and 5× lines faint.
+  if (Math.abs(Math.log10(hi) - Math.round(Math.log10(hi))) > 1e-9) {
+    o.push(`<line x1="${left}" x2="${width - right}" y1="${y(hi).toFixed(1)}" y2="${y(hi).toFixed(1)}" stroke="#eee"/>`);
+    o.push(`<text x="${left - 8}" y="${(y(hi) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#888">${fmtRate(hi)}</text>`);
+  }
   for (let d = lo; d <= hi * 1.0001; d *= 10) {
     o.push(`<line x1="${left}" x2="${width - right}" y1="${y(d).toFixed(1)}" y2="${y(d).toFixed(1)}" stroke="#ccc"/>`);
     o.push(`<text x="${left - 8}" y="${(y(d) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#444">${fmtRate(d)}</text>`);
