@@ -10,7 +10,7 @@ import {
   allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, logSoftmax, smoothTargets, softmax, VERSION,
   type WasmBuffer,
 } from "softxent";
-import { expBound, scaleBound } from "softxent/bounds";
+import { crossEntropyKernel, expBound, scaleBound } from "softxent/bounds";
 import * as reference from "softxent/reference";
 import { makeData, shapeId, type BenchData, type Shape } from "./data.js";
 import { measure, type Budget } from "./measure.js";
@@ -213,6 +213,12 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
           await time(
             { op: "crossEntropy", impl: `softxent-${build}-resident`, label: `softxent ${B}, resident buffers`, kind: "softxent", build, path: "resident", n, k },
             resRun, ceCheck(d, `softxent ${B} resident`, { loss: resOut.loss, grad: resOut.grad! }),
+          );
+          const kernelRun = () => crossEntropyKernel(z, y, g, k, eps);
+          const kernelLoss = kernelRun();
+          await time(
+            { op: "crossEntropy", impl: `softxent-${build}-kernel`, label: `softxent ${B}, bare kernel`, kind: "softxent", build, path: "kernel", n, k },
+            kernelRun, ceCheck(d, `softxent ${B} kernel`, { loss: kernelLoss, grad: g.view }),
           );
           await time(
             { op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k },

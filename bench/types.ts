@@ -18,7 +18,8 @@ export interface ResultRow {
   label: string;
   kind: Kind;
   build: "simd" | "scalar" | null;
-  path: "resident" | "copy" | null;
+  /** copy: plain arrays through the API; resident: wasm buffers through the API; kernel: the bare fused kernel on wasm buffers (softxent/bounds). */
+  path: "resident" | "copy" | "kernel" | null;
   /** "32x32000" */
   shape: string;
   n: number;

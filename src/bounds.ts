@@ -3,7 +3,9 @@
 // is the compute bound of every softmax-family kernel (one exp per element); `scaleBound` reads and
 // writes the data once, which is the memory bound. Neither is part of the library's API contract
 // (SPEC.md); they exist so that a benchmark can report "time ÷ bound" from the same process, through
-// the same memory module and the same staging as the real functions.
+// the same memory module and the same staging as the real functions. `crossEntropyKernel` is the
+// third reference point: the fused kernel called directly on resident buffers, with none of the
+// facade's option parsing, so that "kernel only" targets can be read off the same table.
 //
 //   import { initSync, allocFloat32 } from "softxent";
 //   import { expBound } from "softxent/bounds";
@@ -13,8 +15,11 @@
 
 import { heap } from "./memory.js";
 import { copyIn, deliver, place } from "./stage.js";
+import { WasmBuffer } from "./memory.js";
 import type { Float32Input } from "./types.js";
-import { checkNoOverlap, expectLength, f32Operand, failType, describe, type Operand } from "./validate.js";
+import {
+  checkNoOverlap, classesOf, expectLength, f32Operand, failType, describe, i32Operand, numberIn, rowsOf, type Operand,
+} from "./validate.js";
 
 type Pass = "expPass" | "scalePass";
 
@@ -51,4 +56,31 @@ export function expBound(x: Float32Input, out: Float32Input): Float32Array {
 export function scaleBound(x: Float32Input, out: Float32Input, c: number): Float32Array {
   if (typeof c !== "number") failType("scaleBound", `c must be a number; received ${describe(c)}`);
   return run("scaleBound", "scalePass", x, out, c);
+}
+
+/**
+ * Bench-only: the fused cross-entropy kernel (index targets, 'uniform' smoothing, 'mean', gradient)
+ * called straight on wasm-resident buffers — what `crossEntropy(z, y, { classes, smoothing, gradOut })`
+ * costs minus its option handling. Labels are not range-checked here beyond what the kernel reports;
+ * use `crossEntropy` for anything but timing. Returns the mean loss; the gradient is in `gradOut`.
+ */
+export function crossEntropyKernel(
+  logits: WasmBuffer<Float32Array>, labels: WasmBuffer<Int32Array>, gradOut: WasmBuffer<Float32Array>,
+  classes: number, smoothing: number,
+): number {
+  const fn = "crossEntropyKernel";
+  const h = heap(fn);
+  for (const [name, b] of [["logits", logits], ["labels", labels], ["gradOut", gradOut]] as const) {
+    if (!(b instanceof WasmBuffer)) failType(fn, `${name} must be a WasmBuffer (resident only); received ${describe(b)}`);
+  }
+  const k = classesOf(fn, classes);
+  const eps = numberIn(fn, "smoothing", smoothing, 0, 1, 0);
+  const z = f32Operand(fn, "logits", logits, h), y = i32Operand(fn, "labels", labels, h), g = f32Operand(fn, "gradOut", gradOut, h);
+  const n = rowsOf(fn, "logits", z.length, k);
+  expectLength(fn, "labels", y.length, n, `one label per row`);
+  expectLength(fn, "gradOut", g.length, n * k, `N·K`);
+  // Arguments as in crossEntropy: uniform smoothing, ignoreIndex −100, no weights, no z-loss, 'mean' (0), gradient on.
+  const bad = h.exports.crossEntropyIndex(z.ptr, y.ptr, n, k, eps, 0, -100, 0, 0, 0, 0, g.ptr, 1, 0);
+  if (bad >= 0) throw new RangeError(`softxent.${fn}: labels[${bad}] is out of range for classes = ${k}`);
+  return h.f64[(h.results >>> 3) + 2]!;
 }

@@ -45,7 +45,10 @@ describe("bench", () => {
 
     const ce = report.results.filter((r) => r.op === "crossEntropy");
     const impls = ce.map((r) => r.impl);
-    for (const id of ["softxent-simd-copy", "softxent-simd-resident", "softxent-scalar-copy", "softxent-scalar-resident", "plain-js", "reference"]) {
+    for (const id of [
+      "softxent-simd-copy", "softxent-simd-resident", "softxent-simd-kernel",
+      "softxent-scalar-copy", "softxent-scalar-resident", "softxent-scalar-kernel", "plain-js", "reference",
+    ]) {
       expect(impls).toContain(id);
     }
     // TF.js is a devDependency: both backends must have run here.
