@@ -144,37 +144,77 @@ let fC: f64 = 0;
 let fGy: f64 = 0;
 let fLse2: f64 = 0;
 
+// Deferred logs. Without z-loss a row's loss is P + Q·log S with P, Q ≥ 0 known before the log, and
+// its gradient does not need the log at all; the logs of LOG_BLOCK rows are then taken together,
+// independent of each other (so they pipeline instead of sitting on each row's critical path).
+const LOG_BLOCK: i32 = 64;
+const LOG_S: usize = memory.data(8 * LOG_BLOCK, 16);
+const LOG_P: usize = memory.data(8 * LOG_BLOCK, 16);
+const LOG_Q: usize = memory.data(8 * LOG_BLOCK, 16);
+const LOG_ROW: usize = memory.data(4 * LOG_BLOCK, 16);
+let logN: i32 = 0;
+let logCeSum: f64 = 0;   // Σ of the deferred rows' losses, flushed so far
+let logRowLoss: usize = 0; // where 'none' puts per-row losses (0: not wanted)
+/** Set by rowFinish: the row's loss was deferred (rowFinish returned 0 and the row loss is written later). */
+let fDeferred: bool = false;
+
+function logFlush(): void {
+  let sum: f64 = 0;
+  for (let b = 0; b < logN; b++) {
+    const o: usize = <usize>b << 3;
+    const ce = load<f64>(LOG_P + o) + load<f64>(LOG_Q + o) * Math.log(load<f64>(LOG_S + o));
+    sum += ce;
+    if (logRowLoss) store<f32>(at(logRowLoss, load<i32>(LOG_ROW + (<usize>b << 2))), <f32>ce);
+  }
+  logCeSum += sum;
+  logN = 0;
+}
+
 /**
  * The row's loss from its pass sums (fast path, K' = K): S = Σ e_j, sumB = Σ (z_j − m) (or
  * Σ w_j (z_j − m) for 'pytorch') over the classes that carry smoothing mass — all of them, or all but
  * y for 'others' (the passes leave y out of that sum: subtracting it afterwards cancels badly when the
  * target term dominates) — and ly = z_y − m. Sets the gradient coefficients fAlpha, fC, fGy.
+ * Without z-loss the loss is deferred (fDeferred; see logFlush) and 0 is returned.
  */
 // @ts-ignore: decorator
-@inline function rowFinish(S: f64, sumB: f64, ly: f64, m: f64, wy: f64): f64 {
-  const logS = Math.log(S);
-  const lyy = ly - logS;
+@inline function rowFinish(S: f64, sumB: f64, ly: f64, m: f64, wy: f64, row: i32): f64 {
   const A = cA, B = cB, s = cS;
-  let ce: f64, sumR: f64;
+  // loss = P + Q·log S, both parts ≥ 0 (ly ≤ 0, sumB ≤ 0): no cancellation
+  let P: f64, Q: f64, sumR: f64;
   if (cMode == WEIGHT_PYTORCH) {
-    // Σ_j w_j ℓ_j over the classes that carry smoothing mass (all, or all but y)
-    const wl = sumB - (cOth ? cW - wy : cW) * logS;
-    ce = -A * wy * lyy - B * wl;
-    sumR = A * wy + B * (cOth ? cW - wy : cW);
+    const Wm = cOth ? cW - wy : cW; // Σ w_j over the classes that carry smoothing mass
+    P = -A * wy * ly - B * sumB;
+    Q = A * wy + B * Wm;
+    sumR = Q;
     fC = s * B;
     fGy = s * A * wy + (cOth ? 0 : fC * wy);
   } else {
-    const l = sumB - (cOth ? cK - 1 : cK) * logS; // Σ_j ℓ_j (j ≠ y for 'others')
     const mult: f64 = cMode == WEIGHT_TARGET ? wy : 1;
-    ce = mult * (-A * lyy - B * l);
+    P = mult * (-A * ly - B * sumB);
+    Q = mult * (A + B * (cOth ? cK - 1 : cK));
     sumR = mult; // Σ_j q_j = 1
     fC = s * B * mult;
     fGy = s * A * mult + (cOth ? 0 : fC);
   }
+  if (cLambda == 0) {
+    fAlpha = s * sumR / S;
+    fLse2 = 0;
+    fDeferred = true;
+    const o: usize = <usize>logN << 3;
+    store<f64>(LOG_S + o, S);
+    store<f64>(LOG_P + o, P);
+    store<f64>(LOG_Q + o, Q);
+    store<i32>(LOG_ROW + (<usize>logN << 2), row);
+    if (++logN == LOG_BLOCK) logFlush();
+    return 0;
+  }
+  fDeferred = false;
+  const logS = Math.log(S);
   const lse = m + logS;
   fLse2 = lse * lse;
   fAlpha = (s * sumR + cZs * 2 * cLambda * lse) / S;
-  return ce;
+  return P + Q * logS;
 }
 
 /** Widest K for which rows go across the SIMD lanes (four rows at a time). */
@@ -252,17 +292,17 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     const wy1: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y1)) : 1;
     const wy2: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y2)) : 1;
     const wy3: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y3)) : 1;
-    const ce0 = rowFinish(s0, <f64>f32x4.extract_lane(dv, 0), <f64>(zy0 - m0), <f64>m0, wy0);
+    const ce0 = rowFinish(s0, <f64>f32x4.extract_lane(dv, 0), <f64>(zy0 - m0), <f64>m0, wy0, i + 0);
     const a0 = fAlpha, c0 = fC, gy0 = fGy, l0 = fLse2;
-    const ce1 = rowFinish(s1, <f64>f32x4.extract_lane(dv, 1), <f64>(zy1 - m1), <f64>m1, wy1);
+    const ce1 = rowFinish(s1, <f64>f32x4.extract_lane(dv, 1), <f64>(zy1 - m1), <f64>m1, wy1, i + 1);
     const a1 = fAlpha, c1 = fC, gy1 = fGy, l1 = fLse2;
-    const ce2 = rowFinish(s2, <f64>f32x4.extract_lane(dv, 2), <f64>(zy2 - m2), <f64>m2, wy2);
+    const ce2 = rowFinish(s2, <f64>f32x4.extract_lane(dv, 2), <f64>(zy2 - m2), <f64>m2, wy2, i + 2);
     const a2 = fAlpha, c2 = fC, gy2 = fGy, l2 = fLse2;
-    const ce3 = rowFinish(s3, <f64>f32x4.extract_lane(dv, 3), <f64>(zy3 - m3), <f64>m3, wy3);
+    const ce3 = rowFinish(s3, <f64>f32x4.extract_lane(dv, 3), <f64>(zy3 - m3), <f64>m3, wy3, i + 3);
     const a3 = fAlpha, c3 = fC, gy3 = fGy, l3 = fLse2;
     const lam = cLambda;
     const zl0 = lam == 0 ? 0 : l0, zl1 = lam == 0 ? 0 : l1, zl2 = lam == 0 ? 0 : l2, zl3 = lam == 0 ? 0 : l3;
-    if (rowLoss) {
+    if (rowLoss && !fDeferred) { // (all four rows defer together: it depends on λ only)
       store<f32>(at(rowLoss, i), <f32>(ce0 + lam * zl0));
       store<f32>(at(rowLoss, i + 1), <f32>(ce1 + lam * zl1));
       store<f32>(at(rowLoss, i + 2), <f32>(ce2 + lam * zl2));
@@ -324,6 +364,7 @@ export function crossEntropyIndex(
   cB = oth ? eps / (kf - 1) : (others ? 0 : eps / kf);
   cA = (others && k == 1) ? 1 : 1 - eps;
   cOth = oth; cK = kf; cW = W; cMode = wMode; cS = s; cZs = zs; cLambda = lambda;
+  logN = 0; logCeSum = 0; logRowLoss = rowLoss;
   const stride: usize = <usize>k << 2;
   let ceSum: f64 = 0, zSum: f64 = 0;
   let i = 0;
@@ -349,6 +390,8 @@ export function crossEntropyIndex(
     indexRow(z, y, i, k, ignoreIndex, eps, others, w, g, grad, rowLoss, stride);
     ceSum += rowCe; zSum += rowZ;
   }
+  logFlush();
+  ceSum += logCeSum;
   store<f64>(RESULTS + 16, mean ? ceSum * s + lambda * zSum * zs : ceSum + lambda * zSum);
   return -1;
 }
@@ -396,7 +439,7 @@ let rowZ: f64 = 0;
     }
     fast = probe || (sumB - sumB == 0 && S - S == 0);
     if (fast) {
-      ce = rowFinish(S, sumB, <f64>(zy - m), <f64>m, wy);
+      ce = rowFinish(S, sumB, <f64>(zy - m), <f64>m, wy, i);
       lse2 = fLse2;
       if (grad) {
         const ey = <f64>load<f32>(at(gi, yi));
@@ -411,7 +454,7 @@ let rowZ: f64 = 0;
     ce = genCe; lse2 = genLse2;
   }
   if (cLambda == 0) lse2 = 0; // 0·lse² is 0 even where lse is infinite (fully masked rows)
-  if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + cLambda * lse2));
+  if (rowLoss && !(fast && fDeferred)) store<f32>(at(rowLoss, i), <f32>(ce + cLambda * lse2));
   rowCe = ce;
   rowZ = lse2;
 }
