@@ -58,7 +58,8 @@ export function environmentLine(report: BenchReport): string {
   const tf = v["@tensorflow/tfjs"] ? `, TF.js ${v["@tensorflow/tfjs"]}` : "";
   return (
     `${m.cpu} (${m.cores} cores, ${m.platform} ${m.arch}) · Node ${report.runtime.node} (V8 ${report.runtime.v8}) · ` +
-    `softxent ${v.softxent}, tinybench ${v.tinybench}${tf}, AssemblyScript ${v.assemblyscript} · ${report.date.slice(0, 10)}`
+    `softxent ${v.softxent}${report.git ? ` (${report.git.commit.slice(0, 7)}${report.git.dirty ? "+changes" : ""})` : ""}, ` +
+    `tinybench ${v.tinybench}${tf}, AssemblyScript ${v.assemblyscript} · ${report.date.slice(0, 10)}`
   );
 }
 

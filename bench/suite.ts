@@ -3,6 +3,7 @@
 // process, and the bare exp / scale bounds; then logSoftmax, softmax and smoothTargets against their
 // bounds. Returns the JSON report (bench/types.ts); rendering lives in report.ts and svg.ts.
 
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, totalmem, arch, platform } from "node:os";
 import { join } from "node:path";
@@ -68,6 +69,17 @@ function installedVersion(root: string, name: string): string {
     return (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
   } catch {
     return "not installed";
+  }
+}
+
+function gitState(root: string): BenchReport["git"] {
+  try {
+    const run = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const commit = run("rev-parse", "HEAD");
+    const dirty = run("status", "--porcelain", "--", "assembly", "src", "scripts", "asconfig.json", "package.json") !== "";
+    return { commit, dirty };
+  } catch {
+    return null;
   }
 }
 
@@ -311,6 +323,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
       assemblyscript: installedVersion(root, "assemblyscript"),
       ...(Object.keys(tfVersions).length ? tfVersions : { "@tensorflow/tfjs": installedVersion(root, "@tensorflow/tfjs") }),
     },
+    git: gitState(root),
     settings: {
       smoothing: eps,
       shapes: shapes.map(shapeId),

@@ -67,6 +67,8 @@ export interface BenchReport {
   machine: { cpu: string; cores: number; arch: string; platform: string; memoryGiB: number };
   runtime: { node: string; v8: string };
   versions: Record<string, string>;
+  /** The commit benchmarked, and whether the core's sources (assembly/, src/, build config) had uncommitted changes; null outside a git checkout. */
+  git: { commit: string; dirty: boolean } | null;
   settings: {
     smoothing: number;
     shapes: string[];

@@ -42,6 +42,7 @@ describe("bench", () => {
     expect(report.runtime.node).toMatch(/^v\d+/);
     expect(Object.keys(report.versions)).toEqual(expect.arrayContaining(["softxent", "tinybench", "@tensorflow/tfjs"]));
     expect(report.settings.shapes).toEqual(["3x10"]);
+    expect(report.git === null || /^[0-9a-f]{40}$/.test(report.git.commit)).toBe(true);
 
     const ce = report.results.filter((r) => r.op === "crossEntropy");
     const impls = ce.map((r) => r.impl);
