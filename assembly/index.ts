@@ -15,5 +15,5 @@ export { calibrationRows, temperatureMoments } from "./calibration";
 export function heapBase(): usize { return (__heap_base + 15) & ~15; }
 /** Where kernels leave their f64 results. */
 export function resultsPtr(): usize { return RESULTS; }
-/** 1 when this is the SIMD build (so the facade can report what actually runs). */
-export function simdBuild(): i32 { return ASC_FEATURE_SIMD ? 1 : 0; }
+/** Which build this is — 0 scalar, 1 SIMD, 2 relaxed SIMD — so the facade can report what actually runs. */
+export function simdBuild(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 2 : ASC_FEATURE_SIMD ? 1 : 0; }

@@ -1,4 +1,5 @@
-// Builds the wasm core twice from one source: with SIMD and without (ASC_FEATURE_SIMD decides the
+// Builds the wasm core three times from one source: relaxed SIMD (fused multiply-add, used only where
+// the engine validates it), SIMD, and scalar (ASC_FEATURE_RELAXED_SIMD / ASC_FEATURE_SIMD decide the
 // branches). Outputs go to dist/wasm/ (shipped) and build/ (text format, for reading).
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -9,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const asc = join(root, "node_modules", "assemblyscript", "bin", "asc.js");
 mkdirSync(join(root, "dist", "wasm"), { recursive: true });
 mkdirSync(join(root, "build"), { recursive: true });
-for (const target of ["simd", "scalar"]) {
+for (const target of ["relaxed", "simd", "scalar"]) {
   execFileSync(process.execPath, [asc, "assembly/index.ts", "--config", "asconfig.json", "--target", target], {
     cwd: root,
     stdio: "inherit",

@@ -21,7 +21,7 @@ export type * from "./types.js";
 
 export const VERSION = "0.1.0";
 
-const INIT_KEYS: ReadonlySet<string> = new Set(["simd", "wasm"]);
+const INIT_KEYS: ReadonlySet<string> = new Set(["simd", "relaxedSimd", "wasm"]);
 let pending: Promise<void> | null = null;
 let pendingKey: InitOptions | undefined;
 
@@ -29,7 +29,10 @@ let pendingKey: InitOptions | undefined;
 function satisfied(options: InitOptions | undefined): boolean {
   const h = heapOrNull();
   if (h === null || options?.wasm !== undefined) return false;
-  return options?.simd === undefined ? true : (h.core.build === "simd") === options.simd;
+  const build = h.core.build;
+  if (options?.simd !== undefined && (build !== "scalar") !== options.simd) return false;
+  if (options?.relaxedSimd !== undefined && (build === "relaxed-simd") !== options.relaxedSimd) return false;
+  return true;
 }
 
 /**
@@ -40,7 +43,10 @@ function satisfied(options: InitOptions | undefined): boolean {
 export function init(options?: InitOptions): Promise<void> {
   checkOptions("init", options, INIT_KEYS, false);
   if (satisfied(options)) return Promise.resolve();
-  if (pending !== null && pendingKey?.simd === options?.simd && options?.wasm === undefined && pendingKey?.wasm === undefined) return pending;
+  if (
+    pending !== null && pendingKey?.simd === options?.simd && pendingKey?.relaxedSimd === options?.relaxedSimd &&
+    options?.wasm === undefined && pendingKey?.wasm === undefined
+  ) return pending;
   pendingKey = options;
   const p: Promise<void> = loadCore(options).then(
     (core) => {
@@ -68,8 +74,9 @@ export function backendInfo(): BackendInfo {
   const h = heap("backendInfo");
   return {
     build: h.core.build,
-    simd: h.core.build === "simd",
+    simd: h.core.build !== "scalar",
     simdSupported: h.core.simdSupported,
+    relaxedSimdSupported: h.core.relaxedSimdSupported,
     memoryBytes: h.memory.buffer.byteLength,
     allocatedBytes: h.allocatedBytes,
     version: VERSION,

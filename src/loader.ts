@@ -40,18 +40,26 @@ export interface CoreExports {
   temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
 }
 
+/** Which build runs: relaxed SIMD (fused multiply-add), SIMD, or scalar. */
+export type Build = "relaxed-simd" | "simd" | "scalar";
+/** The key of a build in `init({ wasm: { … } })` and its file name (`softxent.<key>.wasm`). */
+type FileKey = "relaxed" | "simd" | "scalar";
+const BUILD_OF: Record<FileKey, Build> = { relaxed: "relaxed-simd", simd: "simd", scalar: "scalar" };
+/** What simdBuild() returns for each build (assembly/index.ts). */
+const BUILD_CODE: Record<Build, number> = { scalar: 0, simd: 1, "relaxed-simd": 2 };
+
 export interface LoadedCore {
   exports: CoreExports;
-  build: "simd" | "scalar";
+  build: Build;
   simdSupported: boolean;
+  relaxedSimdSupported: boolean;
 }
-
-type Build = "simd" | "scalar";
 
 // Written literally so that bundlers (Vite, webpack 5, Rollup, esbuild with a plugin) see them and emit
 // the files as assets.
-function defaultUrl(build: Build): URL {
-  return build === "simd"
+function defaultUrl(key: FileKey): URL {
+  if (key === "relaxed") return new URL("./wasm/softxent.relaxed.wasm", import.meta.url);
+  return key === "simd"
     ? new URL("./wasm/softxent.simd.wasm", import.meta.url)
     : new URL("./wasm/softxent.scalar.wasm", import.meta.url);
 }
@@ -68,15 +76,30 @@ function nodeFs(): NodeFs | null {
   return proc.getBuiltinModule("node:fs") as NodeFs;
 }
 
-function sourceFor(options: InitOptions | undefined, build: Build): WasmSource {
+function isBuildMap(w: unknown): w is Partial<Record<FileKey, WasmSource>> {
+  return typeof w === "object" && w !== null && !(w instanceof URL) && !isBytes(w) && !(w instanceof WebAssembly.Module)
+    && !(typeof Response !== "undefined" && w instanceof Response)
+    && ("simd" in w || "scalar" in w || "relaxed" in w);
+}
+
+/**
+ * Where build `key` comes from, or undefined when the caller gave sources without it. A single source
+ * (not a { relaxed, simd, scalar } map) stands for whichever of the SIMD and scalar builds is loaded;
+ * the relaxed build is only ever taken from the default files or an explicit `relaxed` entry.
+ */
+function sourceFor(options: InitOptions | undefined, key: FileKey): WasmSource | undefined {
   const w = options?.wasm;
-  if (w === undefined) return defaultUrl(build);
-  if (typeof w === "object" && w !== null && ("simd" in w || "scalar" in w) && !(w instanceof URL)) {
-    const s = (w as { simd?: WasmSource; scalar?: WasmSource })[build];
-    if (s === undefined) throw new TypeError(`softxent.init: options.wasm.${build} is missing; received ${Object.keys(w).join(", ")}`);
-    return s;
+  if (w === undefined) return defaultUrl(key);
+  if (isBuildMap(w)) return w[key];
+  return key === "relaxed" ? undefined : (w as WasmSource);
+}
+
+function requireSource(options: InitOptions | undefined, key: FileKey): WasmSource {
+  const s = sourceFor(options, key);
+  if (s === undefined) {
+    throw new TypeError(`softxent.init: options.wasm.${key} is missing; received ${Object.keys(options!.wasm as object).join(", ")}`);
   }
-  return w as WasmSource;
+  return s;
 }
 
 /**
@@ -128,37 +151,81 @@ function validates(x: BufferSource | WebAssembly.Module): boolean {
   return x instanceof WebAssembly.Module || WebAssembly.validate(x);
 }
 
-function finish(exports: unknown, build: Build, simdSupported: boolean): LoadedCore {
+function finish(exports: unknown, build: Build, simdSupported: boolean, relaxedSimdSupported: boolean): LoadedCore {
   const e = exports as CoreExports;
-  if ((e.simdBuild() === 1) !== (build === "simd")) {
-    throw new Error(`softxent.init: the wasm given as the ${build} build is the ${build === "simd" ? "scalar" : "simd"} build`);
+  const code = e.simdBuild();
+  if (code !== BUILD_CODE[build]) {
+    const actual = (Object.keys(BUILD_CODE) as Build[]).find((b) => BUILD_CODE[b] === code) ?? "unknown";
+    throw new Error(`softxent.init: the wasm given as the ${build} build is the ${actual} build`);
   }
-  return { exports: e, build, simdSupported };
+  return { exports: e, build, simdSupported, relaxedSimdSupported };
 }
 
-function wantSimd(options: InitOptions | undefined): boolean | undefined {
-  const s = options?.simd;
-  if (s !== undefined && typeof s !== "boolean") throw new TypeError(`softxent.init: options.simd must be true, false or undefined; received ${String(s)}`);
+function flag(options: InitOptions | undefined, name: "simd" | "relaxedSimd"): boolean | undefined {
+  const s = options?.[name];
+  if (s !== undefined && typeof s !== "boolean") throw new TypeError(`softxent.init: options.${name} must be true, false or undefined; received ${String(s)}`);
   return s;
 }
 
-export function loadCoreSync(options?: InitOptions): LoadedCore {
-  const want = wantSimd(options);
-  let simdSupported = false;
-  if (want === false) {
-    try {
-      simdSupported = validates(loadSync(sourceFor(options, "simd")));
-    } catch {
-      simdSupported = false; // only reported; the scalar build was asked for
-    }
-  } else {
-    const bytes = loadSync(sourceFor(options, "simd"));
-    simdSupported = validates(bytes);
-    if (simdSupported) return finish(instantiateSync(bytes).instance.exports, "simd", true);
-    if (want === true) throw new Error("softxent.init: { simd: true } was asked for, but this engine does not validate the SIMD build");
+/**
+ * The builds to try, best first: relaxed SIMD (unless `relaxedSimd: false`, `simd: false`, or sources
+ * were given without it), then SIMD (unless `simd: false`), then scalar — each taken only if the
+ * engine validates it; `required` marks the one the options insist on.
+ */
+function plan(options: InitOptions | undefined): { key: FileKey; required: boolean }[] {
+  const simd = flag(options, "simd");
+  const relaxed = flag(options, "relaxedSimd");
+  if (relaxed === true && simd === false) throw new RangeError("softxent.init: options.relaxedSimd: true needs SIMD, but options.simd is false");
+  const steps: { key: FileKey; required: boolean }[] = [];
+  if (simd !== false) {
+    if (relaxed === true) return [{ key: "relaxed", required: true }];
+    if (relaxed === undefined && sourceFor(options, "relaxed") !== undefined) steps.push({ key: "relaxed", required: false });
+    steps.push({ key: "simd", required: simd === true });
+    if (simd === true) return steps;
   }
-  const bytes = loadSync(sourceFor(options, "scalar"));
-  return finish(instantiateSync(bytes).instance.exports, "scalar", simdSupported);
+  steps.push({ key: "scalar", required: true });
+  return steps;
+}
+
+function unsupported(key: FileKey): Error {
+  return key === "scalar"
+    ? new Error("softxent.init: this engine does not validate the scalar build (is WebAssembly supported?)")
+    : new Error(`softxent.init: { ${key === "relaxed" ? "relaxedSimd" : "simd"}: true } was asked for, but this engine does not validate the ${BUILD_OF[key]} build`);
+}
+
+/** SIMD support for backendInfo() when the SIMD build was not tried: validate it only where that is cheap. */
+function simdSupportedAnyway(options: InitOptions | undefined): boolean {
+  try {
+    const src = sourceFor(options, "simd");
+    if (src === undefined) return false;
+    if (isBytes(src) || src instanceof WebAssembly.Module) return validates(src);
+    if (nodeFs() && (typeof src === "string" || src instanceof URL)) return validates(loadSync(src) as BufferSource);
+  } catch {
+    // only reported; the scalar build was asked for
+  }
+  return false;
+}
+
+export function loadCoreSync(options?: InitOptions): LoadedCore {
+  let simdSupported = false, relaxedSupported = false;
+  for (const { key, required } of plan(options)) {
+    let bytes: BufferSource | WebAssembly.Module;
+    try {
+      bytes = loadSync(requireSource(options, key));
+    } catch (err) {
+      if (required || key !== "relaxed") throw err;
+      continue; // an optional build whose file is not there (e.g. self-hosted without it): the next one
+    }
+    const ok = validates(bytes);
+    if (key === "relaxed") relaxedSupported = ok;
+    if (key !== "scalar" && ok) simdSupported = true;
+    if (ok) {
+      if (key === "scalar" && !simdSupported) simdSupported = simdSupportedAnyway(options);
+      return finish(instantiateSync(bytes).instance.exports, BUILD_OF[key], simdSupported, relaxedSupported);
+    }
+    if (required) throw unsupported(key);
+  }
+  throw unsupported("scalar");
 }
 
 function isWasmMime(res: Response): boolean {
@@ -185,24 +252,22 @@ async function instantiateChecked(src: BufferSource | WebAssembly.Module | Respo
 }
 
 export async function loadCore(options?: InitOptions): Promise<LoadedCore> {
-  const want = wantSimd(options);
-  let simdSupported = false;
-  if (want !== false) {
-    const ex = await instantiateChecked(await loadAsync(sourceFor(options, "simd")));
-    if (ex) return finish(ex, "simd", true);
-    if (want === true) throw new Error("softxent.init: { simd: true } was asked for, but this engine does not validate the SIMD build");
-  } else {
-    // Still report whether SIMD would have been available (cheap: validate only, from bytes where we
-    // have them). Only reported, as in loadCoreSync: a missing or unreadable SIMD source is no error here.
+  let simdSupported = false, relaxedSupported = false;
+  for (const { key, required } of plan(options)) {
+    let ex: unknown | null;
     try {
-      const src = sourceFor(options, "simd");
-      if (isBytes(src) || src instanceof WebAssembly.Module) simdSupported = validates(src);
-      else if (nodeFs() && (typeof src === "string" || src instanceof URL)) simdSupported = validates(loadSync(src) as BufferSource);
-    } catch {
-      simdSupported = false;
+      ex = await instantiateChecked(await loadAsync(requireSource(options, key)));
+    } catch (err) {
+      if (required || key !== "relaxed") throw err;
+      continue; // an optional build whose file is not there (e.g. self-hosted without it): the next one
     }
+    if (key === "relaxed") relaxedSupported = ex !== null;
+    if (key !== "scalar" && ex !== null) simdSupported = true;
+    if (ex !== null) {
+      if (key === "scalar" && !simdSupported) simdSupported = simdSupportedAnyway(options);
+      return finish(ex, BUILD_OF[key], simdSupported, relaxedSupported);
+    }
+    if (required) throw unsupported(key);
   }
-  const ex = await instantiateChecked(await loadAsync(sourceFor(options, "scalar")));
-  if (!ex) throw new Error("softxent.init: this engine does not validate the scalar build (is WebAssembly supported?)");
-  return finish(ex, "scalar", simdSupported);
+  throw unsupported("scalar");
 }

@@ -66,24 +66,32 @@ export interface SmoothTargetsOptions {
 }
 
 export interface InitOptions {
-  /** true: require the SIMD build; false: use the scalar build; undefined: detect and fall back. */
+  /** true: require a SIMD build; false: use the scalar build; undefined: detect and fall back. */
   simd?: boolean;
   /**
-   * Where to get the wasm from, for hosts that serve it themselves: bytes, a compiled module, a
-   * Response or a URL. Give `{ simd, scalar }` to provide both builds. Default: the files shipped beside
-   * the package's JS (`dist/wasm/`).
+   * The relaxed-SIMD build (fused multiply-add): undefined (default) uses it where the engine
+   * validates it, else the SIMD build; false never uses it; true requires it.
    */
-  wasm?: WasmSource | { simd?: WasmSource; scalar?: WasmSource };
+  relaxedSimd?: boolean;
+  /**
+   * Where to get the wasm from, for hosts that serve it themselves: bytes, a compiled module, a
+   * Response or a URL. Give `{ relaxed, simd, scalar }` to provide several builds (the relaxed one is
+   * optional and only tried when given). Default: the files shipped beside the package's JS (`dist/wasm/`).
+   */
+  wasm?: WasmSource | { relaxed?: WasmSource; simd?: WasmSource; scalar?: WasmSource };
 }
 
 export type WasmSource = BufferSource | WebAssembly.Module | Response | URL | string;
 
 export interface BackendInfo {
   /** Which build runs. */
-  build: "simd" | "scalar";
+  build: "relaxed-simd" | "simd" | "scalar";
+  /** Whether a SIMD build runs (relaxed or not). */
   simd: boolean;
   /** Whether this engine validates the SIMD binary. */
   simdSupported: boolean;
+  /** Whether this engine validated the relaxed-SIMD binary (false when it was not tried). */
+  relaxedSimdSupported: boolean;
   /** Current size of the wasm linear memory in bytes (its high-water mark: it never shrinks). */
   memoryBytes: number;
   /** Bytes held by live wasm buffers and by the scratch area. */

@@ -16,12 +16,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /**
  * Size budgets in bytes, about 25% above the sizes when the budget was set (2026-11, with every kernel
  * of SPEC.md — cross-entropy, softmax, smoothing, sigmoid CE, distillation, calibration, temperature:
- * simd 29 841 B, scalar 20 715 B). A change that pushes a build over its budget should raise the
+ * simd 29 841 B, scalar 20 715 B). Raised once, deliberately: the four-vector unrolled row passes, the
+ * small-K tile and the degree-4 exp polynomial brought the builds to relaxed 32 397 B, simd 32 765 B,
+ * scalar 21 386 B (budgets again ~25% above). A change that pushes a build over its budget should raise the
  * budget deliberately, in the same commit, and say why.
  */
 const WASM_BUDGET: Record<string, number> = {
-  "dist/wasm/softxent.simd.wasm": 37_300,
-  "dist/wasm/softxent.scalar.wasm": 25_900,
+  "dist/wasm/softxent.relaxed.wasm": 40_500,
+  "dist/wasm/softxent.simd.wasm": 40_900,
+  "dist/wasm/softxent.scalar.wasm": 26_700,
 };
 
 interface PackFile {
@@ -50,12 +53,12 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
 /** Where a shipped file is allowed to come from. */
 function allowed(path: string): boolean {
   if (path === "package.json" || path === "README.md" || path === "LICENSE") return true;
-  if (/^dist\/wasm\/softxent\.(simd|scalar)\.wasm$/.test(path)) return true;
+  if (/^dist\/wasm\/softxent\.(relaxed|simd|scalar)\.wasm$/.test(path)) return true;
   return /^dist\/(?!wasm\/)[\w/-]+\.(js|d\.ts)$/.test(path);
 }
 
 describe("npm pack", () => {
-  it("ships only built JS, type declarations, the two wasm builds, README, LICENSE and package.json", () => {
+  it("ships only built JS, type declarations, the three wasm builds, README, LICENSE and package.json", () => {
     const unexpected = [...paths].filter((p) => !allowed(p));
     expect(unexpected).toEqual([]);
     for (const p of ["package.json", "LICENSE", "dist/index.js", "dist/index.d.ts", ...Object.keys(WASM_BUDGET)]) {
@@ -147,6 +150,7 @@ describe("the published entry", () => {
 
   it("names the wasm files with literal new URL(..., import.meta.url) so bundlers emit them", () => {
     const loader = readFileSync(join(root, "dist/loader.js"), "utf8");
+    expect(loader).toContain('new URL("./wasm/softxent.relaxed.wasm", import.meta.url)');
     expect(loader).toContain('new URL("./wasm/softxent.simd.wasm", import.meta.url)');
     expect(loader).toContain('new URL("./wasm/softxent.scalar.wasm", import.meta.url)');
   });

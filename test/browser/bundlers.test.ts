@@ -34,7 +34,8 @@ interface AppResult {
 }
 
 function expectRuns(runs: Run[] | undefined): void {
-  expect(runs?.map((r) => r.build)).toEqual(["simd", "scalar"]);
+  // init() picks the relaxed-SIMD build in Chromium (so the bundler emitted that wasm too), then { simd: false }.
+  expect(runs?.map((r) => r.build)).toEqual(["relaxed-simd", "scalar"]);
   for (const r of runs!) {
     expect(Math.abs(r.copied - WANT)).toBeLessThan(1e-6);
     expect(Math.abs(r.resident - WANT)).toBeLessThan(1e-6);
@@ -95,6 +96,7 @@ describe.skipIf(!haveChromium)("bundlers: the packed package imported by name", 
     const outDir = join(app, "dist");
     await build({ root: app, configFile: false, logLevel: "warn", build: { outDir, emptyOutDir: true } });
     const assets = readdirSync(join(outDir, "assets"));
+    expect(assets.some((f) => /^softxent\.relaxed-.*\.wasm$/.test(f))).toBe(true);
     expect(assets.some((f) => /^softxent\.simd-.*\.wasm$/.test(f))).toBe(true);
     expect(assets.some((f) => /^softxent\.scalar-.*\.wasm$/.test(f))).toBe(true);
     const server = await serveStatic({ mounts: { "/": outDir } });
@@ -102,7 +104,7 @@ describe.skipIf(!haveChromium)("bundlers: the packed package imported by name", 
       const { result, errors, requests } = await runPage(`${server.origin}/index.html`);
       expectApp(result);
       expect(errors).toEqual([]);
-      expect(requests.some((p) => /\/assets\/softxent\.simd-.*\.wasm$/.test(p))).toBe(true);
+      expect(requests.some((p) => /\/assets\/softxent\.relaxed-.*\.wasm$/.test(p))).toBe(true);
     } finally {
       await server.close();
     }
@@ -136,13 +138,13 @@ describe.skipIf(!haveChromium)("bundlers: the packed package imported by name", 
   it("Vite dev server with pre-bundled dependencies, no configuration", async () => {
     const requests = await runDev({});
     expect(requests).toContain("/.vite-cache/deps/softxent.js"); // the pre-bundled copy ran
-    expect(requests).toContain("/node_modules/softxent/dist/wasm/softxent.simd.wasm");
+    expect(requests).toContain("/node_modules/softxent/dist/wasm/softxent.relaxed.wasm");
   });
 
   it("Vite dev server with the documented line for older Vite: optimizeDeps.exclude: ['softxent']", async () => {
     const requests = await runDev({ optimizeDeps: { exclude: ["softxent"] } });
     expect(requests).not.toContain("/.vite-cache/deps/softxent.js");
-    expect(requests).toContain("/node_modules/softxent/dist/wasm/softxent.simd.wasm");
+    expect(requests).toContain("/node_modules/softxent/dist/wasm/softxent.relaxed.wasm");
   });
 
   it("webpack 5 production build, no softxent-specific configuration", async () => {
@@ -155,7 +157,7 @@ describe.skipIf(!haveChromium)("bundlers: the packed package imported by name", 
     });
     expect(stats.hasErrors(), stats.toString("errors-only")).toBe(false);
     const wasm = readdirSync(outDir).filter((f) => f.endsWith(".wasm"));
-    expect(wasm).toHaveLength(2);
+    expect(wasm).toHaveLength(3);
     copyFileSync(join(app, "index.html"), join(outDir, "index.html"));
     const server = await serveStatic({ mounts: { "/": outDir } });
     try {

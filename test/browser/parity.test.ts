@@ -55,37 +55,55 @@ describe.skipIf(!haveChromium)("headless Chromium", () => {
     return { page, errors };
   }
 
-  for (const simd of [true, false]) {
-    const build = simd ? "simd" : "scalar";
-    it(`parity with the reference, ${build} build, in the page`, async () => {
-      const cases = buildCases(simd ? 101 : 202);
+  // Chromium validates the relaxed-SIMD build (fused multiply-add), so all three builds run here.
+  const BROWSER_BUILDS = [
+    { build: "relaxed-simd", file: "relaxed", init: { relaxedSimd: true }, seed: 505 },
+    { build: "simd", file: "simd", init: { simd: true, relaxedSimd: false }, seed: 101 },
+    { build: "scalar", file: "scalar", init: { simd: false }, seed: 202 },
+  ] as const;
+
+  for (const b of BROWSER_BUILDS) {
+    it(`parity with the reference, ${b.build} build, in the page`, async () => {
+      const cases = buildCases(b.seed);
       expect(cases.length).toBeGreaterThan(70);
       const { page, errors } = await openSuite();
       const out = (await page.evaluate(
-        ([s, c]) => (window as unknown as { runCases: (s: boolean, c: unknown) => Promise<unknown> }).runCases(s, c),
-        [simd, cases.map((x) => x.wire)] as const,
+        ([s, c]) => (window as unknown as { runCases: (s: unknown, c: unknown) => Promise<unknown> }).runCases(s, c),
+        [b.init, cases.map((x) => x.wire)] as const,
       )) as RunOutput;
-      expect(out.info.build).toBe(build);
-      if (simd) expect(out.info.simdSupported).toBe(true);
+      expect(out.info.build).toBe(b.build);
+      if (b.build !== "scalar") expect(out.info.simdSupported).toBe(true);
       checkAll(cases, out.results);
       expect(errors).toEqual([]);
-      expect(server.requests).toContain(`/dist/wasm/softxent.${build}.wasm`);
+      expect(server.requests).toContain(`/dist/wasm/softxent.${b.file}.wasm`);
       await page.close();
     });
   }
 
-  it("parity in a module Web Worker, both builds", async () => {
+  it("init() with no options picks the relaxed-SIMD build where the browser validates it", async () => {
     const { page, errors } = await openSuite();
-    for (const simd of [true, false]) {
-      const cases = buildCases(simd ? 303 : 404);
+    const info = await page.evaluate(async () => {
+      const s = (window as unknown as { softxent: typeof import("../../dist/index.js") }).softxent;
+      await s.init();
+      return s.backendInfo();
+    });
+    expect(info).toMatchObject({ build: "relaxed-simd", simd: true, simdSupported: true, relaxedSimdSupported: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("parity in a module Web Worker, every build", async () => {
+    const { page, errors } = await openSuite();
+    for (const b of BROWSER_BUILDS) {
+      const cases = buildCases(b.seed + 202);
       const out = (await page.evaluate(
-        ([s, c]) => (window as unknown as { runInWorker: (s: boolean, c: unknown) => Promise<unknown> }).runInWorker(s, c),
-        [simd, cases.map((x) => x.wire)] as const,
+        ([s, c]) => (window as unknown as { runInWorker: (s: unknown, c: unknown) => Promise<unknown> }).runInWorker(s, c),
+        [b.init, cases.map((x) => x.wire)] as const,
       )) as RunOutput & { ok: boolean; error?: string; inWorker: boolean };
       expect(out.error).toBeUndefined();
       expect(out.ok).toBe(true);
       expect(out.inWorker).toBe(true);
-      expect(out.info.build).toBe(simd ? "simd" : "scalar");
+      expect(out.info.build).toBe(b.build);
       checkAll(cases, out.results);
     }
     expect(errors).toEqual([]);

@@ -56,9 +56,12 @@ function lossOut(loss) {
   return typeof loss === "number" ? toBase64(new Float64Array([loss])) : toBase64(loss);
 }
 
-/** init({ simd }), then every case; an exception is returned as the case's result, not thrown. */
-export async function runCases(s, simd, cases) {
-  await s.init({ simd });
+/**
+ * init(options) — `build` is init's options, or a boolean for { simd } — then every case; an exception
+ * is returned as the case's result, not thrown.
+ */
+export async function runCases(s, build, cases) {
+  await s.init(typeof build === "object" ? build : { simd: build });
   const info = s.backendInfo();
   const results = cases.map((c) => {
     try {
