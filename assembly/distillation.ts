@@ -2,20 +2,45 @@
 //   row_i = α·T²·KL(softmax(t_i/T) ‖ softmax(s_i/T)) + (1−α)·CE_ε(s_i, y_i)
 //   ∂row_i/∂s_i = α·T·(ps − pt) + (1−α)·(p − q)       (p = softmax(s_i), q the smoothed target)
 // With a_j = (s_j − ms)/T, b_j = (t_j − mt)/T, es = exp(a), et = exp(b) and their sums Ss, St:
-//   KL = (1/St)·Σ_j et_j·(b_j − a_j) + log Ss − log St
-// (exactly 0 for identical rows, since the same f32 operations produce the same sums).
-// Passes per finite row: max of each row; teacher exp (stored in scratch); student exp (stored in the
-// gradient row) together with the KL dot product; for T ≠ 1 and a CE term, one more exp at T = 1
-// (stored in scratch); then one combining pass. Rows with a masked class, NaN or +Infinity in either
-// row take rowGeneric, a scalar f64 path that follows the reference's rules for such rows.
+//   KL = (1/St)·Σ_j et_j·(b_j − a_j) + log Ss − log St                                   (direct)
+// (exactly 0 for identical rows, since the same f32 operations produce the same sums). Its terms are
+// O(1/T) while KL is O(1/T²): the difference loses digits as T grows, and T² amplifies the loss (K4:
+// 1.14e-6 relative at T = 7.84). So for T > 1, with u_j = b_j − a_j = ((t_j − s_j) − (mt − ms))/T formed
+// in f64 from the raw inputs, any shift c and v = u − c, pt = et/St (exact identities):
+//   KL = ū + log Σ_j pt_j·e^{−u_j} = Δ + log1p(Σ_j pt_j·φ(v_j) − Δ),  Δ = Σ pt·v,  φ(v) = e^{−v} − 1 + v ≥ 0
+// With c ≈ ū (f32, from the teacher pass) Δ is tiny and enters only at second order; every φ term is
+// non-negative and computed to f32 relative accuracy (math/phi.ts), so nothing cancels.   (accurate)
+// The gradient then comes from ps_j − pt_j = pt_j·(e^{−L}·expm1(−v_j) + expm1(−L)), L = log1p(…) above,
+// also cancellation-free. The accurate pass needs e^{a_j + c} = et_j·e^{−v_j} in f32 range and unclamped
+// et_j (teacher spread ≤ 87·T): rows outside that (logits of order 1e4) take the direct formula when
+// their KL is ≥ 48 (its error, ≲ ε·(4·ln K + 4 + KL), is then a few ε relative), else rowGeneric.
+// Passes per finite row: max of each row; for T ≠ 1 and a CE term, an exp at T = 1 (stored in scratch);
+// teacher exp (stored in scratch); T ≤ 1: student exp (stored in the gradient row) with the KL dot
+// product; T > 1: the φ pass (expm1(−v) stored in scratch); then one combining pass. Rows with a masked
+// class, NaN or +Infinity in either row take rowGeneric, a scalar f64 path that follows the reference's
+// rules for such rows.
 
 import { rowMax, rowFinite, rowExpSum, rowFill, rowSumB } from "./rows";
-import { rowExpScaled, rowKlStudent, rowCombine, softmax64, hasNaNOrInf, extraB, extraC } from "./rows_extra";
+import {
+  rowExpScaled, rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, softmax64, hasNaNOrInf, extraB, extraC,
+} from "./rows_extra";
 import { labelScan } from "./cross_entropy";
 import { at } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
 
 let genLoss: f64 = 0;
+
+// T > 1 (see the header): the accurate pass needs e^{a_j + shift} = et_j·e^{−v_j} within f32 range and
+// et_j = e^{b_j} unclamped; rows outside that take the direct formula if their KL is large enough for
+// it to be accurate, else rowGeneric.
+/** Above this shift the accurate pass could overflow; then KL ≥ shift − log K (≥ 49.6 for K ≤ 32000). */
+const SHIFT_MAX: f64 = 60;
+/** Largest −v the accurate pass's exp covers (it clamps at 88.3). */
+const X_MAX: f64 = 87;
+/** Smallest b_j = (t_j − mt)/T whose exp does not clamp (ln FLT_MIN = −87.34). */
+const B_MIN: f64 = -87.3;
+/** The direct formula's error is ≲ ε·(4·ln K + 4 + KL) absolute: relative ≤ ~2ε from KL = 48 on. */
+const KL_SAFE: f64 = 48;
 
 /**
  * One row, any input, scalar f64. `w64`: 5·K f64 of scratch. yi < 0: no CE term. Writes genLoss and,
@@ -145,40 +170,74 @@ export function distillation(
         sumD = rowSumB;
       }
       let Ss: f64 = 0, St: f64 = 0;
+      // The accurate KL (T > 1): E = e^{−L}, M = expm1(−L) for the gradient; w (expm1(−v)) in esScratch.
+      let accurate = false, generic = false;
+      let E: f64 = 1, M: f64 = 0;
+      let es = gi; // where the student pass stores exp(a)
       if (useKl) {
-        St = rowExpScaled(ti, et, k, mt, c);
-        Ss = rowKlStudent(si, ti, et, gi, k, ms, mt, c);
-        const kl = extraB / St + (Math.log(Ss) - Math.log(St));
-        row += alpha * T * T * kl;
-        if (useCe && !ceOwn) { Sc = Ss; sumD = extraC; }
-      }
-      let q: f64 = 0; // the target's own coefficient q_y
-      if (useCe) {
-        const logSc = Math.log(Sc);
-        const lyy = ly - logSc;
-        let sumL = sumD - kf * logSc;
-        if (oth) sumL -= lyy;
-        row += (1 - alpha) * (-A * lyy - B * sumL);
-        q = oth ? A : A + B;
-      }
-      if (grad) {
-        // g_j = sc·[α·T·(es_j/Ss − et_j/St) + (1−α)·(ec_j/Sc − q_j)], es stored in gi, ec in ec or gi.
-        const kA: f64 = useKl ? sc * alpha * T / Ss : 0;
-        const kB: f64 = useKl ? sc * alpha * T / St : 0;
-        const kC: f64 = useCe ? sc * (1 - alpha) / Sc : 0;
-        const kD: f64 = useCe ? sc * (1 - alpha) * B : 0;
-        let gy: f64 = 0;
-        if (useCe) {
-          const esy = <f64>load<f32>(at(gi, yi));
-          gy = useKl ? kA * esy - kB * <f64>load<f32>(at(et, yi)) : 0;
-          const ecy = useKl ? (ceOwn ? <f64>load<f32>(at(ec, yi)) : esy) : esy;
-          gy += kC * ecy - sc * (1 - alpha) * q;
+        let kl: f64;
+        if (T > 1) {
+          St = rowTeacherKl(ti, si, et, k, mt, ms, c);
+          const shift = extraB / St;
+          accurate = shift <= SHIFT_MAX && extraC >= B_MIN;
+          if (accurate) {
+            const ci: f64 = 1 / T;
+            const X = rowKlPhi(si, ti, et, grad ? esScratch : 0, k, ci, (<f64>mt - <f64>ms) * ci + shift);
+            generic = extraC > X_MAX;
+            const d = extraB / St, z = X / St - d;
+            kl = d + Math.log1p(z);
+            E = 1 / (1 + z);
+            M = -z * E;
+          } else {
+            // es into esScratch, not gi: s must survive (gi may be s) in case rowGeneric takes the row.
+            es = esScratch;
+            Ss = rowKlStudent(si, ti, et, es, k, ms, mt, c);
+            kl = extraB / St + (Math.log(Ss) - Math.log(St));
+            generic = kl < KL_SAFE;
+          }
+        } else {
+          St = rowExpScaled(ti, et, k, mt, c);
+          Ss = rowKlStudent(si, ti, et, gi, k, ms, mt, c);
+          kl = extraB / St + (Math.log(Ss) - Math.log(St));
+          if (useCe && !ceOwn) { Sc = Ss; sumD = extraC; }
         }
-        if (!useKl) rowCombine(gi, gi, 0, 0, k, <f32>kC, 0, 0, <f32>kD);
-        else if (!useCe) rowCombine(gi, gi, et, 0, k, <f32>kA, <f32>kB, 0, 0);
-        else if (ceOwn) rowCombine(gi, gi, et, ec, k, <f32>kA, <f32>kB, <f32>kC, <f32>kD);
-        else rowCombine(gi, gi, et, 0, k, <f32>(kA + kC), <f32>kB, 0, <f32>kD);
-        if (useCe) store<f32>(at(gi, yi), <f32>gy);
+        row += alpha * T * T * kl;
+      }
+      if (generic) {
+        rowGeneric(si, ti, gi, grad, k, useCe ? yi : -1, T, alpha, useKl, eps, others, sc, w64);
+        row = genLoss;
+      } else {
+        let q: f64 = 0; // the target's own coefficient q_y
+        if (useCe) {
+          const logSc = Math.log(Sc);
+          const lyy = ly - logSc;
+          let sumL = sumD - kf * logSc;
+          if (oth) sumL -= lyy;
+          row += (1 - alpha) * (-A * lyy - B * sumL);
+          q = oth ? A : A + B;
+        }
+        if (grad) {
+          // g_j = sc·[α·T·(es_j/Ss − et_j/St) + (1−α)·(ec_j/Sc − q_j)], es stored in gi, ec in ec or gi;
+          // accurate: α·T·(ps_j − pt_j) = (sc·α·T/St)·et_j·(E·w_j + M), w in esScratch.
+          const kA: f64 = useKl && !accurate ? sc * alpha * T / Ss : 0;
+          const kB: f64 = useKl ? sc * alpha * T / St : 0;
+          const kC: f64 = useCe ? sc * (1 - alpha) / Sc : 0;
+          const kD: f64 = useCe ? sc * (1 - alpha) * B : 0;
+          let gy: f64 = 0;
+          if (useCe) {
+            const esy = <f64>load<f32>(at(es, yi));
+            if (accurate) gy = kB * <f64>load<f32>(at(et, yi)) * (E * <f64>load<f32>(at(esScratch, yi)) + M);
+            else gy = useKl ? kA * esy - kB * <f64>load<f32>(at(et, yi)) : 0;
+            const ecy = useKl ? (ceOwn ? <f64>load<f32>(at(ec, yi)) : esy) : esy;
+            gy += kC * ecy - sc * (1 - alpha) * q;
+          }
+          if (!useKl) rowCombine(gi, gi, 0, 0, k, <f32>kC, 0, 0, <f32>kD);
+          else if (accurate) rowCombineKl(gi, et, esScratch, useCe ? ec : 0, k, <f32>(kB * E), <f32>(kB * M), <f32>kC, <f32>kD);
+          else if (!useCe) rowCombine(gi, es, et, 0, k, <f32>kA, <f32>kB, 0, 0);
+          else if (ceOwn) rowCombine(gi, es, et, ec, k, <f32>kA, <f32>kB, <f32>kC, <f32>kD);
+          else rowCombine(gi, es, et, 0, k, <f32>(kA + kC), <f32>kB, 0, <f32>kD);
+          if (useCe) store<f32>(at(gi, yi), <f32>gy);
+        }
       }
     }
     if (rowLoss) store<f32>(at(rowLoss, i), <f32>row);

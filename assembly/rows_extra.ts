@@ -4,6 +4,7 @@
 // the call. Preconditions for all: the row is finite and m is its max, so every exponent is ≤ 0.
 
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import { PHI_CONSTS, PHI_CONSTS64, PHI_LO, PHI_HI, phiH, expRed } from "./math/phi";
 import { hsumF64, at } from "./math/vec";
 
 const FLUSH: i32 = 256;
@@ -91,6 +92,187 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
   extraB = D;
   extraC = A;
   return S;
+}
+
+/**
+ * The teacher pass of distillation for T > 1: et_j = exp(b_j) into et, b_j = (t_j − mt)·c; returns
+ * Σ et_j; extraB = Σ et_j·(b_j − a_j) (a_j = (s_j − ms)·c), an f32-accurate Σ pt_j·u_j used only as the
+ * shift of rowKlPhi (whose result does not depend on the shift's exact value); extraC = min_j b_j
+ * (below −87.3 exp clamps: et_j is then not e^{b_j}, which rowKlPhi needs).
+ */
+export function rowTeacherKl(t: usize, s: usize, et: usize, k: i32, mt: f32, ms: f32, c: f32): f64 {
+  let S: f64 = 0, D: f64 = 0, mb: f32 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
+    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
+    let mbv = zero;
+    const k4 = k & ~3;
+    while (j < k4) {
+      const end = min(j + FLUSH, k4);
+      let sa = zero, da = zero;
+      for (; j < end; j += 4) {
+        const dt = f32x4.sub(v128.load(at(t, j)), mtv);
+        const ds = f32x4.sub(v128.load(at(s, j)), msv);
+        const b = f32x4.mul(dt, cv);
+        mbv = f32x4.pmin(mbv, b);
+        const e0 = vexpNeg(b, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        v128.store(at(et, j), e0);
+        sa = f32x4.add(sa, e0);
+        da = f32x4.add(da, f32x4.mul(e0, f32x4.mul(f32x4.sub(dt, ds), cv)));
+      }
+      S += hsumF64(sa); D += hsumF64(da);
+    }
+    mb = min(min(f32x4.extract_lane(mbv, 0), f32x4.extract_lane(mbv, 1)), min(f32x4.extract_lane(mbv, 2), f32x4.extract_lane(mbv, 3)));
+  }
+  for (; j < k; j++) {
+    const dt = load<f32>(at(t, j)) - mt;
+    const ds = load<f32>(at(s, j)) - ms;
+    const b = dt * c;
+    if (b < mb) mb = b;
+    const e0 = expNeg(b);
+    store<f32>(at(et, j), e0);
+    S += e0;
+    D += <f64>(e0 * ((dt - ds) * c));
+  }
+  extraB = D;
+  extraC = <f64>mb;
+  return S;
+}
+
+/**
+ * The accurate KL pass of distillation (T > 1). With v_j = (t_j − s_j)·ci − K0 formed in f64 from the
+ * raw inputs (t_j − s_j is exact there; K0 = (mt − ms)·ci + shift), returns X = Σ et_j·φ(v_j)
+ * (φ of math/phi.ts); extraB = Δ = Σ et_j·v_j; extraC = max_j (−v_j) (φ's exp is only valid below
+ * 88.3: the caller checks). When w ≠ 0 stores w_j = expm1(−v_j) = φ(v_j) − v_j (f32) there, for the
+ * gradient (ps_j − pt_j = pt_j·(e^{−L}·w_j + expm1(−L)), L = log Σ pt_j e^{−v_j}).
+ */
+export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f64, K0: f64): f64 {
+  let X: f64 = 0, Dl: f64 = 0, mx: f64 = -Infinity;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const h0 = v128.load32_splat(PHI_CONSTS), h1 = v128.load32_splat(PHI_CONSTS + 4);
+    const h2 = v128.load32_splat(PHI_CONSTS + 8), h3 = v128.load32_splat(PHI_CONSTS + 12);
+    const h4 = v128.load32_splat(PHI_CONSTS + 16), h5 = v128.load32_splat(PHI_CONSTS + 20);
+    const h6 = v128.load32_splat(PHI_CONSTS + 24), h7 = v128.load32_splat(PHI_CONSTS + 28);
+    const h8 = v128.load32_splat(PHI_CONSTS + 32);
+    const vlo = v128.load32_splat(PHI_CONSTS + 36), vhi = v128.load32_splat(PHI_CONSTS + 40);
+    const log2e = v128.load64_splat(PHI_CONSTS64), ln2 = v128.load64_splat(PHI_CONSTS64 + 8);
+    const xlo = v128.load64_splat(PHI_CONSTS64 + 16), xhi = v128.load64_splat(PHI_CONSTS64 + 24);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const civ = f64x2.splat(ci), k0v = f64x2.splat(K0);
+    let mxv = f64x2.splat(-Infinity);
+    const k4 = k & ~3;
+    while (j < k4) {
+      const end = min(j + FLUSH, k4);
+      let xa = zero, da = zero;
+      for (; j < end; j += 4) {
+        // x = −v in f64, two lanes at a time
+        const sl = f64x2.promote_low_f32x4(v128.load64_zero(at(s, j)));
+        const sh = f64x2.promote_low_f32x4(v128.load64_zero(at(s, j + 2)));
+        const tl = f64x2.promote_low_f32x4(v128.load64_zero(at(t, j)));
+        const th = f64x2.promote_low_f32x4(v128.load64_zero(at(t, j + 2)));
+        const xl = f64x2.sub(k0v, f64x2.mul(f64x2.sub(tl, sl), civ));
+        const xh = f64x2.sub(k0v, f64x2.mul(f64x2.sub(th, sh), civ));
+        mxv = f64x2.pmax(mxv, f64x2.pmax(xl, xh));
+        const v = f32x4.neg(v128.shuffle<f32>(f32x4.demote_f64x2_zero(xl), f32x4.demote_f64x2_zero(xh), 0, 1, 4, 5));
+        const small = v128.and(f32x4.ge(v, vlo), f32x4.le(v, vhi));
+        let phi: v128, wv: v128;
+        let ps = zero, ws = zero;
+        const anySmall = v128.any_true(small);
+        if (anySmall) {
+          let h = f32x4.add(f32x4.mul(h8, v), h7);
+          h = f32x4.add(f32x4.mul(h, v), h6);
+          h = f32x4.add(f32x4.mul(h, v), h5);
+          h = f32x4.add(f32x4.mul(h, v), h4);
+          h = f32x4.add(f32x4.mul(h, v), h3);
+          h = f32x4.add(f32x4.mul(h, v), h2);
+          h = f32x4.add(f32x4.mul(h, v), h1);
+          h = f32x4.add(f32x4.mul(h, v), h0);
+          ps = f32x4.mul(f32x4.mul(v, v), h);
+          ws = f32x4.sub(ps, v);
+        }
+        if (anySmall && v128.all_true<i32>(small)) {
+          phi = ps; wv = ws;
+        } else {
+          // e^{x}: reduction in f64, polynomial in f32, scale by 2^n
+          const cl = f64x2.pmin(f64x2.pmax(xl, xlo), xhi);
+          const ch = f64x2.pmin(f64x2.pmax(xh, xlo), xhi);
+          const nl = f64x2.nearest(f64x2.mul(cl, log2e));
+          const nh = f64x2.nearest(f64x2.mul(ch, log2e));
+          const r = v128.shuffle<f32>(
+            f32x4.demote_f64x2_zero(f64x2.sub(cl, f64x2.mul(nl, ln2))),
+            f32x4.demote_f64x2_zero(f64x2.sub(ch, f64x2.mul(nh, ln2))), 0, 1, 4, 5);
+          const n = v128.shuffle<i32>(i32x4.trunc_sat_f64x2_s_zero(nl), i32x4.trunc_sat_f64x2_s_zero(nh), 0, 1, 4, 5);
+          let p = f32x4.add(f32x4.mul(p4, r), p3);
+          p = f32x4.add(f32x4.mul(p, r), p2);
+          p = f32x4.add(f32x4.mul(p, r), p1);
+          p = f32x4.add(f32x4.mul(p, r), p0);
+          const y = f32x4.add(f32x4.add(one, r), f32x4.mul(f32x4.mul(r, r), p));
+          const e = i32x4.add(y, i32x4.shl(n, 23));
+          const wd = f32x4.sub(e, one);
+          const pd = f32x4.add(wd, v);
+          phi = v128.bitselect(ps, pd, small);
+          wv = v128.bitselect(ws, wd, small);
+        }
+        const ev = v128.load(at(et, j));
+        xa = f32x4.add(xa, f32x4.mul(ev, phi));
+        da = f32x4.add(da, f32x4.mul(ev, v));
+        if (w) v128.store(at(w, j), wv);
+      }
+      X += hsumF64(xa); Dl += hsumF64(da);
+    }
+    mx = max<f64>(f64x2.extract_lane(mxv, 0), f64x2.extract_lane(mxv, 1));
+  }
+  for (; j < k; j++) {
+    const x = K0 - (<f64>load<f32>(at(t, j)) - <f64>load<f32>(at(s, j))) * ci;
+    if (x > mx) mx = x;
+    const v = -<f32>x;
+    let phi: f32, wv: f32;
+    if (v >= PHI_LO && v <= PHI_HI) {
+      phi = (v * v) * phiH(v);
+      wv = phi - v;
+    } else {
+      wv = expRed(x) - <f32>1.0;
+      phi = wv + v;
+    }
+    const ev = load<f32>(at(et, j));
+    X += <f64>(ev * phi);
+    Dl += <f64>(ev * v);
+    if (w) store<f32>(at(w, j), wv);
+  }
+  extraB = Dl;
+  extraC = mx;
+  return X;
+}
+
+/** Distillation's gradient for T > 1: g_j = et_j·(cP·w_j + cQ) + cC·ec_j − cD (ec = 0 leaves its term out). */
+export function rowCombineKl(g: usize, et: usize, w: usize, ec: usize, k: i32, cP: f32, cQ: f32, cC: f32, cD: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const pv = f32x4.splat(cP), qv = f32x4.splat(cQ), cv = f32x4.splat(cC), dv = f32x4.splat(cD);
+    const k4 = k & ~3;
+    for (; j < k4; j += 4) {
+      let v = f32x4.sub(f32x4.mul(v128.load(at(et, j)), f32x4.add(f32x4.mul(v128.load(at(w, j)), pv), qv)), dv);
+      if (ec) v = f32x4.add(v, f32x4.mul(v128.load(at(ec, j)), cv));
+      v128.store(at(g, j), v);
+    }
+  }
+  for (; j < k; j++) {
+    let v = load<f32>(at(et, j)) * (load<f32>(at(w, j)) * cP + cQ) - cD;
+    if (ec) v += load<f32>(at(ec, j)) * cC;
+    store<f32>(at(g, j), v);
+  }
 }
 
 /** g_j = cA·es_j − cB·et_j + cC·ec_j − cD. g may equal es; et / ec = 0 leave their term out. */
