@@ -123,6 +123,39 @@ describe.each(BUILDS)("distillation, $name build", ({ name, simd }) => {
     expect(sum.grad![0]).toBeCloseTo(-0.5, 6);
   });
 
+  it("large T: T²·KL stays accurate (once K4: relative error 1.14e-6 at T = 7.84)", () => {
+    // KL is O(1/T²) while log Ss, log St and Σ pt·(b − a) are O(1/T): the kernel must not form it by
+    // their difference. Parity with the reference at several large T, then the T → ∞ limit: for two
+    // classes with logit gaps x (student) and y (teacher), T²·KL → (x − y)²/8 and the gradient → ±(x − y)/4.
+    const s = new Float32Array([6.2369842529296875, 0]);
+    const t = new Float32Array([0, -7.119106292724609]);
+    for (const T of [7.843784332275391, 20, 50, 100, 1000]) {
+      for (const reduction of ["mean", "sum"] as const) {
+        const o = { classes: 2, temperature: T, reduction };
+        const a = distillation(s, t, o), r = ref.distillation(s, t, o);
+        expectLoss(a.loss, r.loss as number, `T = ${T}`);
+        expectGrad(a.grad!, r.grad!, 1, `T = ${T}`);
+      }
+    }
+    const x = s[0]! - s[1]!, y = t[0]! - t[1]!;
+    const { loss, grad } = distillation(s, t, { classes: 2, temperature: 1e5 });
+    expect(Math.abs(loss - (x - y) ** 2 / 8)).toBeLessThan(1e-6);
+    expect(Math.abs(grad![0]! - (x - y) / 4)).toBeLessThan(5e-7);
+    expect(Math.abs(grad![1]! + (x - y) / 4)).toBeLessThan(5e-7);
+    // Many classes, a teacher close to the student (small KL, the hardest cancellation), wide logits.
+    const rng = mulberry32(4242);
+    for (const [k, scale] of [[10, 3], [1000, 3], [37, 1e4]] as const) {
+      const st = randomLogits(rng, 4, k, scale, 0);
+      const te = st.map((v) => v + 0.1 * scale * (rng() - 0.5));
+      for (const T of [4, 20, 100]) {
+        const o = { classes: k, temperature: T, reduction: "sum" as const };
+        const a = distillation(st, te, o), r = ref.distillation(st, te, o);
+        expectLoss(a.loss, r.loss as number, `K = ${k}, scale ${scale}, T = ${T}`);
+        expectGrad(a.grad!, r.grad!, 1, `K = ${k}, scale ${scale}, T = ${T}`);
+      }
+    }
+  });
+
   it("α = 0.5 mixes in the label cross-entropy, and ignored rows are left out of both terms", () => {
     // One row: student (0, 0), teacher (ln 3, 0), label 0; the second row is ignored.
     const s = new Float32Array([0, 0, 5, -5]);
