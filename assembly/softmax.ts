@@ -61,6 +61,16 @@ function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): f64 {
     while (j < k4) {
       const end = min(j + 256, k4);
       let sa = zero;
+      // four vectors a step, as rowExpSum (the one-vector loop was ~1.3× slower)
+      for (; j + 16 <= end; j += 16) {
+        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), tv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e1 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j + 4)), mv), tv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e2 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j + 8)), mv), tv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e3 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j + 12)), mv), tv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        v128.store(at(e, j), e0); v128.store(at(e, j + 4), e1);
+        v128.store(at(e, j + 8), e2); v128.store(at(e, j + 12), e3);
+        sa = f32x4.add(sa, f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)));
+      }
       for (; j < end; j += 4) {
         const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), tv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
         v128.store(at(e, j), e0);

@@ -6,8 +6,10 @@ import type { BenchReport, ResultRow } from "./types.js";
 
 /** Series in legend order, with their colours; series missing from a report are skipped. */
 const SERIES: { op: ResultRow["op"]; impl: string; color: string }[] = [
+  { op: "crossEntropy", impl: "softxent-relaxed-simd-resident", color: "#004d40" },
   { op: "crossEntropy", impl: "softxent-simd-resident", color: "#1b5e20" },
-  { op: "crossEntropy", impl: "softxent-simd-copy", color: "#43a047" },
+  { op: "crossEntropy", impl: "softxent-simd-copyout", color: "#43a047" },
+  { op: "crossEntropy", impl: "softxent-simd-copy", color: "#81c784" },
   { op: "crossEntropy", impl: "softxent-scalar-resident", color: "#1565c0" },
   { op: "crossEntropy", impl: "softxent-scalar-copy", color: "#64b5f6" },
   { op: "crossEntropy", impl: "plain-js", color: "#f9a825" },

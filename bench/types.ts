@@ -17,9 +17,13 @@ export interface ResultRow {
   /** Human label for tables and the chart legend. */
   label: string;
   kind: Kind;
-  build: "simd" | "scalar" | null;
-  /** copy: plain arrays through the API; resident: wasm buffers through the API; kernel: the bare fused kernel on wasm buffers (softxent/bounds). */
-  path: "resident" | "copy" | "kernel" | null;
+  build: "relaxed-simd" | "simd" | "scalar" | null;
+  /**
+   * copy: plain arrays through the API, a new gradient array each call; copyOut: plain arrays, the
+   * gradient written into a reused plain array (gradOut), as a training loop on plain arrays does;
+   * resident: wasm buffers through the API; kernel: the bare fused kernel on wasm buffers (softxent/bounds).
+   */
+  path: "resident" | "copy" | "copyOut" | "kernel" | null;
   /** "32x32000" */
   shape: string;
   n: number;
