@@ -14,7 +14,6 @@ import { BUILDS } from "../helpers/builds.js";
 import { expectGrad, expectLoss, expectLosses } from "../helpers/compare.js";
 import { FUZZ_TIMEOUT, fuzzParams } from "../helpers/fuzz.js";
 import { ceCaseArb, gradBoundScale, gradScale, logitsOf, optionsOf, runCrossEntropy, tag, targetOf, type CeCase } from "../helpers/ce-case.js";
-import { knownIssue } from "../helpers/known-issues.js";
 import { runSmooth, smoothCaseArb } from "../helpers/smooth-case.js";
 
 const EPS32 = 2 ** -24;
@@ -48,7 +47,6 @@ describe.each(BUILDS)("invariants without a reference — $name build", ({ simd 
     const arb = ceCaseArb({ zLoss: false }).map((c) => ({ ...c, grad: true }));
     fc.assert(
       fc.property(arb, (c) => {
-        fc.pre(knownIssue(c) === null);
         const g = runCrossEntropy(c).grad!;
         const s = gradScale(c);
         for (let i = 0; i < c.rows.length; i++) {
@@ -77,7 +75,6 @@ describe.each(BUILDS)("invariants without a reference — $name build", ({ simd 
   it("the loss is ≥ 0 for non-negative targets (NaN only from NaN/+Infinity rows)", () => {
     fc.assert(
       fc.property(ceCaseArb(), (c) => {
-        fc.pre(knownIssue(c) === null);
         const { loss } = runCrossEntropy(c);
         const states = c.rows.map((_, i) => rowState(c, i));
         const poisoned = states.includes("nonFinite") || (c.kind === "prob" && states.includes("maskedTarget"));
@@ -124,7 +121,6 @@ describe.each(BUILDS)("invariants without a reference — $name build", ({ simd 
       });
     fc.assert(
       fc.property(arb, ([c, perm]) => {
-        fc.pre(knownIssue(c) === null);
         const a = runCrossEntropy(c);
         const p = runCrossEntropy({ ...c, rows: perm.map((i) => c.rows[i]!) });
         const la = a.loss as Float32Array;
@@ -142,7 +138,6 @@ describe.each(BUILDS)("invariants without a reference — $name build", ({ simd 
     const arb = ceCaseArb({ zLoss: false, io: fc.constant("copy") }).map((c) => ({ ...c, grad: true }));
     fc.assert(
       fc.property(arb, (c) => {
-        fc.pre(knownIssue(c) === null);
         const z = logitsOf(c), t = targetOf(c);
         const none = crossEntropy(z, t, { ...optionsOf(c), reduction: "none" } as CrossEntropyOptions & { reduction: "none" });
         const sum = crossEntropy(z, t, { ...optionsOf(c), reduction: "sum" } as CrossEntropyOptions & { reduction: "sum" });
