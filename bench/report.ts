@@ -128,7 +128,7 @@ export function renderMarkdown(report: BenchReport): string {
 
   out.push(
     `<sub>tinybench, median per call of ${describeSamples(report)} per cell after warmup${roundsNote(report)}; logits N(0, 3²), uniform labels; ` +
-      `copying API = plain Float32Array/Int32Array in, new gradient out; resident = logits, labels and gradOut in wasm memory (allocFloat32/allocInt32); ` +
+      `copying API = plain Float32Array/Int32Array in, new gradient out (V8's allocation of that array included); "gradOut array" = the same with the gradient copied into a reused Float32Array, as a training loop on plain arrays does; resident = logits, labels and gradOut in wasm memory (allocFloat32/allocInt32); relaxed SIMD ran with node --experimental-wasm-relaxed-simd (Node 20; on by default in Node ≥ 22 and Chrome ≥ 114); ` +
       `plain JS writes into a preallocated gradient; TF.js per call: tensor2d upload, valueAndGrad, dataSync of loss and gradient, dispose (one-hot targets built once)` +
       `${report.settings.tfjsWasmSimd === null ? "" : `; TF.js wasm backend ${report.settings.tfjsWasmSimd ? "with" : "without"} SIMD, one thread`}. ` +
       `Run: \`npm run bench\` (${report.settings.durationSec} s).</sub>`,
