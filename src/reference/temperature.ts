@@ -33,7 +33,11 @@ export function meanNll(
   return sum / rows.length;
 }
 
-/** f'(β) at β = 1/T: mean over rows of E_p[z] − z_y with p = softmax(z/T). */
+/**
+ * f'(β) at β = 1/T: mean over rows of E_p[z] − z_y with p = softmax(z/T), summed as
+ * Σ_{j≠y} p_j·(z_j − z_y): the form without cancellation, so that a row whose label is the clear
+ * argmax gives a slope that is small but negative (E_p[z] − z_y would round to 0 once p_y rounds to 1).
+ */
 function nllSlopeInBeta(
   logits: NumericArray,
   rows: { index: number; label: number }[],
@@ -43,12 +47,11 @@ function nllSlopeInBeta(
   let sum = 0;
   for (const { index, label } of rows) {
     const row = rowSoftmax(logits, index, K, T);
-    let expected = 0;
+    const zy = Number(logits[index * K + label]);
     for (let j = 0; j < K; j++) {
-      if (row.masked[j]) continue;
-      expected += row.p[j]! * Number(logits[index * K + j]);
+      if (row.masked[j] || j === label) continue;
+      sum += row.p[j]! * (Number(logits[index * K + j]) - zy);
     }
-    sum += expected - Number(logits[index * K + label]);
   }
   return sum / rows.length;
 }

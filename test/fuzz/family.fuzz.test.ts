@@ -1,12 +1,12 @@
 /**
  * Property-based: the soft-target family (sigmoidCrossEntropy, distillation, calibration) against
  * the f64 reference, random shapes and values (finite profiles, plus −Infinity/NaN where the SPEC
- * defines them), both builds, within SPEC.md's loss and gradient bounds. (fitTemperature is a 1-D
- * search, covered by its own suite; not fuzzed here.)
+ * defines them), both builds, within SPEC.md's loss and gradient bounds; and fitTemperature against
+ * the reference's bisection (the global minimiser to 1e-5 relative, or the same bound).
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { backendInfo, calibration, distillation, initSync, sigmoidCrossEntropy } from "../../dist/index.js";
+import { backendInfo, calibration, distillation, fitTemperature, initSync, sigmoidCrossEntropy } from "../../dist/index.js";
 import * as ref from "../../src/reference/index.js";
 import { BUILDS } from "../helpers/builds.js";
 import { expectGrad, expectLoss, expectLosses } from "../helpers/compare.js";
@@ -108,6 +108,46 @@ describe.each(BUILDS)("soft-target family properties vs reference — $name buil
         expect(got.bins.reduce((a, b) => a + b.count, 0)).toBe(c.rows.length);
       }),
       fuzzParams(1000),
+    );
+  }, FUZZ_TIMEOUT);
+
+  it("fitTemperature: the reference's minimiser (or bound), in at most 50 iterations", () => {
+    // Labels drawn from softmax(z / T*) for a random T* (so the minimiser is usually interior), or
+    // uniformly (often a bound), with some rows ignored.
+    const arb = fc.record({ k: fc.integer({ min: 2, max: 12 }), profile: fc.constantFrom("normal" as const, "wide" as const, "offset" as const) }).chain(({ k, profile }) =>
+      fc.record({
+        k: fc.constant(k),
+        rows: fc.array(fc.tuple(logitRowArb(k, profile), fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true })), { minLength: 1, maxLength: 3 * maxRows(k) }),
+        tStar: fc.oneof(uniformBetween(0.3, 5), fc.constant(0)),
+        ignore: fc.double({ min: 0, max: 0.3, noNaN: true }),
+        ignoreDraw: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 64, maxLength: 64 }),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, (c) => {
+        const z = flatten(c.rows.map((r) => r[0]), c.k);
+        const y = Int32Array.from(c.rows, ([row, u], i) => {
+          if (c.ignoreDraw[i % 64]! < c.ignore) return -100;
+          if (c.tStar === 0) return Math.min(c.k - 1, Math.floor(u * c.k));
+          const p = Array.from(ref.softmax(row, { classes: c.k, temperature: c.tStar }));
+          let acc = 0;
+          for (let j = 0; j < c.k; j++) if (u < (acc += p[j]!)) return j;
+          return c.k - 1;
+        });
+        const got = fitTemperature(z, y, { classes: c.k }), want = ref.fitTemperature(z, y, { classes: c.k });
+        const tag = `K=${c.k} N=${c.rows.length} T*=${c.tStar}`;
+        expect(got.atBound, tag).toBe(want.atBound);
+        expect(got.iterations, tag).toBeLessThanOrEqual(50);
+        if (Number.isNaN(want.temperature)) {
+          expect(got.temperature, tag).toBeNaN();
+          return;
+        }
+        expect(Math.abs(got.temperature / want.temperature - 1), `${tag}: T ${got.temperature} vs ${want.temperature}`).toBeLessThanOrEqual(1e-5);
+        expectLoss(got.nllBefore, want.nllBefore, `${tag} nllBefore`);
+        expectLoss(got.nllAfter, want.nllAfter, `${tag} nllAfter`);
+        expect(got.nllAfter, tag).toBeLessThanOrEqual(got.nllBefore * (1 + 1e-6) + 1e-9);
+      }),
+      fuzzParams(400),
     );
   }, FUZZ_TIMEOUT);
 });
