@@ -7,17 +7,8 @@
 // Run: npm run build && node scripts/accuracy-distillation.mjs
 import { initSync, distillation, backendInfo } from "../dist/index.js";
 import * as ref from "../dist/reference/index.js";
+import { rng, normal } from "./random.mjs";
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 const TS = [1, 2, 4, 8, 20, 50, 100];
 const shapes = [[16, 2], [16, 10], [8, 1000], [2, 32000]];

@@ -5,17 +5,8 @@
 // (the relaxed-SIMD build too: node --experimental-wasm-relaxed-simd scripts/accuracy.mjs on Node 20)
 import { initSync, crossEntropy, backendInfo } from "../dist/index.js";
 import * as ref from "../dist/reference/index.js";
+import { rng, normal } from "./random.mjs";
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 const shapes = [[64, 1], [64, 3], [64, 10], [64, 17], [32, 100], [16, 1000], [4, 32000], [2, 131072]];
 const ranges = [["N(0,3²)", 3, 0], ["scale 1e4", 1e4, 0], ["offset +1e7", 1, 1e7], ["offset −1e7", 1, -1e7]];

@@ -2,16 +2,8 @@
 // gradient for a few smoothing values, and the speed against a plain JavaScript loop.
 import { init, backendInfo, crossEntropy } from "../dist/index.js";
 import * as reference from "../dist/reference/index.js";
+import { rng } from "./random.mjs";
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What users write by hand: Float32Array, Math.exp, three passes per row. */
 function plainCrossEntropy(z, y, n, k, eps, grad) {
