@@ -33,7 +33,13 @@ function opsPerSecond(fn, ms = 400) {
 
 await init();
 const info = backendInfo();
-console.log(`softxent ${info.version} — ${info.build} build (SIMD ${info.simdSupported ? "supported" : "not supported"} here), Node ${process.versions.node}`);
+console.log(
+  `softxent ${info.version} — ${info.build} build (this engine: SIMD ${info.simdSupported ? "yes" : "no"}, ` +
+    `relaxed SIMD ${info.relaxedSimdSupported ? "yes" : "no"}), Node ${process.versions.node}`,
+);
+if (!info.relaxedSimdSupported && process.versions.node.startsWith("20.")) {
+  console.log("  (Node 20 validates the faster relaxed-SIMD build only with node --experimental-wasm-relaxed-simd)");
+}
 
 const r = rng(2026);
 const n = 256, k = 1000;
