@@ -67,7 +67,8 @@ export function calibration(logits: Float32Input, labels: Int32Input, options: C
     mce,
     brier: h.f64[r + 2]! / count,
     nll: h.f64[r + 3]! / count,
-    accuracy: h.f64[r + 5]! / count,
+    // a row with NaN probabilities has no prediction: the accuracy is NaN too, not a silent hit or miss
+    accuracy: conf.some(Number.isNaN) ? NaN : h.f64[r + 5]! / count,
     confidence: h.f64[r + 4]! / count,
     bins,
   };
@@ -88,7 +89,7 @@ function uniformBins(conf: Float64Array, hit: Int32Array, M: number): Calibratio
     if (!(b >= 0)) b = 0;
     else if (b > M - 1) b = M - 1;
     count[b] += 1;
-    hits[b] += hit[i]!;
+    hits[b] += Number.isNaN(c) ? NaN : hit[i]!;
     sum[b] += c;
   }
   const out: CalibrationBin[] = [];
@@ -117,7 +118,7 @@ function quantileBins(conf: Float64Array, hit: Int32Array, M: number): Calibrati
     const start = Math.floor((b * N) / M), end = Math.floor(((b + 1) * N) / M);
     let hits = 0, sum = 0;
     for (let p = start; p < end; p++) {
-      hits += hit[order[p]!]!;
+      hits += Number.isNaN(conf[order[p]!]!) ? NaN : hit[order[p]!]!;
       sum += conf[order[p]!]!;
     }
     const c = end - start;

@@ -101,6 +101,26 @@ describe.each(BUILDS)("calibration, $name build", ({ name, simd }) => {
     expect(inf.nll).toBe(Infinity); // the label's class is masked
   });
 
+  it("a NaN row has no prediction: accuracy (overall and of its bin) is NaN, not a silent hit", () => {
+    // row 0 is NaN with label 0 — its "first maximum" would be class 0, a hit if counted
+    const z = new Float32Array([NaN, 0, 0, /**/ 2, 0, 0, /**/ 1, 1, 1]);
+    const y = new Int32Array([0, 0, 1]);
+    for (const binning of ["uniform", "quantile"] as const) {
+      const got = calibration(z, y, { classes: 3, bins: 2, binning });
+      const want = ref.calibration(z, y, { classes: 3, bins: 2, binning });
+      expect(got.accuracy).toBeNaN();
+      expect(want.accuracy).toBeNaN();
+      expect(got.ece).toBeNaN();
+      const nanBin = got.bins.findIndex((b) => Number.isNaN(b.confidence));
+      expect(nanBin).toBeGreaterThanOrEqual(0);
+      expect(got.bins[nanBin]!.accuracy).toBeNaN();
+      expect(got.bins.map((b) => b.count)).toEqual(want.bins.map((b) => b.count));
+      // the finite rows' bin is untouched
+      const other = got.bins.find((b, i) => i !== nanBin && b.count > 0 && !Number.isNaN(b.confidence));
+      if (other) expect(Number.isFinite(other.accuracy)).toBe(true);
+    }
+  });
+
   it("known values: a hand-computed 2-class set", () => {
     // Rows (logits): p = σ(z0 − z1) on class 0. Confidences 0.9 (right), 0.6 (wrong), 0.8 (right).
     const logit = (p: number) => Math.log(p / (1 - p));

@@ -23,7 +23,8 @@ import type {
 
 interface Sample {
   confidence: number;
-  correct: boolean;
+  /** 1 or 0; NaN for a row with no prediction (NaN probabilities): it makes every accuracy it enters NaN. */
+  correct: number;
 }
 
 export function calibration(
@@ -68,7 +69,7 @@ export function calibration(
       const d = p[j]! - (j === y ? 1 : 0);
       brier += d * d;
     }
-    samples.push({ confidence, correct: pred === y });
+    samples.push({ confidence, correct: Number.isNaN(confidence) ? NaN : pred === y ? 1 : 0 });
     brierSum += brier;
     nllSum += nll;
   }
@@ -90,10 +91,12 @@ export function calibration(
       binMembers[b]!.push(s);
     }
   } else {
-    // equal mass: stable ascending sort, bin b takes sorted positions [⌊bN/M⌋, ⌊(b+1)N/M⌋)
+    // equal mass: stable ascending sort (NaN confidences last), bin b takes sorted positions
+    // [⌊bN/M⌋, ⌊(b+1)N/M⌋)
+    const key = (c: number): number => (Number.isNaN(c) ? Infinity : c);
     const sorted = samples
       .map((s, index) => ({ s, index }))
-      .sort((a, b) => a.s.confidence - b.s.confidence || a.index - b.index)
+      .sort((a, b) => key(a.s.confidence) - key(b.s.confidence) || Number(Number.isNaN(a.s.confidence)) - Number(Number.isNaN(b.s.confidence)) || a.index - b.index)
       .map((e) => e.s);
     for (let b = 0; b < M; b++) {
       const start = Math.floor((b * count) / M);
@@ -116,7 +119,7 @@ export function calibration(
     let accuracy = 0;
     let confidence = 0;
     if (members.length > 0) {
-      accuracy = members.filter((s) => s.correct).length / members.length;
+      accuracy = members.reduce((acc, s) => acc + s.correct, 0) / members.length;
       confidence = members.reduce((acc, s) => acc + s.confidence, 0) / members.length;
       const gap = Math.abs(accuracy - confidence);
       ece += (members.length / count) * gap;
@@ -133,7 +136,7 @@ export function calibration(
     mce,
     brier: brierSum / count,
     nll: nllSum / count,
-    accuracy: samples.filter((s) => s.correct).length / count,
+    accuracy: samples.reduce((acc, s) => acc + s.correct, 0) / count,
     confidence: samples.reduce((acc, s) => acc + s.confidence, 0) / count,
     bins,
   };
