@@ -7,9 +7,9 @@
 // |x| ≫ 1 and t' near 1):
 //   no posWeight:  ℓ = max(x,0)·(1−t') + max(−x,0)·t' + sp        ∂ℓ/∂x = σ − t'
 //   posWeight p:   ℓ = p·t'·softplus(−x) + (1−t')·softplus(x)      ∂ℓ/∂x = σ·(1 − t' + p·t') − p·t'
-// Non-finite logits follow the reference's formula max(x,0) − x·t' + sp: +Infinity gives NaN (an
-// Infinity − Infinity there), −Infinity gives +Infinity (NaN when t' = 0). The term (a − a) with
-// a = max(x,0)·(1−t') reproduces that at the cost of one subtract and one add.
+// A non-finite logit (NaN, ±Infinity) gives that element a NaN loss and a NaN gradient (never a
+// finite-looking gradient beside a NaN loss): nf = x − x is 0 for finite x and NaN otherwise, and is
+// added to both, at the cost of one subtract and two adds.
 // Losses are summed in f32 lanes and flushed into f64 every FLUSH elements.
 
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
@@ -64,16 +64,18 @@ function span(
         const tp = f32x4.add(f32x4.mul(tv, av), bv);
         const tn = f32x4.add(f32x4.mul(f32x4.sub(one, tv), av), bv);
         const pos = f32x4.pmax(xv, zero), neg = f32x4.pmax(f32x4.neg(xv), zero);
+        const nf = f32x4.sub(xv, xv);
         let l: v128, gv: v128;
         if (pw) {
           const ptp = f32x4.mul(v128.load(at(pw, j)), tp);
           l = f32x4.add(f32x4.mul(ptp, f32x4.add(neg, sp)), f32x4.mul(tn, f32x4.add(pos, sp)));
           gv = f32x4.sub(f32x4.mul(sig, f32x4.add(tn, ptp)), ptp);
         } else {
-          const ap = f32x4.mul(pos, tn);
-          l = f32x4.add(f32x4.add(ap, f32x4.mul(neg, tp)), f32x4.add(sp, f32x4.sub(ap, ap)));
+          l = f32x4.add(f32x4.add(f32x4.mul(pos, tn), f32x4.mul(neg, tp)), sp);
           gv = f32x4.sub(sig, tp);
         }
+        l = f32x4.add(l, nf);
+        gv = f32x4.add(gv, nf);
         if (grad) v128.store(at(g, j), f32x4.mul(gv, sv));
         if (out) v128.store(at(out, j), l);
         acc = f32x4.add(acc, l);
@@ -93,16 +95,18 @@ function span(
     const tn = (<f32>1.0 - ts) * a + b;
     const pos: f32 = xs > 0 || xs != xs ? xs : 0;
     const neg: f32 = xs < 0 || xs != xs ? -xs : 0;
+    const nf = xs - xs;
     let l: f32, gs: f32;
     if (pw) {
       const ptp = load<f32>(at(pw, j)) * tp;
       l = ptp * (neg + sp) + tn * (pos + sp);
       gs = sig * (tn + ptp) - ptp;
     } else {
-      const ap = pos * tn;
-      l = (ap + neg * tp) + (sp + (ap - ap));
+      l = (pos * tn + neg * tp) + sp;
       gs = sig - tp;
     }
+    l += nf;
+    gs += nf;
     if (grad) store<f32>(at(g, j), gs * s);
     if (out) store<f32>(at(out, j), l);
     sum += <f64>l;

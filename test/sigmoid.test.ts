@@ -100,7 +100,7 @@ describe.each(BUILDS)("sigmoidCrossEntropy, $name build", ({ name, simd }) => {
     expect(c.grad![1]).toBeCloseTo(1 / (1 + Math.exp(-0.5)), 6); // t = 0: posWeight has no effect
   });
 
-  it("non-finite logits follow the reference's formula", () => {
+  it("a non-finite logit gives that element NaN loss and NaN gradient; the others are unaffected", () => {
     const I = Infinity;
     const x = new Float32Array([I, I, -I, -I, NaN, 0]);
     const t = new Float32Array([1, 0, 1, 0, 0.5, 1]);
@@ -110,6 +110,13 @@ describe.each(BUILDS)("sigmoidCrossEntropy, $name build", ({ name, simd }) => {
       const r = ref.sigmoidCrossEntropy(x, t, o);
       expectLosses(a.loss, r.loss as Float64Array);
       expectGrad(a.grad!, r.grad!, 1);
+      for (let e = 0; e < 5; e++) {
+        expect(a.loss[e]).toBeNaN();
+        expect(a.grad![e]).toBeNaN();
+      }
+      expect(a.loss[5]).toBeCloseTo((posWeight ? 0.5 : 1) * Math.log(2), 6); // x = 0, t = 1: p·log 2
+      expect(Number.isFinite(a.grad![5]!)).toBe(true);
+      expect(sigmoidCrossEntropy(x, t, { ...o, reduction: "sum" }).loss).toBeNaN();
     }
   });
 

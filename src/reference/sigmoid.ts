@@ -53,7 +53,11 @@ export function sigmoidCrossEntropy(
   for (let e = 0; e < count; e++) {
     const x = Number(logits[e]);
     const tp = Number(targets[e]) * (1 - epsilon) + epsilon / 2;
-    if (posWeight === undefined) {
+    if (!Number.isFinite(x)) {
+      // a NaN or ±Infinity logit: NaN loss and NaN gradient for that element (no finite-looking answer)
+      elementLoss[e] = NaN;
+      elementGrad[e] = NaN;
+    } else if (posWeight === undefined) {
       elementLoss[e] = Math.max(x, 0) - x * tp + Math.log1p(Math.exp(-Math.abs(x)));
       elementGrad[e] = sigmoid(x) - tp;
     } else {
