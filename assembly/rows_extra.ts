@@ -149,11 +149,14 @@ export function rowTeacherKl(t: usize, s: usize, et: usize, k: i32, mt: f32, ms:
 /**
  * The accurate KL pass of distillation (T > 1). With v_j = (t_j − s_j)·ci − K0 formed in f64 from the
  * raw inputs (t_j − s_j is exact there; K0 = (mt − ms)·ci + shift), returns X = Σ et_j·φ(v_j)
- * (φ of math/phi.ts); extraB = Δ = Σ et_j·v_j; extraC = max_j (−v_j) (φ's exp is only valid below
- * 88.3: the caller checks). When w ≠ 0 stores w_j = expm1(−v_j) = φ(v_j) − v_j (f32) there, for the
- * gradient (ps_j − pt_j = pt_j·(e^{−L}·w_j + expm1(−L)), L = log Σ pt_j e^{−v_j}).
+ * (φ of math/phi.ts); extraB = Δ = Σ et_j·v_j; extraC = max_j (−v_j) (the caller checks the range).
+ * When w ≠ 0 stores W_j = et_j·expm1(−v_j) there, for the gradient (ps_j − pt_j = (e^{−L}·W_j +
+ * expm1(−L)·et_j)/St, L = log Σ pt_j e^{−v_j}).
+ * Where e^{−v_j} is large the product et_j·e^{−v_j} is taken as one exp of its f64 exponent
+ * b_j − v_j = (t_j − mt)·ci − v_j: et_j alone carries the f32 rounding of t_j − mt (relative error up
+ * to |b_j|·1e-7), which the large factor would otherwise turn into a visible error (found by fuzzing).
  */
-export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f64, K0: f64): f64 {
+export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f64, K0: f64, mt: f64): f64 {
   let X: f64 = 0, Dl: f64 = 0, mx: f64 = -Infinity;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
@@ -170,7 +173,7 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const zero = v128.load32_splat(EXP_CONSTS + 44);
-    const civ = f64x2.splat(ci), k0v = f64x2.splat(K0);
+    const civ = f64x2.splat(ci), k0v = f64x2.splat(K0), mtv = f64x2.splat(mt);
     let mxv = f64x2.splat(-Infinity);
     const k4 = k & ~3;
     while (j < k4) {
@@ -205,9 +208,11 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
         if (anySmall && v128.all_true<i32>(small)) {
           phi = ps; wv = ws;
         } else {
-          // e^{x}: reduction in f64, polynomial in f32, scale by 2^n
-          const cl = f64x2.pmin(f64x2.pmax(xl, xlo), xhi);
-          const ch = f64x2.pmin(f64x2.pmax(xh, xlo), xhi);
+          // et_j·e^{x_j} = e^{y_j}, y = b + x in f64: reduction in f64, polynomial in f32, scale by 2^n
+          const yl = f64x2.add(xl, f64x2.mul(f64x2.sub(tl, mtv), civ));
+          const yh = f64x2.add(xh, f64x2.mul(f64x2.sub(th, mtv), civ));
+          const cl = f64x2.pmin(f64x2.pmax(yl, xlo), xhi);
+          const ch = f64x2.pmin(f64x2.pmax(yh, xlo), xhi);
           const nl = f64x2.nearest(f64x2.mul(cl, log2e));
           const nh = f64x2.nearest(f64x2.mul(ch, log2e));
           const r = v128.shuffle<f32>(
@@ -220,13 +225,19 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
           p = f32x4.add(f32x4.mul(p, r), p0);
           const y = f32x4.add(f32x4.add(one, r), f32x4.mul(f32x4.mul(r, r), p));
           const e = i32x4.add(y, i32x4.shl(n, 23));
-          const wd = f32x4.sub(e, one);
-          const pd = f32x4.add(wd, v);
-          phi = v128.bitselect(ps, pd, small);
-          wv = v128.bitselect(ws, wd, small);
+          const ev0 = v128.load(at(et, j));
+          // et·expm1(−v) = e^{y} − et and et·φ(v) = that + et·v, against et·(series) where v is small
+          const wd = f32x4.sub(e, ev0);
+          const pd = f32x4.add(wd, f32x4.mul(ev0, v));
+          phi = v128.bitselect(f32x4.mul(ev0, ps), pd, small);
+          wv = v128.bitselect(f32x4.mul(ev0, ws), wd, small);
         }
         const ev = v128.load(at(et, j));
-        xa = f32x4.add(xa, f32x4.mul(ev, phi));
+        if (anySmall && v128.all_true<i32>(small)) {
+          phi = f32x4.mul(ev, phi);
+          wv = f32x4.mul(ev, wv);
+        }
+        xa = f32x4.add(xa, phi);
         da = f32x4.add(da, f32x4.mul(ev, v));
         if (w) v128.store(at(w, j), wv);
       }
@@ -238,16 +249,17 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
     const x = K0 - (<f64>load<f32>(at(t, j)) - <f64>load<f32>(at(s, j))) * ci;
     if (x > mx) mx = x;
     const v = -<f32>x;
-    let phi: f32, wv: f32;
-    if (v >= PHI_LO && v <= PHI_HI) {
-      phi = (v * v) * phiH(v);
-      wv = phi - v;
-    } else {
-      wv = expRed(x) - <f32>1.0;
-      phi = wv + v;
-    }
     const ev = load<f32>(at(et, j));
-    X += <f64>(ev * phi);
+    let phi: f32, wv: f32; // et·φ(v) and et·expm1(−v)
+    if (v >= PHI_LO && v <= PHI_HI) {
+      const ph = (v * v) * phiH(v);
+      phi = ev * ph;
+      wv = ev * (ph - v);
+    } else {
+      wv = expRed(x + (<f64>load<f32>(at(t, j)) - mt) * ci) - ev;
+      phi = wv + ev * v;
+    }
+    X += <f64>phi;
     Dl += <f64>(ev * v);
     if (w) store<f32>(at(w, j), wv);
   }
@@ -256,20 +268,20 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
   return X;
 }
 
-/** Distillation's gradient for T > 1: g_j = et_j·(cP·w_j + cQ) + cC·ec_j − cD (ec = 0 leaves its term out). */
+/** Distillation's gradient for T > 1: g_j = cP·W_j + cQ·et_j + cC·ec_j − cD, W from rowKlPhi (ec = 0 leaves its term out). */
 export function rowCombineKl(g: usize, et: usize, w: usize, ec: usize, k: i32, cP: f32, cQ: f32, cC: f32, cD: f32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const pv = f32x4.splat(cP), qv = f32x4.splat(cQ), cv = f32x4.splat(cC), dv = f32x4.splat(cD);
     const k4 = k & ~3;
     for (; j < k4; j += 4) {
-      let v = f32x4.sub(f32x4.mul(v128.load(at(et, j)), f32x4.add(f32x4.mul(v128.load(at(w, j)), pv), qv)), dv);
+      let v = f32x4.sub(f32x4.add(f32x4.mul(v128.load(at(w, j)), pv), f32x4.mul(v128.load(at(et, j)), qv)), dv);
       if (ec) v = f32x4.add(v, f32x4.mul(v128.load(at(ec, j)), cv));
       v128.store(at(g, j), v);
     }
   }
   for (; j < k; j++) {
-    let v = load<f32>(at(et, j)) * (load<f32>(at(w, j)) * cP + cQ) - cD;
+    let v = (load<f32>(at(w, j)) * cP + load<f32>(at(et, j)) * cQ) - cD;
     if (ec) v += load<f32>(at(ec, j)) * cC;
     store<f32>(at(g, j), v);
   }
