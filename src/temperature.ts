@@ -71,14 +71,19 @@ export function fitTemperature(logits: Float32Input, labels: Int32Input, options
   // Bracket [lo, hi] with f'(lo) < 0 < f'(hi): β = 1 is one end; check the bound on the other side.
   let lo = Math.fround(1 / MAX_TEMPERATURE), hi = Math.fround(1 / MIN_TEMPERATURE);
   let iterations = 1;
+  // The evaluated points at the bracket's ends: when the bracket closes, the answer is whichever
+  // evaluated point has the smallest |f'| (not simply the last one evaluated).
+  let loP: Point, hiP: Point;
   if (start.d1 > 0) {
     const b = at(lo);
     if (!(b.d1 < 0)) return done(b, iterations, true);
     hi = 1;
+    loP = b; hiP = start;
   } else {
     const b = at(hi);
     if (!(b.d1 > 0)) return done(b, iterations, true);
     lo = 1;
+    loP = start; hiP = b;
   }
 
   let cur = start;
@@ -96,11 +101,15 @@ export function fitTemperature(logits: Float32Input, labels: Int32Input, options
     iterations++;
     if (Number.isNaN(cur.d1)) return { temperature: NaN, nllBefore, nllAfter: NaN, iterations, atBound: false };
     if (cur.d1 === 0) break;
-    if (cur.d1 < 0) lo = next;
-    else hi = next;
+    if (cur.d1 < 0) { lo = next; loP = cur; }
+    else { hi = next; hiP = cur; }
     if (newton && Math.abs(step) <= STEP_TOL * next) break;
   }
-  return done(cur, iterations, false);
+  // A bracket that closed on a point evaluated earlier (found by fuzzing: Newton's next step landed
+  // on lo, the true minimiser, while the last point evaluated was 3.8e-4 away) answers with that point.
+  let best = cur;
+  for (const p of [loP, hiP]) if (Math.abs(p.d1) < Math.abs(best.d1)) best = p;
+  return done(best, iterations, false);
 }
 
 function evaluate(h: Heap, zPtr: number, yPtr: number, n: number, k: number, ignoreIndex: number, beta: number): Point {

@@ -91,6 +91,27 @@ describe.each(BUILDS)("fitTemperature, $name build", ({ name, simd }) => {
     }
   });
 
+  it("when the bracket closes on an earlier point, that point is the answer (offset 1e7 logits)", () => {
+    // Found by fuzzing: bisection had evaluated the minimiser as the bracket's lower end; Newton kept
+    // pointing there, and the last point evaluated (3.8e-4 away) was returned.
+    const row = [9999999, 9999996, 9999992, 10000003, 10000003, 10000009, 9999989, 10000005, 9999991, 10000000, 9999993];
+    const z = new Float32Array([...row, ...new Array(11).fill(0)]);
+    const y = new Int32Array([0, 0]);
+    // The minimiser by ternary search on the f64 NLL, written here (the second row is uniform: a constant)
+    const d = row.map((v) => Math.fround(v) - Math.fround(10000009));
+    const nll = (T: number) => Math.log(d.reduce((a, v) => a + Math.exp(v / T), 0)) - d[0]! / T;
+    let lo = 1, hi = 100;
+    for (let i = 0; i < 200; i++) {
+      const m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+      if (nll(m1) < nll(m2)) hi = m2;
+      else lo = m1;
+    }
+    const got = fitTemperature(z, y, { classes: 11 });
+    expect(got.atBound).toBe(false);
+    expect(Math.abs(got.temperature / lo - 1)).toBeLessThanOrEqual(1e-5);
+    expect(got.iterations).toBeLessThanOrEqual(50);
+  });
+
   it("a 2-class case by closed form", () => {
     // Rows with logit gaps ±d: n₊ rows labelled with the larger logit, n₋ with the smaller.
     // NLL(β) = log(1 + e^{−βd}) on right rows, log(1 + e^{βd}) on wrong ones; the minimiser has
