@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { haveChromium, launchChromium, type Browser } from "./chromium.js";
+import { browserSuites, launchChromium, type Browser } from "./chromium.js";
 import { serveStatic } from "./server.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -49,7 +49,7 @@ function expectApp(result: AppResult): void {
   expectRuns(result.worker?.runs);
 }
 
-describe.skipIf(!haveChromium)("bundlers: the packed package imported by name", () => {
+describe.runIf(browserSuites)("bundlers: the packed package imported by name", () => {
   let work: string;
   let tarball: string;
   let browser: Browser;

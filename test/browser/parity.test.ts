@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCases, checkAll, type WireResult } from "./cases.js";
-import { haveChromium, launchChromium, type Browser } from "./chromium.js";
+import { browserSuites, launchChromium, type Browser } from "./chromium.js";
 import { serveStatic, type StaticServer } from "./server.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -19,7 +19,7 @@ interface RunOutput {
   results: WireResult[];
 }
 
-describe.skipIf(!haveChromium)("headless Chromium", () => {
+describe.runIf(browserSuites)("headless Chromium", () => {
   let server: StaticServer;
   let browser: Browser;
 
