@@ -217,13 +217,31 @@ function logFlush(): void {
   return P + Q * logS;
 }
 
-/** Widest K for which rows go across the SIMD lanes (four rows at a time): measured to beat the row path up to K ≈ 18 (K = 3: 22 vs 54 ns a row; K = 10: 37 vs 62; K = 16: 50 vs 51; K = 24: 68 vs 60). */
-const SMALL_K: i32 = 16;
+/**
+ * Widest K for which rows go across the SIMD lanes (four rows at a time), measured against the row
+ * path in ns a row (min of 200 runs, 100k logits): K = 24: 48.7 vs 60.0; 32: 59.0 vs 65.8;
+ * 48: 80.5 vs 80.6; 64: 101.3 vs 96.1 (with the 4×4 transposes; without them the tile lost from K ≈ 18).
+ */
+const SMALL_K: i32 = 40;
 /** Transposed tile of four rows: SMALL_K vectors, lane r = row r. */
 const TILE: usize = memory.data(16 * SMALL_K, 16);
 
 let tileCeSum: f64 = 0;
 let tileZSum: f64 = 0;
+
+/**
+ * 4×4 transpose of rows a, b, c, d (four consecutive columns of four rows) into four column vectors
+ * stored at dst, dst + 16, dst + 32, dst + 48.
+ */
+// @ts-ignore: decorator
+@inline function transpose4(a: v128, b: v128, c: v128, d: v128, dst: usize): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+  v128.store(dst, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+  v128.store(dst, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+}
 
 /**
  * Four rows at once, one row per lane (small K, where per-row overhead dominates). Returns false,
@@ -235,9 +253,19 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
   const y0 = load<i32>(at(y, i)), y1 = load<i32>(at(y, i + 1)), y2 = load<i32>(at(y, i + 2)), y3 = load<i32>(at(y, i + 3));
   if (y0 == ignoreIndex || y1 == ignoreIndex || y2 == ignoreIndex || y3 == ignoreIndex) return false;
   if (ASC_FEATURE_SIMD) {
-    // pass A: gather columns, max and finiteness probe per lane
+    // pass A: columns into the tile (four at a time by a 4×4 transpose, the rest lane by lane), max and
+    // finiteness probe per lane
     let mx = f32x4.splat(-Infinity), probe = f32x4.splat(0);
-    for (let j = 0; j < k; j++) {
+    let j = 0;
+    for (; j + 4 <= k; j += 4) {
+      const o: usize = <usize>j << 2;
+      const t = TILE + (o << 2);
+      transpose4(v128.load(z0 + o), v128.load(z1 + o), v128.load(z2 + o), v128.load(z3 + o), t);
+      const k0 = v128.load(t), k1 = v128.load(t, 16), k2 = v128.load(t, 32), k3 = v128.load(t, 48);
+      mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(k0, k1), f32x4.pmax(k2, k3)));
+      probe = f32x4.add(probe, f32x4.add(f32x4.add(k0, k1), f32x4.add(k2, k3)));
+    }
+    for (; j < k; j++) {
       const o: usize = <usize>j << 2;
       let v = f32x4.splat(load<f32>(z0 + o));
       v = f32x4.replace_lane(v, 1, load<f32>(z1 + o));
@@ -264,21 +292,36 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    // two partial sums for S (even / odd columns) halve its rounding error
-    let sv = f32x4.splat(0), sv1 = sv, dv = sv;
+    // S per lane (row) in f64: pairs of columns summed in f32, then into two f64x2 accumulators (rows
+    // 0–1 and 2–3). An f32 lane sum rounds every tiny addend the same way once it holds the dominant
+    // e = 1: one confident class among near-zero logits put S 1e-6 off (1.6× SPEC's gradient bound).
+    let sLo = f64x2.splat(0), sHi = sLo, dv = f32x4.splat(0);
     const pt = cMode == WEIGHT_PYTORCH;
-    for (let j = 0; j < k; j++) {
-      const t = TILE + (<usize>j << 4);
+    let j2 = 0;
+    for (; j2 + 2 <= k; j2 += 2) {
+      const t = TILE + (<usize>j2 << 4);
+      const d = f32x4.sub(v128.load(t), mx), dB = f32x4.sub(v128.load(t, 16), mx);
+      const e = vexpNeg(d, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      const eB = vexpNeg(dB, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      v128.store(t, e); v128.store(t, eB, 16);
+      const pair = f32x4.add(e, eB);
+      sLo = f64x2.add(sLo, f64x2.promote_low_f32x4(pair));
+      sHi = f64x2.add(sHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(pair, pair, 2, 3, 2, 3)));
+      dv = f32x4.add(dv, pt
+        ? f32x4.add(f32x4.mul(d, v128.load32_splat(at(w, j2))), f32x4.mul(dB, v128.load32_splat(at(w, j2 + 1))))
+        : f32x4.add(d, dB));
+    }
+    if (j2 < k) {
+      const t = TILE + (<usize>j2 << 4);
       const d = f32x4.sub(v128.load(t), mx);
       const e = vexpNeg(d, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
       v128.store(t, e);
-      if (j & 1) sv1 = f32x4.add(sv1, e);
-      else sv = f32x4.add(sv, e);
-      dv = f32x4.add(dv, pt ? f32x4.mul(d, v128.load32_splat(at(w, j))) : d);
+      sLo = f64x2.add(sLo, f64x2.promote_low_f32x4(e));
+      sHi = f64x2.add(sHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));
+      dv = f32x4.add(dv, pt ? f32x4.mul(d, v128.load32_splat(at(w, j2))) : d);
     }
-    sv = f32x4.add(sv, sv1);
-    let s0 = <f64>f32x4.extract_lane(sv, 0), s1 = <f64>f32x4.extract_lane(sv, 1);
-    let s2 = <f64>f32x4.extract_lane(sv, 2), s3 = <f64>f32x4.extract_lane(sv, 3);
+    let s0 = f64x2.extract_lane(sLo, 0), s1 = f64x2.extract_lane(sLo, 1);
+    let s2 = f64x2.extract_lane(sHi, 0), s3 = f64x2.extract_lane(sHi, 1);
     if (cOth) {
       const ey0 = expNeg(zy0 - m0), ey1 = expNeg(zy1 - m1), ey2 = expNeg(zy2 - m2), ey3 = expNeg(zy3 - m3);
       s0 += <f64>ey0 - 1; s1 += <f64>ey1 - 1; s2 += <f64>ey2 - 1; s3 += <f64>ey3 - 1;
@@ -320,7 +363,22 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     // the target's e, read before the tile is overwritten
     const e0 = <f64>load<f32>(TILE + (<usize>y0 << 4)), e1 = <f64>load<f32>(TILE + (<usize>y1 << 4) + 4);
     const e2 = <f64>load<f32>(TILE + (<usize>y2 << 4) + 8), e3 = <f64>load<f32>(TILE + (<usize>y3 << 4) + 12);
-    for (let j = 0; j < k; j++) {
+    j = 0;
+    for (; j + 4 <= k; j += 4) {
+      // four columns, then a 4×4 transpose into one vector store per row
+      const o: usize = <usize>j << 2, t = TILE + (o << 2);
+      const r0 = f32x4.sub(f32x4.mul(v128.load(t), av), pt ? f32x4.mul(cv, v128.load32_splat(at(w, j))) : cv);
+      const r1 = f32x4.sub(f32x4.mul(v128.load(t, 16), av), pt ? f32x4.mul(cv, v128.load32_splat(at(w, j + 1))) : cv);
+      const r2 = f32x4.sub(f32x4.mul(v128.load(t, 32), av), pt ? f32x4.mul(cv, v128.load32_splat(at(w, j + 2))) : cv);
+      const r3 = f32x4.sub(f32x4.mul(v128.load(t, 48), av), pt ? f32x4.mul(cv, v128.load32_splat(at(w, j + 3))) : cv);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(g0 + o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(g1 + o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(g2 + o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(g3 + o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
+    for (; j < k; j++) {
       const o: usize = <usize>j << 2;
       const cj = pt ? f32x4.mul(cv, v128.load32_splat(at(w, j))) : cv;
       const r = f32x4.sub(f32x4.mul(v128.load(TILE + (o << 2)), av), cj);

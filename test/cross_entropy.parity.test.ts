@@ -237,6 +237,30 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
     expect((got.loss as Float32Array)[4]).toBe(Infinity);
   });
 
+  it("one confident class among near-zero logits (the f32 lane-sum trap), every path", () => {
+    // An f32 lane that holds the dominant e = 1 rounds each tiny addend the same way; summing e that
+    // way put S 1e-6 off — up to 3.4× the gradient bound with weights — before S moved to f64.
+    for (const k of [10, 24, 38, 64, 300, 1000, 4000]) {
+      for (const big of [9, 12, 14]) {
+        const n = 8;
+        const z = new Float32Array(n * k);
+        for (let r = 0; r < n; r++) z[r * k + ((r * 7) % k)] = big;
+        const y = Int32Array.from({ length: n }, (_, r) => (r * 3) % k);
+        for (const extra of [{}, { classWeights: new Float32Array(k).fill(0.5) }, { smoothing: 0.1, smoothingMode: "others" as const }]) {
+          const o = { classes: k, reduction: "sum" as const, ...extra };
+          const got = call(z, y, o, false), want = ref.crossEntropy(z, y, o);
+          expectLoss(got.loss as number, want.loss as number, `K=${k} z=${big}`);
+          expectGrad(got.grad!, want.grad!, 1, `K=${k} z=${big} ${JSON.stringify(Object.keys(extra))}`);
+          const res = call(z, y, o, true);
+          expectGrad(res.grad!, want.grad!, 1, `resident K=${k} z=${big}`);
+        }
+        const p = ref.crossEntropy(z, new Float32Array(n * k).fill(1 / k), { classes: k, reduction: "sum" });
+        const gp = call(z, new Float32Array(n * k).fill(1 / k), { classes: k, reduction: "sum" }, false);
+        expectGrad(gp.grad!, p.grad!, 1, `probability targets K=${k} z=${big}`);
+      }
+    }
+  });
+
   it("NaN and +Infinity rows give NaN for that row only", () => {
     const k = 9, n = 6;
     const z = randomLogits(mulberry32(3), n, k, 3, 0);

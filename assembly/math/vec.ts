@@ -20,3 +20,19 @@
 @inline export function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
 }
+
+/**
+ * acc (f64x2) += the four f32 lanes of v, pairwise. Pass-2 sums flush each group of four vectors here:
+ * an f32 lane that holds a dominant e = 1 and takes many tiny addends would round each of them the same
+ * way (one confident class among many near-zero logits put S 1e-6 off, 3× SPEC's gradient bound).
+ */
+// @ts-ignore: decorator
+@inline export function accF64(acc: v128, v: v128): v128 {
+  return f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(v), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3))));
+}
+
+/** The two f64 lanes of an accF64 accumulator, summed. */
+// @ts-ignore: decorator
+@inline export function hsum2(acc: v128): f64 {
+  return f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+}
