@@ -3,15 +3,14 @@
 //   pass 1: max (and a finiteness probe),
 //   pass 2: e_j = exp(z_j − m), stored, summed — exactly one exp per element,
 //   pass 3: scale / subtract the target, over the stored e.
-// The sum of e (S, which every gradient entry divides by) goes into f64 one group of vectors at a time
-// (accF64); other partial sums are kept in f32 lanes and flushed into f64 every FLUSH elements, so that
-// K = 131072 keeps ~1e-7 relative accuracy in the sums.
+// Every pass-2 sum goes into f64 one group of vectors at a time (accF64): an f32 lane accumulator that
+// holds a dominant term rounds each small addend the same way, and K = 131072 must keep ~1e-7 relative
+// accuracy in S, which every gradient entry divides by.
 // Multiple results are returned through module globals (read right after the call).
 
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
-import { hsumF64, hmax, at, accF64, hsum2 } from "./math/vec";
+import { hmax, at, accF64, hsum2 } from "./math/vec";
 
-const FLUSH: i32 = 256;
 
 /** Second and third results of the last row pass. */
 export let rowSumB: f64 = 0;
