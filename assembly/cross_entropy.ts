@@ -9,9 +9,13 @@
 // and the gradient is  ∂L/∂z_j = s·((Σ r)·p_j − r_j) + zs·2λ·lse·p_j  with r the weighted target,
 // s / zs the reduction scales. One exp per element; no call allocates.
 
-import { rowMax, rowMaxFast, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill, rowSumB, rowSumC, rowSumD } from "./rows";
+import {
+  rowMax, rowMaxFast, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill,
+  rowSumB, rowSumC, rowSumD, rowMaxD, SHIFT_MAX,
+} from "./rows";
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at } from "./math/vec";
+import { vlogF64 } from "./math/log";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET } from "./common";
 
 // Per-row results of rowGeneric.
@@ -160,9 +164,26 @@ let fDeferred: bool = false;
 
 function logFlush(): void {
   let sum: f64 = 0;
-  for (let b = 0; b < logN; b++) {
+  let b = 0;
+  if (ASC_FEATURE_SIMD) {
+    // two rows per f64x2 log (vlogF64: 2e-11 relative, independent lanes that pipeline)
+    let acc = f64x2.splat(0);
+    for (; b + 2 <= logN; b += 2) {
+      const o: usize = <usize>b << 3;
+      const ce = f64x2.add(v128.load(LOG_P + o), f64x2.mul(v128.load(LOG_Q + o), vlogF64(v128.load(LOG_S + o))));
+      acc = f64x2.add(acc, ce);
+      if (logRowLoss) {
+        store<f32>(at(logRowLoss, load<i32>(LOG_ROW + (<usize>b << 2))), <f32>f64x2.extract_lane(ce, 0));
+        store<f32>(at(logRowLoss, load<i32>(LOG_ROW + (<usize>b << 2) + 4)), <f32>f64x2.extract_lane(ce, 1));
+      }
+    }
+    sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  }
+  for (; b < logN; b++) {
     const o: usize = <usize>b << 3;
-    const ce = load<f64>(LOG_P + o) + load<f64>(LOG_Q + o) * Math.log(load<f64>(LOG_S + o));
+    const S = load<f64>(LOG_S + o);
+    const logS: f64 = ASC_FEATURE_SIMD ? f64x2.extract_lane(vlogF64(f64x2.splat(S)), 0) : Math.log(S);
+    const ce = load<f64>(LOG_P + o) + load<f64>(LOG_Q + o) * logS;
     sum += ce;
     if (logRowLoss) store<f32>(at(logRowLoss, load<i32>(LOG_ROW + (<usize>b << 2))), <f32>ce);
   }
@@ -180,7 +201,9 @@ function logFlush(): void {
 // @ts-ignore: decorator
 @inline function rowFinish(S: f64, sumB: f64, ly: f64, m: f64, wy: f64, row: i32): f64 {
   const A = cA, B = cB, s = cS;
-  // loss = P + Q·log S, both parts ≥ 0 (ly ≤ 0, sumB ≤ 0): no cancellation
+  // loss = P + Q·log S. With m the row's max both parts are ≥ 0 (ly ≤ 0, sumB ≤ 0): no cancellation.
+  // With a sampled shift (indexRow: m ≤ max z ≤ m + SHIFT_MAX) P can be negative, by at most about
+  // SHIFT_MAX·Q, which f64 cancels to ~1e-14: far below the f32 inputs' own rounding.
   let P: f64, Q: f64, sumR: f64;
   if (cMode == WEIGHT_PYTORCH) {
     const Wm = cOth ? cW - wy : cW; // Σ w_j over the classes that carry smoothing mass
@@ -201,12 +224,13 @@ function logFlush(): void {
     fAlpha = s * sumR / S;
     fLse2 = 0;
     fDeferred = true;
+    if (logN == LOG_BLOCK) logFlush();
     const o: usize = <usize>logN << 3;
     store<f64>(LOG_S + o, S);
     store<f64>(LOG_P + o, P);
     store<f64>(LOG_Q + o, Q);
     store<i32>(LOG_ROW + (<usize>logN << 2), row);
-    if (++logN == LOG_BLOCK) logFlush();
+    logN++;
     return 0;
   }
   fDeferred = false;
@@ -241,6 +265,59 @@ let tileZSum: f64 = 0;
   v128.store(dst, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
   v128.store(dst, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
   v128.store(dst, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+}
+
+// Per-call coefficients of the tile's vector finish (set by crossEntropyIndex), with a = w_y:
+//   P = −A·a·ℓy − B·sumB·(pytorch ? 1 : a),  Q = vQW·a + vQW0,  Σr = pytorch ? Q : a,
+//   c = s·B·(pytorch ? 1 : a),  g_y offset = vG0·a  — rowFinish's formulas, regrouped.
+let vQW: f64 = 0;
+let vQW0: f64 = 0;
+let vG0: f64 = 0;
+// outputs of finishPair, one v128 each (memory, not globals: the scalar build has no v128 type)
+const FIN: usize = memory.data(16 * 7, 16);
+const FIN_CE: usize = 0, FIN_ALPHA: usize = 16, FIN_C: usize = 32, FIN_GY: usize = 48, FIN_LSE2: usize = 64;
+const FIN_P: usize = 80, FIN_Q: usize = 96;
+
+/** Lanes 2–3 of a v128 of f32, moved to lanes 0–1 (for promote_low). */
+// @ts-ignore: decorator
+@inline function hiOf(v: v128): v128 {
+  return v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+}
+
+/** Two f64x2 (rows 0–1, rows 2–3) rounded into one f32x4. */
+// @ts-ignore: decorator
+@inline function joinF32(lo: v128, hi: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/**
+ * rowFinish for two tile rows at once (f64x2 lanes): S, sumB = Σ (z − m) (weighted for 'pytorch'),
+ * ly = z_y − m, m, a = w_y, ey = e_y. Stores α, c and the target's gradient (α·e_y − s·(…)) at FIN;
+ * with z-loss also the rows' CE and lse², without it P and Q of CE = P + Q·log S (for logFlush).
+ */
+// @ts-ignore: decorator
+@inline function finishPair(S: v128, sumB: v128, ly: v128, m: v128, a: v128, ey: v128, pt: bool): void {
+  const A = f64x2.splat(cA), B = f64x2.splat(cB), s = f64x2.splat(cS);
+  const Ba = pt ? B : f64x2.mul(B, a);
+  const P = f64x2.neg(f64x2.add(f64x2.mul(f64x2.mul(A, a), ly), f64x2.mul(Ba, sumB)));
+  const Q = f64x2.add(f64x2.mul(f64x2.splat(vQW), a), f64x2.splat(vQW0));
+  const sumR = pt ? Q : a;
+  let num = f64x2.mul(s, sumR);
+  if (cLambda == 0) {
+    // deferred: the tile hands P, Q and S to logFlush
+    v128.store(FIN + FIN_P, P);
+    v128.store(FIN + FIN_Q, Q);
+  } else {
+    const logS = vlogF64(S);
+    const lse = f64x2.add(m, logS);
+    v128.store(FIN + FIN_CE, f64x2.add(P, f64x2.mul(Q, logS)));
+    v128.store(FIN + FIN_LSE2, f64x2.mul(lse, lse));
+    num = f64x2.add(num, f64x2.mul(f64x2.splat(cZs * 2 * cLambda), lse));
+  }
+  const alpha = f64x2.div(num, S);
+  v128.store(FIN + FIN_ALPHA, alpha);
+  v128.store(FIN + FIN_C, f64x2.mul(s, Ba));
+  v128.store(FIN + FIN_GY, f64x2.sub(f64x2.mul(alpha, ey), f64x2.mul(f64x2.splat(vG0), a)));
 }
 
 /**
@@ -320,49 +397,74 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
       sHi = f64x2.add(sHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));
       dv = f32x4.add(dv, pt ? f32x4.mul(d, v128.load32_splat(at(w, j2))) : d);
     }
-    let s0 = f64x2.extract_lane(sLo, 0), s1 = f64x2.extract_lane(sLo, 1);
-    let s2 = f64x2.extract_lane(sHi, 0), s3 = f64x2.extract_lane(sHi, 1);
     if (cOth) {
-      const ey0 = expNeg(zy0 - m0), ey1 = expNeg(zy1 - m1), ey2 = expNeg(zy2 - m2), ey3 = expNeg(zy3 - m3);
-      s0 += <f64>ey0 - 1; s1 += <f64>ey1 - 1; s2 += <f64>ey2 - 1; s3 += <f64>ey3 - 1;
-      store<f32>(TILE + (<usize>y0 << 4), ey0);
-      store<f32>(TILE + (<usize>y1 << 4) + 4, ey1);
-      store<f32>(TILE + (<usize>y2 << 4) + 8, ey2);
-      store<f32>(TILE + (<usize>y3 << 4) + 12, ey3);
+      let ey = f32x4.splat(expNeg(zy0 - m0));
+      ey = f32x4.replace_lane(ey, 1, expNeg(zy1 - m1));
+      ey = f32x4.replace_lane(ey, 2, expNeg(zy2 - m2));
+      ey = f32x4.replace_lane(ey, 3, expNeg(zy3 - m3));
+      const one = f64x2.splat(1);
+      sLo = f64x2.add(sLo, f64x2.sub(f64x2.promote_low_f32x4(ey), one));
+      sHi = f64x2.add(sHi, f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<f32>(ey, ey, 2, 3, 2, 3)), one));
+      store<f32>(TILE + (<usize>y0 << 4), f32x4.extract_lane(ey, 0));
+      store<f32>(TILE + (<usize>y1 << 4) + 4, f32x4.extract_lane(ey, 1));
+      store<f32>(TILE + (<usize>y2 << 4) + 8, f32x4.extract_lane(ey, 2));
+      store<f32>(TILE + (<usize>y3 << 4) + 12, f32x4.extract_lane(ey, 3));
     }
-    // per-row finish (scalar f64)
-    const wy0: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y0)) : 1;
-    const wy1: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y1)) : 1;
-    const wy2: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y2)) : 1;
-    const wy3: f64 = cMode != WEIGHT_NONE ? <f64>load<f32>(at(w, y3)) : 1;
-    const ce0 = rowFinish(s0, <f64>f32x4.extract_lane(dv, 0), <f64>(zy0 - m0), <f64>m0, wy0, i + 0);
-    const a0 = fAlpha, c0 = fC, gy0 = fGy, l0 = fLse2;
-    const ce1 = rowFinish(s1, <f64>f32x4.extract_lane(dv, 1), <f64>(zy1 - m1), <f64>m1, wy1, i + 1);
-    const a1 = fAlpha, c1 = fC, gy1 = fGy, l1 = fLse2;
-    const ce2 = rowFinish(s2, <f64>f32x4.extract_lane(dv, 2), <f64>(zy2 - m2), <f64>m2, wy2, i + 2);
-    const a2 = fAlpha, c2 = fC, gy2 = fGy, l2 = fLse2;
-    const ce3 = rowFinish(s3, <f64>f32x4.extract_lane(dv, 3), <f64>(zy3 - m3), <f64>m3, wy3, i + 3);
-    const a3 = fAlpha, c3 = fC, gy3 = fGy, l3 = fLse2;
+    // Per-row finish, two rows per f64x2 (lo: rows 0–1, hi: rows 2–3): rowFinish's formulas with the
+    // per-call coefficients of crossEntropyIndex (see vQW … vG0), and the log taken here (vlogF64)
+    // instead of deferred. a = w_y (1 without weights).
+    let zyv = f32x4.splat(zy0);
+    zyv = f32x4.replace_lane(zyv, 1, zy1); zyv = f32x4.replace_lane(zyv, 2, zy2); zyv = f32x4.replace_lane(zyv, 3, zy3);
+    const lyv = f32x4.sub(zyv, mx);
+    let av4 = f32x4.splat(1);
+    if (cMode != WEIGHT_NONE) {
+      av4 = f32x4.splat(load<f32>(at(w, y0)));
+      av4 = f32x4.replace_lane(av4, 1, load<f32>(at(w, y1)));
+      av4 = f32x4.replace_lane(av4, 2, load<f32>(at(w, y2)));
+      av4 = f32x4.replace_lane(av4, 3, load<f32>(at(w, y3)));
+    }
+    // the target's e, read before the tile is overwritten
+    let eyv = f32x4.splat(load<f32>(TILE + (<usize>y0 << 4)));
+    eyv = f32x4.replace_lane(eyv, 1, load<f32>(TILE + (<usize>y1 << 4) + 4));
+    eyv = f32x4.replace_lane(eyv, 2, load<f32>(TILE + (<usize>y2 << 4) + 8));
+    eyv = f32x4.replace_lane(eyv, 3, load<f32>(TILE + (<usize>y3 << 4) + 12));
+    finishPair(sLo, f64x2.promote_low_f32x4(dv), f64x2.promote_low_f32x4(lyv), f64x2.promote_low_f32x4(mx),
+      f64x2.promote_low_f32x4(av4), f64x2.promote_low_f32x4(eyv), pt);
+    const alLo = v128.load(FIN + FIN_ALPHA), cLo = v128.load(FIN + FIN_C), gyLo = v128.load(FIN + FIN_GY);
+    const pLo = v128.load(FIN + FIN_P), qLo = v128.load(FIN + FIN_Q);
+    const ceLo = v128.load(FIN + FIN_CE), lzLo = v128.load(FIN + FIN_LSE2);
+    finishPair(sHi, f64x2.promote_low_f32x4(hiOf(dv)), f64x2.promote_low_f32x4(hiOf(lyv)), f64x2.promote_low_f32x4(hiOf(mx)),
+      f64x2.promote_low_f32x4(hiOf(av4)), f64x2.promote_low_f32x4(hiOf(eyv)), pt);
+    const alHi = v128.load(FIN + FIN_ALPHA), cHi = v128.load(FIN + FIN_C), gyHi = v128.load(FIN + FIN_GY);
     const lam = cLambda;
-    const zl0 = lam == 0 ? 0 : l0, zl1 = lam == 0 ? 0 : l1, zl2 = lam == 0 ? 0 : l2, zl3 = lam == 0 ? 0 : l3;
-    if (rowLoss && !fDeferred) { // (all four rows defer together: it depends on λ only)
-      store<f32>(at(rowLoss, i), <f32>(ce0 + lam * zl0));
-      store<f32>(at(rowLoss, i + 1), <f32>(ce1 + lam * zl1));
-      store<f32>(at(rowLoss, i + 2), <f32>(ce2 + lam * zl2));
-      store<f32>(at(rowLoss, i + 3), <f32>(ce3 + lam * zl3));
+    if (lam == 0) {
+      // the four logs go to logFlush with the deferred rows of the row path
+      if (logN + 4 > LOG_BLOCK) logFlush();
+      const o: usize = <usize>logN << 3;
+      v128.store(LOG_S + o, sLo); v128.store(LOG_S + o, sHi, 16);
+      v128.store(LOG_P + o, pLo); v128.store(LOG_P + o, v128.load(FIN + FIN_P), 16);
+      v128.store(LOG_Q + o, qLo); v128.store(LOG_Q + o, v128.load(FIN + FIN_Q), 16);
+      const r: usize = LOG_ROW + (<usize>logN << 2);
+      store<i32>(r, i); store<i32>(r, i + 1, 4); store<i32>(r, i + 2, 8); store<i32>(r, i + 3, 12);
+      logN += 4;
+      tileCeSum = 0;
+      tileZSum = 0;
+    } else {
+      const ceHi = v128.load(FIN + FIN_CE), lzHi = v128.load(FIN + FIN_LSE2);
+      if (rowLoss) {
+        const lLo = f64x2.add(ceLo, f64x2.mul(f64x2.splat(lam), lzLo)), lHi = f64x2.add(ceHi, f64x2.mul(f64x2.splat(lam), lzHi));
+        store<f32>(at(rowLoss, i), <f32>f64x2.extract_lane(lLo, 0));
+        store<f32>(at(rowLoss, i + 1), <f32>f64x2.extract_lane(lLo, 1));
+        store<f32>(at(rowLoss, i + 2), <f32>f64x2.extract_lane(lHi, 0));
+        store<f32>(at(rowLoss, i + 3), <f32>f64x2.extract_lane(lHi, 1));
+      }
+      tileCeSum = (f64x2.extract_lane(ceLo, 0) + f64x2.extract_lane(ceLo, 1)) + (f64x2.extract_lane(ceHi, 0) + f64x2.extract_lane(ceHi, 1));
+      tileZSum = (f64x2.extract_lane(lzLo, 0) + f64x2.extract_lane(lzLo, 1)) + (f64x2.extract_lane(lzHi, 0) + f64x2.extract_lane(lzHi, 1));
     }
-    tileCeSum = (ce0 + ce1) + (ce2 + ce3);
-    tileZSum = (zl0 + zl1) + (zl2 + zl3);
     if (!grad) return true;
     // pass C: g = α·e − c, scattered back to the four rows, then the target fix-ups
-    let av = f32x4.splat(<f32>a0);
-    av = f32x4.replace_lane(av, 1, <f32>a1); av = f32x4.replace_lane(av, 2, <f32>a2); av = f32x4.replace_lane(av, 3, <f32>a3);
-    let cv = f32x4.splat(<f32>c0);
-    cv = f32x4.replace_lane(cv, 1, <f32>c1); cv = f32x4.replace_lane(cv, 2, <f32>c2); cv = f32x4.replace_lane(cv, 3, <f32>c3);
+    const av = joinF32(alLo, alHi), cv = joinF32(cLo, cHi), gyv = joinF32(gyLo, gyHi);
     const g0 = g + <usize>i * stride, g1 = g0 + stride, g2 = g1 + stride, g3 = g2 + stride;
-    // the target's e, read before the tile is overwritten
-    const e0 = <f64>load<f32>(TILE + (<usize>y0 << 4)), e1 = <f64>load<f32>(TILE + (<usize>y1 << 4) + 4);
-    const e2 = <f64>load<f32>(TILE + (<usize>y2 << 4) + 8), e3 = <f64>load<f32>(TILE + (<usize>y3 << 4) + 12);
     j = 0;
     for (; j + 4 <= k; j += 4) {
       // four columns, then a 4×4 transpose into one vector store per row
@@ -387,10 +489,10 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
       store<f32>(g2 + o, f32x4.extract_lane(r, 2));
       store<f32>(g3 + o, f32x4.extract_lane(r, 3));
     }
-    store<f32>(at(g0, y0), <f32>(a0 * e0 - gy0));
-    store<f32>(at(g1, y1), <f32>(a1 * e1 - gy1));
-    store<f32>(at(g2, y2), <f32>(a2 * e2 - gy2));
-    store<f32>(at(g3, y3), <f32>(a3 * e3 - gy3));
+    store<f32>(at(g0, y0), f32x4.extract_lane(gyv, 0));
+    store<f32>(at(g1, y1), f32x4.extract_lane(gyv, 1));
+    store<f32>(at(g2, y2), f32x4.extract_lane(gyv, 2));
+    store<f32>(at(g3, y3), f32x4.extract_lane(gyv, 3));
     return true;
   }
   return false;
@@ -422,6 +524,10 @@ export function crossEntropyIndex(
   cB = oth ? eps / (kf - 1) : (others ? 0 : eps / kf);
   cA = (others && k == 1) ? 1 : 1 - eps;
   cOth = oth; cK = kf; cW = W; cMode = wMode; cS = s; cZs = zs; cLambda = lambda;
+  const kp: f64 = oth ? kf - 1 : kf;
+  vQW = wMode == WEIGHT_PYTORCH ? cA - (oth ? cB : 0) : cA + cB * kp;
+  vQW0 = wMode == WEIGHT_PYTORCH ? cB * W : 0;
+  vG0 = s * cA + (oth ? 0 : s * cB);
   logN = 0; logCeSum = 0; logRowLoss = rowLoss;
   const stride: usize = <usize>k << 2;
   let ceSum: f64 = 0, zSum: f64 = 0;
@@ -456,6 +562,8 @@ export function crossEntropyIndex(
 
 let rowCe: f64 = 0;
 let rowZ: f64 = 0;
+/** Logits sampled for the shift of a row that skips pass 1 (see indexRow). */
+const SAMPLE: i32 = 64;
 
 /** One row of crossEntropyIndex by the three-pass path (or rowGeneric). Sets rowCe, rowZ. */
 // @ts-ignore: decorator
@@ -477,7 +585,10 @@ let rowZ: f64 = 0;
   // In place, pass 2 overwrites z, so non-finite rows must be caught in pass 1 (the probe); otherwise
   // pass 2's sums catch them (Σ(z − m) is −∞ or NaN) and the row is redone from the intact z.
   const probe = zi == gi;
-  const m = probe ? rowMax(zi, k) : rowMaxFast(zi, k);
+  // Not in place, pass 1 is skipped: pass 2 shifts by the max of the first SAMPLE logits, and redoes the
+  // row with a larger shift only if some z_j − m came out above SHIFT_MAX. Every formula below holds for
+  // any shift m (ℓ_j = (z_j − m) − log S), so nothing else changes.
+  let m = probe ? rowMax(zi, k) : rowMaxFast(zi, k < SAMPLE ? k : SAMPLE);
   let ce: f64 = 0, lse2: f64 = 0;
   let fast = !probe || rowFinite;
   // 'others' leaves y out of the smoothing sum: z_y is set to m for pass 2 (d = 0 adds nothing;
@@ -486,8 +597,16 @@ let rowZ: f64 = 0;
   if (fast && cOth && !excl) fast = false;
   if (fast) {
     const pt = cMode == WEIGHT_PYTORCH;
-    if (excl) store<f32>(at(zi, yi), m);
-    let S = pt ? rowExpSumW(zi, gi, w, k, m) : rowExpSum(zi, gi, k, m);
+    let S: f64 = 0;
+    while (true) {
+      if (excl) store<f32>(at(zi, yi), m);
+      S = pt ? rowExpSumW(zi, gi, w, k, m) : rowExpSum(zi, gi, k, m);
+      if (probe || !(rowSumB - rowSumB == 0 && S - S == 0)) break;
+      let md = rowMaxD;
+      if (excl && zy - m > md) md = zy - m;
+      if (md <= SHIFT_MAX) break;
+      m += md;
+    }
     const sumB = rowSumB;
     if (excl) {
       const e = expNeg(zy - m);

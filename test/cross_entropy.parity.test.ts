@@ -261,6 +261,60 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
     }
   });
 
+  it("rows whose maximum lies past the sampled logits: kept shift and redone row, every option", () => {
+    // Rows that are not computed in place skip pass 1: pass 2 shifts by the max of the first 64
+    // logits and redoes the row only when some z − shift exceeds 64. Heights around and far past that
+    // threshold, the spike on the label or elsewhere, a whole tail raised, for every option that the
+    // row path handles differently.
+    for (const k of [65, 100, 1000, 4001]) {
+      for (const height of [5, 40, 63.9, 64.5, 100, 1e4]) {
+        const n = 6;
+        const rng = mulberry32(k + Math.round(height));
+        const z = new Float32Array(n * k);
+        for (let e = 0; e < z.length; e++) z[e] = normal(rng);
+        const at = (r: number) => r * k + 64 + ((r * 37) % (k - 64));
+        for (let r = 0; r < n; r++) z[at(r)] += height;
+        // row 5: the whole tail past the sample raised
+        for (let j = 64; j < k; j++) z[5 * k + j] += height;
+        // rows 0, 2: the label is the spike; the others a label elsewhere (row 4 in the sample)
+        const y = Int32Array.from({ length: n }, (_, r) => (r % 2 === 0 ? at(r) - r * k : r === 4 ? 3 : (r * 11) % k));
+        const w = weightsFor(rng, k);
+        const variants: Record<string, unknown>[] = [
+          { smoothing: 0.1 },
+          { smoothing: 0.2, smoothingMode: "others" },
+          { smoothing: 0.1, classWeights: w },
+          { smoothing: 0.1, classWeights: w, classWeightMode: "target" },
+          { smoothing: 0.1, zLoss: 1e-3, reduction: "none" },
+        ];
+        for (const extra of variants) {
+          const o = { classes: k, reduction: "sum" as const, ...extra };
+          const want = ref.crossEntropy(z, y, o as never);
+          for (const resident of [false, true]) {
+            const got = call(z, y, o, resident);
+            const what = `K=${k} height=${height} ${JSON.stringify(extra)} resident=${resident}`;
+            if (o.reduction === "none") expectLosses(got.loss as Float32Array, want.loss as Float64Array, what);
+            else expectLoss(got.loss as number, want.loss as number, what);
+            expectGrad(got.grad!, want.grad!, 1, what);
+          }
+        }
+        const t = new Float32Array(n * k);
+        for (let e = 0; e < t.length; e++) t[e] = rng();
+        for (let r = 0; r < n; r++) {
+          let sum = 0;
+          for (let j = 0; j < k; j++) sum += t[r * k + j]!;
+          for (let j = 0; j < k; j++) t[r * k + j]! /= sum;
+        }
+        const po = { classes: k, reduction: "sum" as const, smoothing: 0.1 };
+        const pw = ref.crossEntropy(z, t, po);
+        for (const resident of [false, true]) {
+          const pg = call(z, t, po, resident);
+          expectLoss(pg.loss as number, pw.loss as number, `probability targets K=${k} height=${height}`);
+          expectGrad(pg.grad!, pw.grad!, 1, `probability targets K=${k} height=${height}`);
+        }
+      }
+    }
+  });
+
   it("NaN and +Infinity rows give NaN for that row only", () => {
     const k = 9, n = 6;
     const z = randomLogits(mulberry32(3), n, k, 3, 0);

@@ -77,3 +77,42 @@ export const LOG_BITS: usize = memory.data<i32>([SHIFT_BITS, SQRTH_BITS, MANT_MA
   const lm = f32x4.sub(f, f32x4.sub(f32x4.mul(f, s), f32x4.mul(f32x4.add(s, s), p)));
   return f32x4.add(f32x4.mul(e, ln2hi), f32x4.add(f32x4.mul(e, ln2lo), lm));
 }
+
+// ---------------------------------------------------------------- f64x2 (SIMD builds; the small-K tile)
+
+/**
+ * Constants of vlogF64: i64 bit patterns, then f64 coefficients; 16-byte aligned, 8 bytes each.
+ * The same reduction as logPos in f64: x = 2^e·m, m ∈ [√½, √2), s = f/(2 + f) with f = m − 1, and
+ * log m = 2·atanh(s) through s^11: |s| ≤ 0.1716, so the first omitted term is below 2e-11 relative.
+ */
+export const LOG64_CONSTS: usize = memory.data<i64>([
+  0x3FF0000000000000 - 0x3FE6A09E667F3BCD, // 0 bit distance between 1.0 and √½
+  0x3FE6A09E667F3BCD,                      // 1 √½
+  0x000FFFFFFFFFFFFF,                      // 2 mantissa mask
+  0x4338000000000000 - 1023,               // 3 1.5·2^52 as f64 bits, minus the exponent bias
+], 16);
+export const LOG64_COEFS: usize = memory.data<f64>([
+  2.0, 1.0, 0.6931471805599453, 6755399441055744.0, // 0 two, 1 one, 2 ln2, 3 1.5·2^52
+  1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11,      // 4 … 8
+], 16);
+
+/** Two lanes of log(x), x positive and normal (f64). Constants are loaded per call: a few per tile. */
+// @ts-ignore: decorator
+@inline export function vlogF64(x: v128): v128 {
+  const b = i64x2.add(x, v128.load64_splat(LOG64_CONSTS));
+  // exponent: (b >> 52) − 1023 as f64, through the 1.5·2^52 trick (exact for |e| < 2^51)
+  const ebits = i64x2.add(i64x2.shr_s(b, 52), v128.load64_splat(LOG64_CONSTS + 24));
+  const e = f64x2.sub(ebits, v128.load64_splat(LOG64_COEFS + 24));
+  const m = i64x2.add(v128.and(b, v128.load64_splat(LOG64_CONSTS + 16)), v128.load64_splat(LOG64_CONSTS + 8));
+  const f = f64x2.sub(m, v128.load64_splat(LOG64_COEFS + 8));
+  const s = f64x2.div(f, f64x2.add(v128.load64_splat(LOG64_COEFS), f));
+  const s2 = f64x2.mul(s, s);
+  let p = f64x2.add(f64x2.mul(v128.load64_splat(LOG64_COEFS + 64), s2), v128.load64_splat(LOG64_COEFS + 56));
+  p = f64x2.add(f64x2.mul(p, s2), v128.load64_splat(LOG64_COEFS + 48));
+  p = f64x2.add(f64x2.mul(p, s2), v128.load64_splat(LOG64_COEFS + 40));
+  p = f64x2.add(f64x2.mul(p, s2), v128.load64_splat(LOG64_COEFS + 32));
+  p = f64x2.mul(p, s2);
+  // 2s·(1 + p) = f − (f·s − 2s·p), as logPos
+  const lm = f64x2.sub(f, f64x2.sub(f64x2.mul(f, s), f64x2.mul(f64x2.add(s, s), p)));
+  return f64x2.add(f64x2.mul(e, v128.load64_splat(LOG64_COEFS + 16)), lm);
+}
