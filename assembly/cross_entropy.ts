@@ -364,8 +364,8 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     }
     // pass B: e = exp(z − m) in place in the tile, lane sums
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -378,8 +378,8 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     for (; j2 + 2 <= k; j2 += 2) {
       const t = TILE + (<usize>j2 << 4);
       const d = f32x4.sub(v128.load(t), mx), dB = f32x4.sub(v128.load(t, 16), mx);
-      const e = vexpNeg(d, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
-      const eB = vexpNeg(dB, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      const e = vexpNeg(d, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const eB = vexpNeg(dB, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(t, e); v128.store(t, eB, 16);
       const pair = f32x4.add(e, eB);
       sLo = f64x2.add(sLo, f64x2.promote_low_f32x4(pair));
@@ -391,7 +391,7 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     if (j2 < k) {
       const t = TILE + (<usize>j2 << 4);
       const d = f32x4.sub(v128.load(t), mx);
-      const e = vexpNeg(d, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      const e = vexpNeg(d, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(t, e);
       sLo = f64x2.add(sLo, f64x2.promote_low_f32x4(e));
       sHi = f64x2.add(sHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));

@@ -100,8 +100,8 @@ export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -115,10 +115,10 @@ export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
       const d1 = f32x4.sub(v128.load(at(z, j + 4)), mv);
       const d2 = f32x4.sub(v128.load(at(z, j + 8)), mv);
       const d3 = f32x4.sub(v128.load(at(z, j + 12)), mv);
-      const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
-      const e1 = vexpNeg(d1, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
-      const e2 = vexpNeg(d2, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
-      const e3 = vexpNeg(d3, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      const e0 = vexpNeg(d0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const e1 = vexpNeg(d1, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const e2 = vexpNeg(d2, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const e3 = vexpNeg(d3, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(at(e, j), e0); v128.store(at(e, j + 4), e1);
       v128.store(at(e, j + 8), e2); v128.store(at(e, j + 12), e3);
       mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(d0, d1), f32x4.pmax(d2, d3)));
@@ -127,7 +127,7 @@ export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
     }
     for (; j < k4; j += 4) {
       const d0 = f32x4.sub(v128.load(at(z, j)), mv);
-      const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      const e0 = vexpNeg(d0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(at(e, j), e0);
       mx = f32x4.pmax(mx, d0);
       sa = accF64(sa, e0); da = accF64(da, d0);
@@ -153,8 +153,8 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -164,8 +164,8 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
     for (; j + 8 <= k4; j += 8) {
       const d0 = f32x4.sub(v128.load(at(z, j)), mv);
       const d1 = f32x4.sub(v128.load(at(z, j + 4)), mv);
-      const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
-      const e1 = vexpNeg(d1, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      const e0 = vexpNeg(d0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const e1 = vexpNeg(d1, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(at(e, j), e0); v128.store(at(e, j + 4), e1);
       mx = f32x4.pmax(mx, f32x4.pmax(d0, d1));
       sa = accF64(sa, f32x4.add(e0, e1));
@@ -173,7 +173,7 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
     }
     for (; j < k4; j += 4) {
       const d0 = f32x4.sub(v128.load(at(z, j)), mv);
-      const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      const e0 = vexpNeg(d0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(at(e, j), e0);
       mx = f32x4.pmax(mx, d0);
       sa = accF64(sa, e0);
@@ -205,8 +205,8 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -219,7 +219,7 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
       const d0 = f32x4.sub(v128.load(at(z, j)), mv);
       let t0 = v128.load(at(t, j));
       let wd0 = d0;
-      const e0 = vexpNeg(d0, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+      const e0 = vexpNeg(d0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       if (w) {
         const w0 = v128.load(at(w, j));
         t0 = f32x4.mul(t0, w0);

@@ -19,8 +19,8 @@ export function rowExpScaled(z: usize, e: usize, k: i32, m: f32, c: f32): f64 {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -31,7 +31,7 @@ export function rowExpScaled(z: usize, e: usize, k: i32, m: f32, c: f32): f64 {
       const end = min(j + FLUSH, k4);
       let sa = zero;
       for (; j < end; j += 4) {
-        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
         v128.store(at(e, j), e0);
         sa = f32x4.add(sa, e0);
       }
@@ -56,8 +56,8 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -71,7 +71,7 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
         const ds = f32x4.sub(v128.load(at(s, j)), msv);
         const dt = f32x4.sub(v128.load(at(t, j)), mtv);
         const a = f32x4.mul(ds, cv);
-        const e0 = vexpNeg(a, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e0 = vexpNeg(a, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
         da = f32x4.add(da, f32x4.mul(v128.load(at(et, j)), f32x4.mul(f32x4.sub(dt, ds), cv)));
         v128.store(at(es, j), e0);
         sa = f32x4.add(sa, e0);
@@ -105,8 +105,8 @@ export function rowTeacherKl(t: usize, s: usize, et: usize, k: i32, mt: f32, ms:
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -122,7 +122,7 @@ export function rowTeacherKl(t: usize, s: usize, et: usize, k: i32, mt: f32, ms:
         const ds = f32x4.sub(v128.load(at(s, j)), msv);
         const b = f32x4.mul(dt, cv);
         mbv = f32x4.pmin(mbv, b);
-        const e0 = vexpNeg(b, lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e0 = vexpNeg(b, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
         v128.store(at(et, j), e0);
         sa = f32x4.add(sa, e0);
         da = f32x4.add(da, f32x4.mul(e0, f32x4.mul(f32x4.sub(dt, ds), cv)));
@@ -314,8 +314,8 @@ export function rowExpSumSq(z: usize, k: i32, m: f32, c: f32): f64 {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -326,7 +326,7 @@ export function rowExpSumSq(z: usize, k: i32, m: f32, c: f32): f64 {
       const end = min(j + FLUSH, k4);
       let sa = zero, qa = zero;
       for (; j < end; j += 4) {
-        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
         sa = f32x4.add(sa, e0);
         qa = f32x4.add(qa, f32x4.mul(e0, e0));
       }
@@ -350,8 +350,8 @@ export function rowMoments(z: usize, k: i32, m: f32, beta: f32): f64 {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -363,7 +363,7 @@ export function rowMoments(z: usize, k: i32, m: f32, beta: f32): f64 {
       let sa = zero, a1 = zero, a2 = zero;
       for (; j < end; j += 4) {
         const d = f32x4.sub(v128.load(at(z, j)), mv);
-        const e0 = vexpNeg(f32x4.mul(d, bv), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const e0 = vexpNeg(f32x4.mul(d, bv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
         const ed = f32x4.mul(e0, d);
         sa = f32x4.add(sa, e0);
         a1 = f32x4.add(a1, ed);

@@ -34,8 +34,8 @@ function span(
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2hi = v128.load32_splat(EXP_CONSTS + 12);
-    const ln2lo = v128.load32_splat(EXP_CONSTS + 16), p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
     const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
     const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
@@ -43,6 +43,7 @@ function span(
     const two = v128.load32_splat(LOG_CONSTS), c3 = v128.load32_splat(LOG_CONSTS + 16);
     const c5 = v128.load32_splat(LOG_CONSTS + 20), c7 = v128.load32_splat(LOG_CONSTS + 24);
     const c9 = v128.load32_splat(LOG_CONSTS + 28);
+    const ln2hi = v128.load32_splat(LOG_CONSTS + 8), ln2lo = v128.load32_splat(LOG_CONSTS + 12);
     const shift = v128.load32_splat(LOG_BITS), sqrth = v128.load32_splat(LOG_BITS + 4);
     const mant = v128.load32_splat(LOG_BITS + 8), bias = v128.load32_splat(LOG_BITS + 12);
     const av = f32x4.splat(a), bv = f32x4.splat(b), sv = f32x4.splat(s);
@@ -53,7 +54,7 @@ function span(
       for (; j < end; j += 4) {
         const xv = v128.load(at(x, j));
         const tv = v128.load(at(t, j));
-        const u = vexpNeg(f32x4.neg(f32x4.abs(xv)), lo, log2e, magic, ln2hi, ln2lo, p0, p1, p2, p3, one, p4);
+        const u = vexpNeg(f32x4.neg(f32x4.abs(xv)), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
         const w = f32x4.add(one, u);
         const r = f32x4.div(one, w);
         const sp = f32x4.add(
