@@ -16,17 +16,6 @@ import { hmax, at, accF64, hsum2 } from "./math/vec";
 export let rowSumB: f64 = 0;
 export let rowSumC: f64 = 0;
 export let rowSumD: f64 = 0;
-/**
- * Largest z_j − c of the last pass 2 (NaN skipped), c being the shift it was given. Pass 2 may run with
- * a shift below the row's maximum (the max of a sample, saving pass 1); its caller checks this against
- * SHIFT_MAX and redoes the row with c + rowMaxD if it is above.
- */
-export let rowMaxD: f32 = 0;
-/**
- * Largest z_j − c pass 2 accepts: e = exp(z − c) ≤ e^64 ≈ 6e27 and a group sum of 16 of them stay far
- * from f32 overflow, and α = 1/S (S ≥ e^{max − c}) stays a normal f32 for any K a wasm32 heap holds.
- */
-export const SHIFT_MAX: f32 = 64;
 /** Set by rowMax: false when the row holds NaN, ±Infinity (masked classes) or overflows f32 when summed. */
 export let rowFinite: bool = true;
 
@@ -89,14 +78,11 @@ export function rowMaxFast(z: usize, k: i32): f32 {
 }
 
 /**
- * Pass 2, plain: e_j = exp(z_j − m) into `e` (may equal `z`), returns Σ e_j; rowSumB = Σ (z_j − m),
- * rowMaxD = max (z_j − m). The shift m is the row's max (pass 1) or the max of a sample; results are
- * right while every z_j − m ≤ SHIFT_MAX, which the caller checks through rowMaxD. Non-finite logits
- * show in the sums (S or Σ (z − m) not finite).
+ * Pass 2, plain: e_j = exp(z_j − m) into `e` (may equal `z`), returns Σ e_j; rowSumB = Σ (z_j − m).
+ * Preconditions: the row is finite (rowFinite), so every z_j − m ≤ 0.
  */
 export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
   let S: f64 = 0, D: f64 = 0;
-  let md: f32 = -Infinity;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
@@ -107,7 +93,7 @@ export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
-    let sa = f64x2.splat(0), da = f64x2.splat(0), mx = f32x4.splat(-Infinity);
+    let sa = f64x2.splat(0), da = f64x2.splat(0);
     // four vectors a step (1.08× a bare exp pass, against 1.13× for two and 1.33× for one); each group's
     // pairwise f32 sum goes straight into f64 (accF64)
     for (; j + 16 <= k4; j += 16) {
@@ -121,7 +107,6 @@ export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
       const e3 = vexpNeg(d3, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(at(e, j), e0); v128.store(at(e, j + 4), e1);
       v128.store(at(e, j + 8), e2); v128.store(at(e, j + 12), e3);
-      mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(d0, d1), f32x4.pmax(d2, d3)));
       sa = accF64(sa, f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)));
       da = accF64(da, f32x4.add(f32x4.add(d0, d1), f32x4.add(d2, d3)));
     }
@@ -129,27 +114,23 @@ export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
       const d0 = f32x4.sub(v128.load(at(z, j)), mv);
       const e0 = vexpNeg(d0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(at(e, j), e0);
-      mx = f32x4.pmax(mx, d0);
       sa = accF64(sa, e0); da = accF64(da, d0);
     }
-    S = hsum2(sa); D = hsum2(da); md = hmax(mx);
+    S = hsum2(sa); D = hsum2(da);
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
     const v = expNeg(d);
     store<f32>(at(e, j), v);
-    if (d > md) md = d;
     S += v; D += d;
   }
   rowSumB = D;
-  rowMaxD = md;
   return S;
 }
 
 /** Pass 2 with class weights: as rowExpSum, but rowSumB = Σ w_j (z_j − m). */
 export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
   let S: f64 = 0, D: f64 = 0;
-  let md: f32 = -Infinity;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
@@ -160,14 +141,13 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
     const p4 = v128.load32_splat(EXP_CONSTS + 48);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
-    let sa = f64x2.splat(0), da = f64x2.splat(0), mx = f32x4.splat(-Infinity);
+    let sa = f64x2.splat(0), da = f64x2.splat(0);
     for (; j + 8 <= k4; j += 8) {
       const d0 = f32x4.sub(v128.load(at(z, j)), mv);
       const d1 = f32x4.sub(v128.load(at(z, j + 4)), mv);
       const e0 = vexpNeg(d0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       const e1 = vexpNeg(d1, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(at(e, j), e0); v128.store(at(e, j + 4), e1);
-      mx = f32x4.pmax(mx, f32x4.pmax(d0, d1));
       sa = accF64(sa, f32x4.add(e0, e1));
       da = accF64(da, f32x4.add(f32x4.mul(d0, v128.load(at(w, j))), f32x4.mul(d1, v128.load(at(w, j + 4)))));
     }
@@ -175,21 +155,18 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
       const d0 = f32x4.sub(v128.load(at(z, j)), mv);
       const e0 = vexpNeg(d0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       v128.store(at(e, j), e0);
-      mx = f32x4.pmax(mx, d0);
       sa = accF64(sa, e0);
       da = accF64(da, f32x4.mul(d0, v128.load(at(w, j))));
     }
-    S = hsum2(sa); D = hsum2(da); md = hmax(mx);
+    S = hsum2(sa); D = hsum2(da);
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
     const v = expNeg(d);
     store<f32>(at(e, j), v);
-    if (d > md) md = d;
     S += v; D += d * load<f32>(at(w, j));
   }
   rowSumB = D;
-  rowMaxD = md;
   return S;
 }
 
@@ -201,7 +178,6 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
  */
 export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f32): f64 {
   let S: f64 = 0, TD: f64 = 0, T: f64 = 0, WD: f64 = 0;
-  let md: f32 = -Infinity;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
@@ -214,7 +190,7 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
     const k4 = k & ~3;
     // every sum straight into f64: targets are often K equal values (uniform or smoothed), which an f32
     // lane sum would round the same way each time
-    let sa = f64x2.splat(0), tda = sa, ta = sa, wda = sa, mx = f32x4.splat(-Infinity);
+    let sa = f64x2.splat(0), tda = sa, ta = sa, wda = sa;
     for (; j < k4; j += 4) {
       const d0 = f32x4.sub(v128.load(at(z, j)), mv);
       let t0 = v128.load(at(t, j));
@@ -226,13 +202,12 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
         wd0 = f32x4.mul(d0, w0);
       }
       v128.store(at(e, j), e0);
-      mx = f32x4.pmax(mx, d0);
       sa = accF64(sa, e0);
       tda = accF64(tda, f32x4.mul(t0, d0));
       ta = accF64(ta, t0);
       wda = accF64(wda, wd0);
     }
-    S = hsum2(sa); TD = hsum2(tda); T = hsum2(ta); WD = hsum2(wda); md = hmax(mx);
+    S = hsum2(sa); TD = hsum2(tda); T = hsum2(ta); WD = hsum2(wda);
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
@@ -245,10 +220,8 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
       wd *= wj;
     }
     store<f32>(at(e, j), v);
-    if (d > md) md = d;
     S += v; TD += <f64>tj * <f64>d; T += tj; WD += wd;
   }
-  rowMaxD = md;
   rowSumB = TD;
   rowSumC = T;
   rowSumD = WD;

@@ -108,8 +108,7 @@ export function crossEntropy(
   if (!wantGrad) gPtr = h.scratchPtr("row", k * 4);
   else if (inPlace) gPtr = zPtr;
   else if (g !== null && g.copy === null) gPtr = g.ptr; // resident destination: write there directly
-  // Otherwise a scratch gradient, also when the logits are a copy: computing over the copy would save
-  // that memory but makes the kernel run pass 1 (rows computed in place cannot be redone from z).
+  else if (z.copy !== null) gPtr = zPtr; // copied logits: compute over the copy, then copy out
   else gPtr = h.scratchPtr("g", n * k * 4);
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", n * 4) : 0;
   copyIn(h, z, zPtr);

@@ -78,7 +78,7 @@ export const MAGIC_BITS: i32 = 0x4B400000;
 }
 
 /**
- * exp of four lanes, x ≤ 0 expected (no upper clamp; up to +88 is fine). NaN propagates (pmax keeps the
+ * exp of four lanes, x ≤ 0 expected (no upper clamp). NaN propagates (pmax keeps the
  * first operand when the comparison is false). `lo … p4` are the EXP_CONSTS splats, held in locals by
  * the caller (`ln2` is entry 13).
  *
