@@ -3,7 +3,7 @@
 // exactly: masked → −Infinity / 0; NaN or +Infinity anywhere in the row → the whole row NaN;
 // every class masked → NaN.
 
-import { rowMax, rowFinite, rowExpSum, rowAxpc, rowFill } from "./rows";
+import { rowMax, rowFinite, rowSumExp, rowAxpc, rowFill } from "./rows";
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at, accF64, hsum2 } from "./math/vec";
 
@@ -18,15 +18,15 @@ function nonFiniteRowMax(z: usize, k: i32): f32 {
   return m == -Infinity ? NaN : m;
 }
 
-/** out_j = (z_j − m) − log Σ exp(z − m). `scratch`: K floats (so that out may equal z). */
-export function logSoftmax(z: usize, out: usize, n: i32, k: i32, scratch: usize): void {
+/** out_j = (z_j − m) − log Σ exp(z − m); out may equal z (pass 2 stores nothing). */
+export function logSoftmax(z: usize, out: usize, n: i32, k: i32): void {
   const stride: usize = <usize>k << 2;
   for (let i = 0; i < n; i++) {
     const zi = z + <usize>i * stride, oi = out + <usize>i * stride;
     let m = rowMax(zi, k);
     let logS: f32;
     if (rowFinite) {
-      logS = <f32>Math.log(rowExpSum(zi, scratch, k, m));
+      logS = <f32>Math.log(rowSumExp(zi, k, m));
     } else {
       m = nonFiniteRowMax(zi, k);
       if (m != m) { rowFill(oi, k, NaN); continue; }

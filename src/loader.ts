@@ -20,7 +20,7 @@ export interface CoreExports {
     z: number, t: number, n: number, k: number, eps: number, w: number, lambda: number, reduction: number,
     g: number, grad: number, rowLoss: number,
   ): void;
-  logSoftmax(z: number, out: number, n: number, k: number, scratch: number): void;
+  logSoftmax(z: number, out: number, n: number, k: number): void;
   softmax(z: number, out: number, n: number, k: number, invT: number): void;
   smoothTargets(y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number, out: number): number;
   expPass(x: number, out: number, len: number): void;

@@ -29,9 +29,8 @@ function run(fn: string, logits: Float32Input, options: SoftmaxOptions, keys: Re
   else if (out !== null && out.copy === null) oPtr = out.ptr;
   else if (z.copy !== null) oPtr = zPtr;
   else oPtr = h.scratchPtr("g", n * k * 4);
-  const scratch = log ? h.scratchPtr("row", k * 4) : 0;
   copyIn(h, z, zPtr);
-  if (log) h.exports.logSoftmax(zPtr, oPtr, n, k, scratch);
+  if (log) h.exports.logSoftmax(zPtr, oPtr, n, k);
   else h.exports.softmax(zPtr, oPtr, n, k, 1 / temperature);
   return deliver(h, oPtr, n * k, inPlace && z.copy !== null ? z : out);
 }

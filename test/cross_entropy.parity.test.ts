@@ -219,22 +219,31 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
         for (const weights of ["none", "pytorch", "target"] as const) {
           runIndexCase({ ...base, n: 10, k, maskFraction, weights, reduction: "none", zLoss: 1e-3, resident: true, seed: seed++ });
           runIndexCase({ ...base, n: 10, k, maskFraction, weights, smoothingMode: "others", reduction: "mean", ignoreFraction: 0.2, resident: true, seed: seed++ });
+          // no smoothing mass: pass 2 skips Σ (z − m) and pass 1 probes, out of place too
+          runIndexCase({ ...base, n: 10, k, maskFraction, weights, smoothing: 0, reduction: "none", resident: true, seed: seed++ });
         }
         runProbCase({ ...base, n: 10, k, maskFraction, weights: "pytorch", reduction: "none", resident: true, seed: seed++ });
         runProbCase({ ...base, n: 10, k, maskFraction, reduction: "sum", resident: true, seed: seed++ });
       }
     }
-    const k = 9, n = 6;
-    const z = randomLogits(mulberry32(4), n, k, 3, 0);
-    z[1 * k + 4] = NaN;
-    z[3 * k + 0] = Infinity;
-    z[4 * k + 2] = -Infinity;
-    const labels = new Int32Array([0, 1, 2, 3, 2, 8]); // row 4: masked target
-    const got = call(z, labels, { classes: k, smoothing: 0.1, reduction: "none" }, true);
-    const want = ref.crossEntropy(z, labels, { classes: k, smoothing: 0.1, reduction: "none" });
-    expectLosses(got.loss as Float32Array, want.loss as Float64Array);
-    expectGrad(got.grad!, want.grad!, 1);
-    expect((got.loss as Float32Array)[4]).toBe(Infinity);
+    // NaN, +Infinity and a masked target, in the tile (K = 9) and on the row path (K = 77)
+    for (const k of [9, 77]) {
+      for (const smoothing of [0, 0.1]) {
+        const n = 6;
+        const z = randomLogits(mulberry32(4), n, k, 3, 0);
+        z[1 * k + 4] = NaN;
+        z[3 * k + 0] = Infinity;
+        z[4 * k + 2] = -Infinity;
+        const labels = new Int32Array([0, 1, 2, 3, 2, 8]); // row 4: masked target
+        const got = call(z, labels, { classes: k, smoothing, reduction: "none" }, true);
+        const want = ref.crossEntropy(z, labels, { classes: k, smoothing, reduction: "none" });
+        expectLosses(got.loss as Float32Array, want.loss as Float64Array, `K=${k} ε=${smoothing}`);
+        expectGrad(got.grad!, want.grad!, 1, `K=${k} ε=${smoothing}`);
+        expect((got.loss as Float32Array)[4]).toBe(Infinity);
+        expect((got.loss as Float32Array)[1]).toBeNaN();
+        expect((got.loss as Float32Array)[3]).toBeNaN();
+      }
+    }
   });
 
   it("one confident class among near-zero logits (the f32 lane-sum trap), every path", () => {
@@ -296,7 +305,7 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
           for (const resident of [false, true]) {
             const got = call(z, y, o, resident);
             const what = `K=${k} height=${height} ${JSON.stringify(extra)} resident=${resident}`;
-            if (o.reduction === "none") expectLosses(got.loss as Float32Array, want.loss as Float64Array, what);
+            if ((o as { reduction: string }).reduction === "none") expectLosses(got.loss as Float32Array, want.loss as Float64Array, what);
             else expectLoss(got.loss as number, want.loss as number, what);
             expectGrad(got.grad!, want.grad!, 1, what);
           }

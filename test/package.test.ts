@@ -20,10 +20,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
  * small-K tile and the degree-4 exp polynomial brought the builds to relaxed 32 397 B, simd 32 765 B,
  * scalar 21 386 B (budgets again ~25% above). A change that pushes a build over its budget should raise the
  * budget deliberately, in the same commit, and say why.
+ * Raised again (2026-11-26): specialised pass-2 loops for cross-entropy without smoothing (no Σ (z − m))
+ * and for logSoftmax (no stores), the small-K tile's f64x2 finish and the f64x2 log brought the builds
+ * from relaxed 38 410 / simd 39 022 B to 40 500 / 41 320 B; budgets ~10% above that.
  */
 const WASM_BUDGET: Record<string, number> = {
-  "dist/wasm/softxent.relaxed.wasm": 40_500,
-  "dist/wasm/softxent.simd.wasm": 40_900,
+  "dist/wasm/softxent.relaxed.wasm": 44_600,
+  "dist/wasm/softxent.simd.wasm": 45_400,
   "dist/wasm/softxent.scalar.wasm": 26_700,
 };
 
