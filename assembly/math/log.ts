@@ -96,11 +96,9 @@ export const LOG64_COEFS: usize = memory.data<f64>([
   1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11,      // 4 … 8
 ], 16);
 
-/**
- * Two lanes of log(x), x positive and normal (f64). Constants are loaded per call. Not inlined: its ~30
- * operations are used in four places and cost ~1 KB of wasm each inlined.
- */
-export function vlogF64(x: v128): v128 {
+/** Two lanes of log(x), x positive and normal (f64). Constants are loaded per call. */
+// @ts-ignore: decorator
+@inline export function vlogF64(x: v128): v128 {
   const b = i64x2.add(x, v128.load64_splat(LOG64_CONSTS));
   // exponent: (b >> 52) − 1023 as f64, through the 1.5·2^52 trick (exact for |e| < 2^51)
   const ebits = i64x2.add(i64x2.shr_s(b, 52), v128.load64_splat(LOG64_CONSTS + 24));
