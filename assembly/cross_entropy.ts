@@ -240,11 +240,13 @@ function logFlush(): void {
 }
 
 /**
- * Widest K for which rows go across the SIMD lanes (four rows at a time), measured against the row
- * path in ns a row (min of 200 runs, 100k logits): K = 24: 48.7 vs 60.0; 32: 59.0 vs 65.8;
- * 48: 80.5 vs 80.6; 64: 101.3 vs 96.1 (with the 4×4 transposes; without them the tile lost from K ≈ 18).
+ * Widest K for which rows go across the SIMD lanes (four rows at a time). With the f64x2 finish, tile
+ * against row path in ns a row (SIMD build, 512 rows, same-process A/B, min of 300 runs): K = 44: 64.8
+ * vs 75.3; 56: 79.3 vs 86.1; 64: 89.1 vs 92.5; 72: 98.7 vs 102.5; 80: 108.9 vs 109.0; 96: 128.5 vs
+ * 123.9 (relaxed build: even at K ≈ 80, 1.03× slower at 100). Before the f64x2 finish the crossover was
+ * near 48, and without the 4×4 transposes near 18.
  */
-const SMALL_K: i32 = 40;
+const SMALL_K: i32 = 72;
 /** Transposed tile of four rows: SMALL_K vectors, lane r = row r. */
 const TILE: usize = memory.data(16 * SMALL_K, 16);
 

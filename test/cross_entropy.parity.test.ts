@@ -111,7 +111,8 @@ const base: Case = {
   ignoreFraction: 0, scale: 3, offset: 0, maskFraction: 0, seed: 1,
 };
 
-const SMALL_K = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33];
+// the small-K tile covers 2 ≤ K ≤ 72 (rows across the lanes); 73 and up take the row path
+const SMALL_K = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 40, 41, 63, 65, 72, 73];
 const MID_K = [100, 255, 257, 1000, 1023, 1025];
 
 describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) => {
@@ -214,7 +215,7 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
 
   it("resident inputs with a separate gradOut: masked, NaN and +Infinity rows (caught from pass 2's sums)", () => {
     let seed = 40000;
-    for (const k of [1, 3, 8, 33, 1000]) {
+    for (const k of [1, 3, 8, 33, 72, 1000]) {
       for (const maskFraction of [0, 0.2, 0.7]) {
         for (const weights of ["none", "pytorch", "target"] as const) {
           runIndexCase({ ...base, n: 10, k, maskFraction, weights, reduction: "none", zLoss: 1e-3, resident: true, seed: seed++ });
