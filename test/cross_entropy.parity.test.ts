@@ -182,6 +182,22 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
         runIndexCase({ ...base, n, k, reduction, smoothing: 0.1, weights: "pytorch", smoothingMode: "others", seed: n * k + 1 });
         runProbCase({ ...base, n, k, reduction, smoothing: 0.1, seed: n * k + 2 });
       }
+      // uniform and smoothed one-hot targets, with and without weights: K equal values that a long f32
+      // lane sum would round the same way each time (the probability pass sums groups into f64)
+      if (k !== 131072) continue;
+      const z = randomLogits(mulberry32(k), n, k, 3, 0);
+      const uniform = new Float32Array(n * k).fill(1 / k);
+      const smoothed = new Float32Array(n * k).fill(0.1 / k);
+      for (let r = 0; r < n; r++) smoothed[r * k + ((r * 7919) % k)]! += 0.9;
+      const w = weightsFor(mulberry32(k + 1), k);
+      for (const t of [uniform, smoothed]) {
+        for (const extra of [{}, { classWeights: w }]) {
+          const o = { classes: k, reduction: "sum" as const, smoothing: 0.1, ...extra };
+          const got = call(z, t, o, false), want = ref.crossEntropy(z, t, o);
+          expectLoss(got.loss as number, want.loss as number, `K=${k} ${t === uniform ? "uniform" : "smoothed"}`);
+          expectGrad(got.grad!, want.grad!, 1, `K=${k} ${t === uniform ? "uniform" : "smoothed"} ${Object.keys(extra)}`);
+        }
+      }
     }
   });
 
