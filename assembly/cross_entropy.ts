@@ -159,12 +159,48 @@ const LOG_ROW: usize = memory.data(4 * LOG_BLOCK, 16);
 let logN: i32 = 0;
 let logCeSum: f64 = 0;   // Σ of the deferred rows' losses, flushed so far
 let logRowLoss: usize = 0; // where 'none' puts per-row losses (0: not wanted)
+let logSameQ: bool = false; // every deferred row has Q = logQ
+let logQ: f64 = 0;
 /** Set by rowFinish: the row's loss was deferred (rowFinish returned 0 and the row loss is written later). */
 let fDeferred: bool = false;
+
+/** Above this a running product of S values takes its log (S ≤ K < 2^31, so the next product stays finite). */
+const PROD_MAX: f64 = 1e289; // ≈ 2^960
 
 function logFlush(): void {
   let sum: f64 = 0;
   let b = 0;
+  if (logSameQ && !logRowLoss) {
+    // Every row has the same Q and no row loss is wanted: Σ (P + Q·log S) = Σ P + Q·log Π S, one log
+    // for the block instead of one a row. Π S is a running f64 product (64 roundings: 1e-14 relative),
+    // logged and restarted before it could overflow.
+    let prod: f64 = 1, logs: f64 = 0;
+    if (ASC_FEATURE_SIMD) {
+      let pa = f64x2.splat(0), pp = f64x2.splat(1);
+      for (; b + 2 <= logN; b += 2) {
+        const o: usize = <usize>b << 3;
+        pa = f64x2.add(pa, v128.load(LOG_P + o));
+        pp = f64x2.mul(pp, v128.load(LOG_S + o));
+        if (f64x2.extract_lane(pp, 0) > PROD_MAX || f64x2.extract_lane(pp, 1) > PROD_MAX) {
+          logs += Math.log(f64x2.extract_lane(pp, 0)) + Math.log(f64x2.extract_lane(pp, 1));
+          pp = f64x2.splat(1);
+        }
+      }
+      sum = f64x2.extract_lane(pa, 0) + f64x2.extract_lane(pa, 1);
+      prod = f64x2.extract_lane(pp, 0);
+      logs += Math.log(f64x2.extract_lane(pp, 1));
+    }
+    for (; b < logN; b++) {
+      const o: usize = <usize>b << 3;
+      sum += load<f64>(LOG_P + o);
+      prod *= load<f64>(LOG_S + o);
+      if (prod > PROD_MAX) { logs += Math.log(prod); prod = 1; }
+    }
+    logs += Math.log(prod);
+    logCeSum += sum + logQ * logs;
+    logN = 0;
+    return;
+  }
   if (ASC_FEATURE_SIMD) {
     // two rows per f64x2 log (vlogF64: 2e-11 relative, independent lanes that pipeline)
     let acc = f64x2.splat(0);
@@ -529,6 +565,9 @@ export function crossEntropyIndex(
   vQW0 = wMode == WEIGHT_PYTORCH ? cB * W : 0;
   vG0 = s * cA + (oth ? 0 : s * cB);
   logN = 0; logCeSum = 0; logRowLoss = rowLoss;
+  // without weights every row's Q is the same (see rowFinish), which logFlush can use
+  logSameQ = wMode == WEIGHT_NONE;
+  logQ = cA + cB * (oth ? kf - 1 : kf);
   const stride: usize = <usize>k << 2;
   let ceSum: f64 = 0, zSum: f64 = 0;
   let i = 0;

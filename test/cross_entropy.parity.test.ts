@@ -201,6 +201,21 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
     }
   });
 
+  it("many rows with large S: the block product of S restarts before it overflows", () => {
+    // Without weights and per-row losses, the deferred logs are taken as log Π S over blocks of up to 64
+    // rows (two interleaved products of 32 in the SIMD builds); equal logits make every S = K, and
+    // 131072^64 ≈ 1e327 would overflow the scalar build's product without the restart (at 1e289).
+    const n = 70, k = 131072;
+    const z = new Float32Array(n * k).fill(0.25);
+    const y = Int32Array.from({ length: n }, (_, r) => (r * 7) % k);
+    for (const smoothing of [0, 0.1]) {
+      const got = crossEntropy(z, y, { classes: k, smoothing });
+      expectLoss(got.loss as number, Math.log(k), `mean loss, ε=${smoothing}`);
+      const sum = crossEntropy(z, y, { classes: k, smoothing, reduction: "sum" });
+      expectLoss(sum.loss as number, n * Math.log(k), `summed loss, ε=${smoothing}`);
+    }
+  });
+
   it("extreme logits: scale 1e4, offsets ±1e7, K up to 131072", () => {
     let seed = 20000;
     for (const [n, k] of [[4, 3], [4, 10], [3, 1000], [2, 32000], [1, 131072]] as const) {
