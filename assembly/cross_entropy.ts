@@ -356,6 +356,39 @@ const FIN_P: usize = 80, FIN_Q: usize = 96;
   v128.store(FIN + FIN_GY, f64x2.sub(f64x2.mul(alpha, ey), f64x2.mul(f64x2.splat(vG0), a)));
 }
 
+/** Set by gather4: every gathered value was finite (their f32 sum was). */
+let gatherFinite: bool = true;
+
+/**
+ * Pass A of a tile: rows r0…r3 (k floats each) transposed into dst (column j at dst + 16·j, lane r =
+ * row r), four columns at a time by a 4×4 transpose and the rest lane by lane. Returns the lanes' max
+ * and sets gatherFinite (a finiteness probe: the lanes' f32 sums).
+ */
+function gather4(r0: usize, r1: usize, r2: usize, r3: usize, k: i32, dst: usize): v128 {
+  let mx = f32x4.splat(-Infinity), probe = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= k; j += 4) {
+    const o: usize = <usize>j << 2;
+    const t = dst + (o << 2);
+    transpose4(v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), t);
+    const k0 = v128.load(t), k1 = v128.load(t, 16), k2 = v128.load(t, 32), k3 = v128.load(t, 48);
+    mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(k0, k1), f32x4.pmax(k2, k3)));
+    probe = f32x4.add(probe, f32x4.add(f32x4.add(k0, k1), f32x4.add(k2, k3)));
+  }
+  for (; j < k; j++) {
+    const o: usize = <usize>j << 2;
+    let v = f32x4.splat(load<f32>(r0 + o));
+    v = f32x4.replace_lane(v, 1, load<f32>(r1 + o));
+    v = f32x4.replace_lane(v, 2, load<f32>(r2 + o));
+    v = f32x4.replace_lane(v, 3, load<f32>(r3 + o));
+    v128.store(dst + (o << 2), v);
+    mx = f32x4.pmax(mx, v);
+    probe = f32x4.add(probe, v);
+  }
+  gatherFinite = i32x4.all_true(f32x4.eq(f32x4.sub(probe, probe), f32x4.splat(0)));
+  return mx;
+}
+
 /**
  * Four rows at once, one row per lane (small K, where per-row overhead dominates). Returns false,
  * writing nothing, when a row is ignored or not finite: the caller then takes the row path.
@@ -366,29 +399,9 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
   const y0 = load<i32>(at(y, i)), y1 = load<i32>(at(y, i + 1)), y2 = load<i32>(at(y, i + 2)), y3 = load<i32>(at(y, i + 3));
   if (y0 == ignoreIndex || y1 == ignoreIndex || y2 == ignoreIndex || y3 == ignoreIndex) return false;
   if (ASC_FEATURE_SIMD) {
-    // pass A: columns into the tile (four at a time by a 4×4 transpose, the rest lane by lane), max and
-    // finiteness probe per lane
-    let mx = f32x4.splat(-Infinity), probe = f32x4.splat(0);
-    let j = 0;
-    for (; j + 4 <= k; j += 4) {
-      const o: usize = <usize>j << 2;
-      const t = TILE + (o << 2);
-      transpose4(v128.load(z0 + o), v128.load(z1 + o), v128.load(z2 + o), v128.load(z3 + o), t);
-      const k0 = v128.load(t), k1 = v128.load(t, 16), k2 = v128.load(t, 32), k3 = v128.load(t, 48);
-      mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(k0, k1), f32x4.pmax(k2, k3)));
-      probe = f32x4.add(probe, f32x4.add(f32x4.add(k0, k1), f32x4.add(k2, k3)));
-    }
-    for (; j < k; j++) {
-      const o: usize = <usize>j << 2;
-      let v = f32x4.splat(load<f32>(z0 + o));
-      v = f32x4.replace_lane(v, 1, load<f32>(z1 + o));
-      v = f32x4.replace_lane(v, 2, load<f32>(z2 + o));
-      v = f32x4.replace_lane(v, 3, load<f32>(z3 + o));
-      v128.store(TILE + (o << 2), v);
-      mx = f32x4.pmax(mx, v);
-      probe = f32x4.add(probe, v);
-    }
-    if (!i32x4.all_true(f32x4.eq(f32x4.sub(probe, probe), f32x4.splat(0)))) return false;
+    // pass A: columns into the tile, max and finiteness probe per lane
+    const mx = gather4(z0, z1, z2, z3, k, TILE);
+    if (!gatherFinite) return false;
     const m0 = f32x4.extract_lane(mx, 0), m1 = f32x4.extract_lane(mx, 1), m2 = f32x4.extract_lane(mx, 2), m3 = f32x4.extract_lane(mx, 3);
     const zy0 = load<f32>(at(z0, y0)), zy1 = load<f32>(at(z1, y1)), zy2 = load<f32>(at(z2, y2)), zy3 = load<f32>(at(z3, y3));
     if (cOth) {
@@ -501,7 +514,7 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     // pass C: g = α·e − c, scattered back to the four rows, then the target fix-ups
     const av = joinF32(alLo, alHi), cv = joinF32(cLo, cHi), gyv = joinF32(gyLo, gyHi);
     const g0 = g + <usize>i * stride, g1 = g0 + stride, g2 = g1 + stride, g3 = g2 + stride;
-    j = 0;
+    let j = 0;
     for (; j + 4 <= k; j += 4) {
       // four columns, then a 4×4 transpose into one vector store per row
       const o: usize = <usize>j << 2, t = TILE + (o << 2);
@@ -529,6 +542,132 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     store<f32>(at(g1, y1), f32x4.extract_lane(gyv, 1));
     store<f32>(at(g2, y2), f32x4.extract_lane(gyv, 2));
     store<f32>(at(g3, y3), f32x4.extract_lane(gyv, 3));
+    return true;
+  }
+  return false;
+}
+
+/** The targets' tile of tileProb (same layout as TILE). */
+const TILE_T: usize = memory.data(16 * SMALL_K, 16);
+// per-call constants of crossEntropyProb, for tileProb
+let pA: f64 = 0;
+let pB: f64 = 0;
+let pW: f64 = 0;
+let pS: f64 = 0;
+let pLambda: f64 = 0;
+
+/**
+ * Probability targets, four rows across the lanes (small K): crossEntropyProb's row formulas with
+ * r_j = (A·t_j + B)·w_j. Returns false, writing nothing, when a row holds a non-finite logit or target:
+ * the caller then takes the row path.
+ */
+function tileProb(z: usize, t: usize, i: i32, k: i32, w: usize, g: usize, grad: bool, rowLoss: usize): bool {
+  if (ASC_FEATURE_SIMD) {
+    const stride: usize = <usize>k << 2;
+    const z0 = z + <usize>i * stride, t0 = t + <usize>i * stride;
+    const mx = gather4(z0, z0 + stride, z0 + 2 * stride, z0 + 3 * stride, k, TILE);
+    if (!gatherFinite) return false;
+    gather4(t0, t0 + stride, t0 + 2 * stride, t0 + 3 * stride, k, TILE_T);
+    if (!gatherFinite) return false;
+    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
+    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
+    const p0 = v128.load32_splat(EXP_CONSTS + 20);
+    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
+    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
+    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    // pass B: e = exp(z − m) in place; per lane S = Σ e, T = Σ t·w, TD = Σ t·w·(z − m), WD = Σ w·(z − m),
+    // each summed a column at a time into f64 (rows 0–1 and 2–3): targets are often equal values that a
+    // long f32 lane sum would round the same way each time. t·w goes back into the targets' tile.
+    let sL = f64x2.splat(0), sH = sL, tL = sL, tH = sL, tdL = sL, tdH = sL, wdL = sL, wdH = sL;
+    for (let j = 0; j < k; j++) {
+      const o: usize = <usize>j << 4;
+      const d = f32x4.sub(v128.load(TILE + o), mx);
+      const e = vexpNeg(d, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      v128.store(TILE + o, e);
+      let tw = v128.load(TILE_T + o), wd = d;
+      if (w) {
+        const wj = v128.load32_splat(at(w, j));
+        tw = f32x4.mul(tw, wj);
+        wd = f32x4.mul(d, wj);
+        v128.store(TILE_T + o, tw);
+      }
+      const td = f32x4.mul(tw, d);
+      sL = f64x2.add(sL, f64x2.promote_low_f32x4(e)); sH = f64x2.add(sH, f64x2.promote_low_f32x4(hiOf(e)));
+      tL = f64x2.add(tL, f64x2.promote_low_f32x4(tw)); tH = f64x2.add(tH, f64x2.promote_low_f32x4(hiOf(tw)));
+      tdL = f64x2.add(tdL, f64x2.promote_low_f32x4(td)); tdH = f64x2.add(tdH, f64x2.promote_low_f32x4(hiOf(td)));
+      wdL = f64x2.add(wdL, f64x2.promote_low_f32x4(wd)); wdH = f64x2.add(wdH, f64x2.promote_low_f32x4(hiOf(wd)));
+    }
+    // finish, two rows per f64x2: R = A·T + B·W, RD = A·TD + B·WD, CE = R·log S − RD
+    const A = f64x2.splat(pA), B = f64x2.splat(pB), Wv = f64x2.splat(pW * pB), sv = f64x2.splat(pS);
+    const rL = f64x2.add(f64x2.mul(A, tL), Wv), rH = f64x2.add(f64x2.mul(A, tH), Wv);
+    const rdL = f64x2.add(f64x2.mul(A, tdL), f64x2.mul(B, wdL)), rdH = f64x2.add(f64x2.mul(A, tdH), f64x2.mul(B, wdH));
+    let numL = f64x2.mul(sv, rL), numH = f64x2.mul(sv, rH);
+    if (pLambda == 0) {
+      // deferred: P = −RD, Q = R (logFlush)
+      if (logN + 4 > LOG_BLOCK) logFlush();
+      const o: usize = <usize>logN << 3;
+      v128.store(LOG_S + o, sL); v128.store(LOG_S + o, sH, 16);
+      v128.store(LOG_P + o, f64x2.neg(rdL)); v128.store(LOG_P + o, f64x2.neg(rdH), 16);
+      v128.store(LOG_Q + o, rL); v128.store(LOG_Q + o, rH, 16);
+      const r: usize = LOG_ROW + (<usize>logN << 2);
+      store<i32>(r, i); store<i32>(r, i + 1, 4); store<i32>(r, i + 2, 8); store<i32>(r, i + 3, 12);
+      logN += 4;
+      tileCeSum = 0;
+      tileZSum = 0;
+    } else {
+      const logL = vlogF64(sL), logH = vlogF64(sH);
+      const lseL = f64x2.add(f64x2.promote_low_f32x4(mx), logL), lseH = f64x2.add(f64x2.promote_low_f32x4(hiOf(mx)), logH);
+      const ceL = f64x2.sub(f64x2.mul(rL, logL), rdL), ceH = f64x2.sub(f64x2.mul(rH, logH), rdH);
+      const zL = f64x2.mul(lseL, lseL), zH = f64x2.mul(lseH, lseH);
+      const lam2 = f64x2.splat(pS * 2 * pLambda);
+      numL = f64x2.add(numL, f64x2.mul(lam2, lseL));
+      numH = f64x2.add(numH, f64x2.mul(lam2, lseH));
+      if (rowLoss) {
+        const lam = f64x2.splat(pLambda);
+        const lL = f64x2.add(ceL, f64x2.mul(lam, zL)), lH = f64x2.add(ceH, f64x2.mul(lam, zH));
+        store<f32>(at(rowLoss, i), <f32>f64x2.extract_lane(lL, 0));
+        store<f32>(at(rowLoss, i + 1), <f32>f64x2.extract_lane(lL, 1));
+        store<f32>(at(rowLoss, i + 2), <f32>f64x2.extract_lane(lH, 0));
+        store<f32>(at(rowLoss, i + 3), <f32>f64x2.extract_lane(lH, 1));
+      }
+      tileCeSum = (f64x2.extract_lane(ceL, 0) + f64x2.extract_lane(ceL, 1)) + (f64x2.extract_lane(ceH, 0) + f64x2.extract_lane(ceH, 1));
+      tileZSum = (f64x2.extract_lane(zL, 0) + f64x2.extract_lane(zL, 1)) + (f64x2.extract_lane(zH, 0) + f64x2.extract_lane(zH, 1));
+    }
+    if (!grad) return true;
+    // pass C: g = α·e − s·(A·t + B)·w (t·w is in the targets' tile when weighted), scattered back
+    const av = joinF32(f64x2.div(numL, sL), f64x2.div(numH, sH));
+    const sav = f32x4.splat(<f32>(pS * pA)), sbv = f32x4.splat(<f32>(pS * pB));
+    const g0 = g + <usize>i * stride, g1 = g0 + stride, g2 = g1 + stride, g3 = g2 + stride;
+    let j = 0;
+    for (; j + 4 <= k; j += 4) {
+      const o: usize = <usize>j << 2, tt = TILE + (o << 2), tg = TILE_T + (o << 2);
+      const c0 = w ? f32x4.add(f32x4.mul(sav, v128.load(tg)), f32x4.mul(sbv, v128.load32_splat(at(w, j)))) : f32x4.add(f32x4.mul(sav, v128.load(tg)), sbv);
+      const c1 = w ? f32x4.add(f32x4.mul(sav, v128.load(tg, 16)), f32x4.mul(sbv, v128.load32_splat(at(w, j + 1)))) : f32x4.add(f32x4.mul(sav, v128.load(tg, 16)), sbv);
+      const c2 = w ? f32x4.add(f32x4.mul(sav, v128.load(tg, 32)), f32x4.mul(sbv, v128.load32_splat(at(w, j + 2)))) : f32x4.add(f32x4.mul(sav, v128.load(tg, 32)), sbv);
+      const c3 = w ? f32x4.add(f32x4.mul(sav, v128.load(tg, 48)), f32x4.mul(sbv, v128.load32_splat(at(w, j + 3)))) : f32x4.add(f32x4.mul(sav, v128.load(tg, 48)), sbv);
+      const r0 = f32x4.sub(f32x4.mul(v128.load(tt), av), c0);
+      const r1 = f32x4.sub(f32x4.mul(v128.load(tt, 16), av), c1);
+      const r2 = f32x4.sub(f32x4.mul(v128.load(tt, 32), av), c2);
+      const r3 = f32x4.sub(f32x4.mul(v128.load(tt, 48), av), c3);
+      const q0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), q1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const q2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), q3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(g0 + o, v128.shuffle<f32>(q0, q2, 0, 1, 4, 5));
+      v128.store(g1 + o, v128.shuffle<f32>(q0, q2, 2, 3, 6, 7));
+      v128.store(g2 + o, v128.shuffle<f32>(q1, q3, 0, 1, 4, 5));
+      v128.store(g3 + o, v128.shuffle<f32>(q1, q3, 2, 3, 6, 7));
+    }
+    for (; j < k; j++) {
+      const o: usize = <usize>j << 4;
+      const c = w
+        ? f32x4.add(f32x4.mul(sav, v128.load(TILE_T + o)), f32x4.mul(sbv, v128.load32_splat(at(w, j))))
+        : f32x4.add(f32x4.mul(sav, v128.load(TILE_T + o)), sbv);
+      const r = f32x4.sub(f32x4.mul(v128.load(TILE + o), av), c);
+      const oj: usize = <usize>j << 2;
+      store<f32>(g0 + oj, f32x4.extract_lane(r, 0));
+      store<f32>(g1 + oj, f32x4.extract_lane(r, 1));
+      store<f32>(g2 + oj, f32x4.extract_lane(r, 2));
+      store<f32>(g3 + oj, f32x4.extract_lane(r, 3));
+    }
     return true;
   }
   return false;
@@ -686,7 +825,40 @@ export function crossEntropyProb(
   if (w) { W = 0; for (let j = 0; j < k; j++) W += <f64>load<f32>(at(w, j)); }
   const stride: usize = <usize>k << 2;
   let ceSum: f64 = 0, zSum: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  pA = A; pB = B; pW = W; pS = s; pLambda = lambda;
+  logN = 0; logCeSum = 0; logRowLoss = rowLoss; logSameQ = false;
+  let i = 0;
+  // Small K: four rows across the lanes (the tile holds its own copy, so g may equal z)
+  if (ASC_FEATURE_SIMD && k <= SMALL_K && k > 1) {
+    const n4 = n & ~3;
+    while (i < n4) {
+      if (tileProb(z, t, i, k, w, g, grad, rowLoss)) {
+        ceSum += tileCeSum; zSum += tileZSum;
+        i += 4;
+        continue;
+      }
+      const end = i + 4;
+      for (; i < end; i++) {
+        probRow(z, t, i, k, eps, w, lambda, s, A, B, W, g, grad, rowLoss, stride);
+        ceSum += rowCe; zSum += rowZ;
+      }
+    }
+  }
+  for (; i < n; i++) {
+    probRow(z, t, i, k, eps, w, lambda, s, A, B, W, g, grad, rowLoss, stride);
+    ceSum += rowCe; zSum += rowZ;
+  }
+  logFlush();
+  ceSum += logCeSum;
+  store<f64>(RESULTS + 16, mean ? (ceSum + lambda * zSum) * s : ceSum + lambda * zSum);
+}
+
+/** One row of crossEntropyProb (three passes, or rowGeneric). Sets rowCe, rowZ. */
+function probRow(
+  z: usize, t: usize, i: i32, k: i32, eps: f64, w: usize, lambda: f64, s: f64, A: f64, B: f64, W: f64,
+  g: usize, grad: bool, rowLoss: usize, stride: usize,
+): void {
+  {
     const zi = z + <usize>i * stride;
     const gi = grad ? g + <usize>i * stride : g;
     const ti = t + <usize>i * stride;
@@ -717,8 +889,7 @@ export function crossEntropyProb(
     }
     if (lambda == 0) lse2 = 0; // 0·lse² is 0 even where lse is infinite (fully masked rows)
     if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + lambda * lse2));
-    ceSum += ce;
-    zSum += lse2;
+    rowCe = ce;
+    rowZ = lse2;
   }
-  store<f64>(RESULTS + 16, mean ? (ceSum + lambda * zSum) * s : ceSum + lambda * zSum);
 }

@@ -22,11 +22,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
  * budget deliberately, in the same commit, and say why.
  * Raised again (2026-11-26): specialised pass-2 loops for cross-entropy without smoothing (no Σ (z − m))
  * and for logSoftmax (no stores), the small-K tile's f64x2 finish and the f64x2 log brought the builds
- * from relaxed 38 410 / simd 39 022 B to 40 500 / 41 320 B; budgets ~10% above that.
+ * from relaxed 38 410 / simd 39 022 B to 40 500 / 41 320 B, and the small-K tile for probability targets
+ * (2× at K = 10) to 46 048 / 47 057 B; budgets ~10% above that.
  */
 const WASM_BUDGET: Record<string, number> = {
-  "dist/wasm/softxent.relaxed.wasm": 44_600,
-  "dist/wasm/softxent.simd.wasm": 45_400,
+  "dist/wasm/softxent.relaxed.wasm": 50_700,
+  "dist/wasm/softxent.simd.wasm": 51_800,
   "dist/wasm/softxent.scalar.wasm": 26_700,
 };
 
