@@ -285,6 +285,8 @@ function logFlush(): void {
 const SMALL_K: i32 = 72;
 /** Transposed tile of four rows: SMALL_K vectors, lane r = row r. */
 const TILE: usize = memory.data(16 * SMALL_K, 16);
+/** The targets' tile of tileProb (same layout). */
+const TILE_T: usize = memory.data(16 * SMALL_K, 16);
 
 let tileCeSum: f64 = 0;
 let tileZSum: f64 = 0;
@@ -387,6 +389,48 @@ function gather4(r0: usize, r1: usize, r2: usize, r3: usize, k: i32, dst: usize)
   }
   gatherFinite = i32x4.all_true(f32x4.eq(f32x4.sub(probe, probe), f32x4.splat(0)));
   return mx;
+}
+
+/**
+ * Pass C of a tile: g = α·e − c_j for the four rows at g0, g0 + stride, …, from the tile's columns of
+ * e; c_j = cv·w_j (cv without weights, w = 0), plus tv·t_j from the targets' tile when withT. Four
+ * columns at a time through a 4×4 transpose, the rest lane by lane.
+ */
+function scatter4(g0: usize, stride: usize, k: i32, av: v128, cv: v128, w: usize, tv: v128, withT: bool): void {
+  const g1 = g0 + stride, g2 = g1 + stride, g3 = g2 + stride;
+  let j = 0;
+  for (; j + 4 <= k; j += 4) {
+    const o: usize = <usize>j << 2, t = TILE + (o << 2), tt = TILE_T + (o << 2);
+    let c0 = cv, c1 = cv, c2 = cv, c3 = cv;
+    if (w) {
+      c0 = f32x4.mul(cv, v128.load32_splat(at(w, j))); c1 = f32x4.mul(cv, v128.load32_splat(at(w, j + 1)));
+      c2 = f32x4.mul(cv, v128.load32_splat(at(w, j + 2))); c3 = f32x4.mul(cv, v128.load32_splat(at(w, j + 3)));
+    }
+    if (withT) {
+      c0 = f32x4.add(c0, f32x4.mul(tv, v128.load(tt))); c1 = f32x4.add(c1, f32x4.mul(tv, v128.load(tt, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(tv, v128.load(tt, 32))); c3 = f32x4.add(c3, f32x4.mul(tv, v128.load(tt, 48)));
+    }
+    const r0 = f32x4.sub(f32x4.mul(v128.load(t), av), c0);
+    const r1 = f32x4.sub(f32x4.mul(v128.load(t, 16), av), c1);
+    const r2 = f32x4.sub(f32x4.mul(v128.load(t, 32), av), c2);
+    const r3 = f32x4.sub(f32x4.mul(v128.load(t, 48), av), c3);
+    const q0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), q1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+    const q2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), q3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+    v128.store(g0 + o, v128.shuffle<f32>(q0, q2, 0, 1, 4, 5));
+    v128.store(g1 + o, v128.shuffle<f32>(q0, q2, 2, 3, 6, 7));
+    v128.store(g2 + o, v128.shuffle<f32>(q1, q3, 0, 1, 4, 5));
+    v128.store(g3 + o, v128.shuffle<f32>(q1, q3, 2, 3, 6, 7));
+  }
+  for (; j < k; j++) {
+    const o: usize = <usize>j << 2;
+    let c = w ? f32x4.mul(cv, v128.load32_splat(at(w, j))) : cv;
+    if (withT) c = f32x4.add(c, f32x4.mul(tv, v128.load(TILE_T + (o << 2))));
+    const r = f32x4.sub(f32x4.mul(v128.load(TILE + (o << 2)), av), c);
+    store<f32>(g0 + o, f32x4.extract_lane(r, 0));
+    store<f32>(g1 + o, f32x4.extract_lane(r, 1));
+    store<f32>(g2 + o, f32x4.extract_lane(r, 2));
+    store<f32>(g3 + o, f32x4.extract_lane(r, 3));
+  }
 }
 
 /**
@@ -514,30 +558,7 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     // pass C: g = α·e − c, scattered back to the four rows, then the target fix-ups
     const av = joinF32(alLo, alHi), cv = joinF32(cLo, cHi), gyv = joinF32(gyLo, gyHi);
     const g0 = g + <usize>i * stride, g1 = g0 + stride, g2 = g1 + stride, g3 = g2 + stride;
-    let j = 0;
-    for (; j + 4 <= k; j += 4) {
-      // four columns, then a 4×4 transpose into one vector store per row
-      const o: usize = <usize>j << 2, t = TILE + (o << 2);
-      const r0 = f32x4.sub(f32x4.mul(v128.load(t), av), pt ? f32x4.mul(cv, v128.load32_splat(at(w, j))) : cv);
-      const r1 = f32x4.sub(f32x4.mul(v128.load(t, 16), av), pt ? f32x4.mul(cv, v128.load32_splat(at(w, j + 1))) : cv);
-      const r2 = f32x4.sub(f32x4.mul(v128.load(t, 32), av), pt ? f32x4.mul(cv, v128.load32_splat(at(w, j + 2))) : cv);
-      const r3 = f32x4.sub(f32x4.mul(v128.load(t, 48), av), pt ? f32x4.mul(cv, v128.load32_splat(at(w, j + 3))) : cv);
-      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-      v128.store(g0 + o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-      v128.store(g1 + o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-      v128.store(g2 + o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-      v128.store(g3 + o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
-    }
-    for (; j < k; j++) {
-      const o: usize = <usize>j << 2;
-      const cj = pt ? f32x4.mul(cv, v128.load32_splat(at(w, j))) : cv;
-      const r = f32x4.sub(f32x4.mul(v128.load(TILE + (o << 2)), av), cj);
-      store<f32>(g0 + o, f32x4.extract_lane(r, 0));
-      store<f32>(g1 + o, f32x4.extract_lane(r, 1));
-      store<f32>(g2 + o, f32x4.extract_lane(r, 2));
-      store<f32>(g3 + o, f32x4.extract_lane(r, 3));
-    }
+    scatter4(g0, stride, k, av, cv, pt ? w : 0, cv, false);
     store<f32>(at(g0, y0), f32x4.extract_lane(gyv, 0));
     store<f32>(at(g1, y1), f32x4.extract_lane(gyv, 1));
     store<f32>(at(g2, y2), f32x4.extract_lane(gyv, 2));
@@ -547,8 +568,6 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
   return false;
 }
 
-/** The targets' tile of tileProb (same layout as TILE). */
-const TILE_T: usize = memory.data(16 * SMALL_K, 16);
 // per-call constants of crossEntropyProb, for tileProb
 let pA: f64 = 0;
 let pB: f64 = 0;
@@ -637,37 +656,7 @@ function tileProb(z: usize, t: usize, i: i32, k: i32, w: usize, g: usize, grad: 
     // pass C: g = α·e − s·(A·t + B)·w (t·w is in the targets' tile when weighted), scattered back
     const av = joinF32(f64x2.div(numL, sL), f64x2.div(numH, sH));
     const sav = f32x4.splat(<f32>(pS * pA)), sbv = f32x4.splat(<f32>(pS * pB));
-    const g0 = g + <usize>i * stride, g1 = g0 + stride, g2 = g1 + stride, g3 = g2 + stride;
-    let j = 0;
-    for (; j + 4 <= k; j += 4) {
-      const o: usize = <usize>j << 2, tt = TILE + (o << 2), tg = TILE_T + (o << 2);
-      const c0 = w ? f32x4.add(f32x4.mul(sav, v128.load(tg)), f32x4.mul(sbv, v128.load32_splat(at(w, j)))) : f32x4.add(f32x4.mul(sav, v128.load(tg)), sbv);
-      const c1 = w ? f32x4.add(f32x4.mul(sav, v128.load(tg, 16)), f32x4.mul(sbv, v128.load32_splat(at(w, j + 1)))) : f32x4.add(f32x4.mul(sav, v128.load(tg, 16)), sbv);
-      const c2 = w ? f32x4.add(f32x4.mul(sav, v128.load(tg, 32)), f32x4.mul(sbv, v128.load32_splat(at(w, j + 2)))) : f32x4.add(f32x4.mul(sav, v128.load(tg, 32)), sbv);
-      const c3 = w ? f32x4.add(f32x4.mul(sav, v128.load(tg, 48)), f32x4.mul(sbv, v128.load32_splat(at(w, j + 3)))) : f32x4.add(f32x4.mul(sav, v128.load(tg, 48)), sbv);
-      const r0 = f32x4.sub(f32x4.mul(v128.load(tt), av), c0);
-      const r1 = f32x4.sub(f32x4.mul(v128.load(tt, 16), av), c1);
-      const r2 = f32x4.sub(f32x4.mul(v128.load(tt, 32), av), c2);
-      const r3 = f32x4.sub(f32x4.mul(v128.load(tt, 48), av), c3);
-      const q0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), q1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-      const q2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), q3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-      v128.store(g0 + o, v128.shuffle<f32>(q0, q2, 0, 1, 4, 5));
-      v128.store(g1 + o, v128.shuffle<f32>(q0, q2, 2, 3, 6, 7));
-      v128.store(g2 + o, v128.shuffle<f32>(q1, q3, 0, 1, 4, 5));
-      v128.store(g3 + o, v128.shuffle<f32>(q1, q3, 2, 3, 6, 7));
-    }
-    for (; j < k; j++) {
-      const o: usize = <usize>j << 4;
-      const c = w
-        ? f32x4.add(f32x4.mul(sav, v128.load(TILE_T + o)), f32x4.mul(sbv, v128.load32_splat(at(w, j))))
-        : f32x4.add(f32x4.mul(sav, v128.load(TILE_T + o)), sbv);
-      const r = f32x4.sub(f32x4.mul(v128.load(TILE + o), av), c);
-      const oj: usize = <usize>j << 2;
-      store<f32>(g0 + oj, f32x4.extract_lane(r, 0));
-      store<f32>(g1 + oj, f32x4.extract_lane(r, 1));
-      store<f32>(g2 + oj, f32x4.extract_lane(r, 2));
-      store<f32>(g3 + oj, f32x4.extract_lane(r, 3));
-    }
+    scatter4(g + <usize>i * stride, stride, k, av, sbv, w, sav, true);
     return true;
   }
   return false;
