@@ -241,6 +241,21 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
             { op: "crossEntropy", impl: `softxent-${build}-resident`, label: `softxent ${B}, resident buffers`, kind: "softxent", build, path: "resident", n, k },
             resRun, ceCheck(d, `softxent ${B} resident`, { loss: resOut.loss, grad: resOut.grad! }),
           );
+          // The same loss with the targets as a dense N×K matrix (the smoothed one-hot rows): what soft
+          // labels (mixup, averaged annotators) cost against index labels. Checked against the same reference.
+          const tb = allocFloat32(nk);
+          try {
+            tb.view.set(reference.smoothTargets(d.labels, { classes: k, smoothing: eps }));
+            const probOpts = { classes: k, gradOut: g };
+            const probRun = () => crossEntropy(z, tb, probOpts);
+            const probOut = probRun();
+            await time(
+              { op: "crossEntropy", impl: `softxent-${build}-resident-prob`, label: `softxent ${B}, resident, probability targets`, kind: "softxent", build, path: "resident", n, k },
+              probRun, ceCheck(d, `softxent ${B} probability targets`, { loss: probOut.loss as number, grad: probOut.grad! }),
+            );
+          } finally {
+            tb.release();
+          }
           const kernelRun = () => crossEntropyKernel(z, y, g, k, eps);
           const kernelLoss = kernelRun();
           await time(

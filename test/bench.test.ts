@@ -47,7 +47,7 @@ describe("bench", () => {
     const ce = report.results.filter((r) => r.op === "crossEntropy");
     const impls = ce.map((r) => r.impl);
     for (const id of [
-      "softxent-simd-copy", "softxent-simd-resident", "softxent-simd-kernel",
+      "softxent-simd-copy", "softxent-simd-resident", "softxent-simd-kernel", "softxent-simd-resident-prob",
       "softxent-scalar-copy", "softxent-scalar-resident", "softxent-scalar-kernel", "plain-js", "reference",
     ]) {
       expect(impls).toContain(id);
