@@ -328,6 +328,36 @@ const FIN_P: usize = 80, FIN_Q: usize = 96;
   return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
+/** A tile's four rows deferred to logFlush: CE = P + Q·log S, lanes rows 0–1 (L) and 2–3 (H). */
+// @ts-ignore: decorator
+@inline function tileDefer(i: i32, sL: v128, sH: v128, pL: v128, pH: v128, qL: v128, qH: v128): void {
+  if (logN + 4 > LOG_BLOCK) logFlush();
+  const o: usize = <usize>logN << 3;
+  v128.store(LOG_S + o, sL); v128.store(LOG_S + o, sH, 16);
+  v128.store(LOG_P + o, pL); v128.store(LOG_P + o, pH, 16);
+  v128.store(LOG_Q + o, qL); v128.store(LOG_Q + o, qH, 16);
+  const r: usize = LOG_ROW + (<usize>logN << 2);
+  store<i32>(r, i); store<i32>(r, i + 1, 4); store<i32>(r, i + 2, 8); store<i32>(r, i + 3, 12);
+  logN += 4;
+  tileCeSum = 0;
+  tileZSum = 0;
+}
+
+/** A tile's four rows with z-loss, losses known: per-row losses (CE + λ·lse²) if wanted, and the sums. */
+// @ts-ignore: decorator
+@inline function tileLosses(i: i32, rowLoss: usize, lambda: f64, ceL: v128, ceH: v128, zL: v128, zH: v128): void {
+  if (rowLoss) {
+    const lam = f64x2.splat(lambda);
+    const lL = f64x2.add(ceL, f64x2.mul(lam, zL)), lH = f64x2.add(ceH, f64x2.mul(lam, zH));
+    store<f32>(at(rowLoss, i), <f32>f64x2.extract_lane(lL, 0));
+    store<f32>(at(rowLoss, i + 1), <f32>f64x2.extract_lane(lL, 1));
+    store<f32>(at(rowLoss, i + 2), <f32>f64x2.extract_lane(lH, 0));
+    store<f32>(at(rowLoss, i + 3), <f32>f64x2.extract_lane(lH, 1));
+  }
+  tileCeSum = (f64x2.extract_lane(ceL, 0) + f64x2.extract_lane(ceL, 1)) + (f64x2.extract_lane(ceH, 0) + f64x2.extract_lane(ceH, 1));
+  tileZSum = (f64x2.extract_lane(zL, 0) + f64x2.extract_lane(zL, 1)) + (f64x2.extract_lane(zH, 0) + f64x2.extract_lane(zH, 1));
+}
+
 /**
  * rowFinish for two tile rows at once (f64x2 lanes): S, sumB = Σ (z − m) (weighted for 'pytorch'),
  * ly = z_y − m, m, a = w_y, ey = e_y. Stores α, c and the target's gradient (α·e_y − s·(…)) at FIN;
@@ -532,27 +562,9 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
     const lam = cLambda;
     if (lam == 0) {
       // the four logs go to logFlush with the deferred rows of the row path
-      if (logN + 4 > LOG_BLOCK) logFlush();
-      const o: usize = <usize>logN << 3;
-      v128.store(LOG_S + o, sLo); v128.store(LOG_S + o, sHi, 16);
-      v128.store(LOG_P + o, pLo); v128.store(LOG_P + o, v128.load(FIN + FIN_P), 16);
-      v128.store(LOG_Q + o, qLo); v128.store(LOG_Q + o, v128.load(FIN + FIN_Q), 16);
-      const r: usize = LOG_ROW + (<usize>logN << 2);
-      store<i32>(r, i); store<i32>(r, i + 1, 4); store<i32>(r, i + 2, 8); store<i32>(r, i + 3, 12);
-      logN += 4;
-      tileCeSum = 0;
-      tileZSum = 0;
+      tileDefer(i, sLo, sHi, pLo, v128.load(FIN + FIN_P), qLo, v128.load(FIN + FIN_Q));
     } else {
-      const ceHi = v128.load(FIN + FIN_CE), lzHi = v128.load(FIN + FIN_LSE2);
-      if (rowLoss) {
-        const lLo = f64x2.add(ceLo, f64x2.mul(f64x2.splat(lam), lzLo)), lHi = f64x2.add(ceHi, f64x2.mul(f64x2.splat(lam), lzHi));
-        store<f32>(at(rowLoss, i), <f32>f64x2.extract_lane(lLo, 0));
-        store<f32>(at(rowLoss, i + 1), <f32>f64x2.extract_lane(lLo, 1));
-        store<f32>(at(rowLoss, i + 2), <f32>f64x2.extract_lane(lHi, 0));
-        store<f32>(at(rowLoss, i + 3), <f32>f64x2.extract_lane(lHi, 1));
-      }
-      tileCeSum = (f64x2.extract_lane(ceLo, 0) + f64x2.extract_lane(ceLo, 1)) + (f64x2.extract_lane(ceHi, 0) + f64x2.extract_lane(ceHi, 1));
-      tileZSum = (f64x2.extract_lane(lzLo, 0) + f64x2.extract_lane(lzLo, 1)) + (f64x2.extract_lane(lzHi, 0) + f64x2.extract_lane(lzHi, 1));
+      tileLosses(i, rowLoss, lam, ceLo, v128.load(FIN + FIN_CE), lzLo, v128.load(FIN + FIN_LSE2));
     }
     if (!grad) return true;
     // pass C: g = α·e − c, scattered back to the four rows, then the target fix-ups
@@ -623,34 +635,15 @@ function tileProb(z: usize, t: usize, i: i32, k: i32, w: usize, g: usize, grad: 
     let numL = f64x2.mul(sv, rL), numH = f64x2.mul(sv, rH);
     if (pLambda == 0) {
       // deferred: P = −RD, Q = R (logFlush)
-      if (logN + 4 > LOG_BLOCK) logFlush();
-      const o: usize = <usize>logN << 3;
-      v128.store(LOG_S + o, sL); v128.store(LOG_S + o, sH, 16);
-      v128.store(LOG_P + o, f64x2.neg(rdL)); v128.store(LOG_P + o, f64x2.neg(rdH), 16);
-      v128.store(LOG_Q + o, rL); v128.store(LOG_Q + o, rH, 16);
-      const r: usize = LOG_ROW + (<usize>logN << 2);
-      store<i32>(r, i); store<i32>(r, i + 1, 4); store<i32>(r, i + 2, 8); store<i32>(r, i + 3, 12);
-      logN += 4;
-      tileCeSum = 0;
-      tileZSum = 0;
+      tileDefer(i, sL, sH, f64x2.neg(rdL), f64x2.neg(rdH), rL, rH);
     } else {
       const logL = vlogF64(sL), logH = vlogF64(sH);
       const lseL = f64x2.add(f64x2.promote_low_f32x4(mx), logL), lseH = f64x2.add(f64x2.promote_low_f32x4(hiOf(mx)), logH);
-      const ceL = f64x2.sub(f64x2.mul(rL, logL), rdL), ceH = f64x2.sub(f64x2.mul(rH, logH), rdH);
-      const zL = f64x2.mul(lseL, lseL), zH = f64x2.mul(lseH, lseH);
       const lam2 = f64x2.splat(pS * 2 * pLambda);
       numL = f64x2.add(numL, f64x2.mul(lam2, lseL));
       numH = f64x2.add(numH, f64x2.mul(lam2, lseH));
-      if (rowLoss) {
-        const lam = f64x2.splat(pLambda);
-        const lL = f64x2.add(ceL, f64x2.mul(lam, zL)), lH = f64x2.add(ceH, f64x2.mul(lam, zH));
-        store<f32>(at(rowLoss, i), <f32>f64x2.extract_lane(lL, 0));
-        store<f32>(at(rowLoss, i + 1), <f32>f64x2.extract_lane(lL, 1));
-        store<f32>(at(rowLoss, i + 2), <f32>f64x2.extract_lane(lH, 0));
-        store<f32>(at(rowLoss, i + 3), <f32>f64x2.extract_lane(lH, 1));
-      }
-      tileCeSum = (f64x2.extract_lane(ceL, 0) + f64x2.extract_lane(ceL, 1)) + (f64x2.extract_lane(ceH, 0) + f64x2.extract_lane(ceH, 1));
-      tileZSum = (f64x2.extract_lane(zL, 0) + f64x2.extract_lane(zL, 1)) + (f64x2.extract_lane(zH, 0) + f64x2.extract_lane(zH, 1));
+      tileLosses(i, rowLoss, pLambda, f64x2.sub(f64x2.mul(rL, logL), rdL), f64x2.sub(f64x2.mul(rH, logH), rdH),
+        f64x2.mul(lseL, lseL), f64x2.mul(lseH, lseH));
     }
     if (!grad) return true;
     // pass C: g = α·e − s·(A·t + B)·w (t·w is in the targets' tile when weighted), scattered back
