@@ -20,9 +20,9 @@
 // class, NaN or +Infinity in either row take rowGeneric, a scalar f64 path that follows the reference's
 // rules for such rows.
 
-import { rowMax, rowFinite, rowExpSum, rowFill, rowSumB } from "./rows";
+import { rowMax, rowFinite, rowExpSum, rowExpSumScaled, rowFill, rowSumB } from "./rows";
 import {
-  rowExpScaled, rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, softmax64, hasNaNOrInf, extraB, extraC,
+  rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, softmax64, hasNaNOrInf, extraB, extraC,
 } from "./rows_extra";
 import { labelScan } from "./cross_entropy";
 import { at } from "./math/vec";
@@ -197,7 +197,7 @@ export function distillation(
             generic = true;
           }
         } else {
-          St = rowExpScaled(ti, et, k, mt, c);
+          St = rowExpSumScaled(ti, et, k, mt, c);
           Ss = rowKlStudent(si, ti, et, gi, k, ms, mt, c);
           kl = extraB / St + (Math.log(Ss) - Math.log(St));
           if (useCe && !ceOwn) { Sc = Ss; sumD = extraC; }

@@ -1,50 +1,17 @@
 // Row passes for the soft-target family (distillation, calibration, temperature fitting), in the
-// style of rows.ts: one row of `k` contiguous f32, one exp per element, f32 lane sums flushed into
-// f64 every FLUSH elements. Extra results are returned through module globals read right after
-// the call. Preconditions for all: the row is finite and m is its max, so every exponent is ≤ 0.
+// style of rows.ts: one row of `k` contiguous f32, one exp per element, every vector's sum added into
+// f64 (accF64: a long f32 lane sum that holds a dominant e rounds each small addend the same way, which
+// put distillation's gradient 8× over SPEC's bound on one confident class among near-zero logits).
+// Extra results are returned through module globals read right after the call. Preconditions for all: the row is finite and m is its max, so every exponent is ≤ 0.
 
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { PHI_CONSTS, PHI_CONSTS64, PHI_LO, PHI_HI, phiH, expRed } from "./math/phi";
-import { hsumF64, at } from "./math/vec";
+import { at, accF64, hsum2 } from "./math/vec";
 
-const FLUSH: i32 = 256;
 
 /** Second and third results of the last pass of this file. */
 export let extraB: f64 = 0;
 export let extraC: f64 = 0;
-
-/** e_j = exp((z_j − m)·c) into e (may equal z); returns Σ e_j. */
-export function rowExpScaled(z: usize, e: usize, k: i32, m: f32, c: f32): f64 {
-  let S: f64 = 0;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
-    const mv = f32x4.splat(m), cv = f32x4.splat(c);
-    const k4 = k & ~3;
-    while (j < k4) {
-      const end = min(j + FLUSH, k4);
-      let sa = zero;
-      for (; j < end; j += 4) {
-        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-        v128.store(at(e, j), e0);
-        sa = f32x4.add(sa, e0);
-      }
-      S += hsumF64(sa);
-    }
-  }
-  for (; j < k; j++) {
-    const v = expNeg((load<f32>(at(z, j)) - m) * c);
-    store<f32>(at(e, j), v);
-    S += v;
-  }
-  return S;
-}
 
 /**
  * The student pass of distillation. a_j = (s_j − ms)·c, b_j = (t_j − mt)·c; es_j = exp(a_j) into
@@ -64,21 +31,38 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
     const k4 = k & ~3;
-    while (j < k4) {
-      const end = min(j + FLUSH, k4);
-      let sa = zero, da = zero, aa = zero;
-      for (; j < end; j += 4) {
-        const ds = f32x4.sub(v128.load(at(s, j)), msv);
-        const dt = f32x4.sub(v128.load(at(t, j)), mtv);
-        const a = f32x4.mul(ds, cv);
-        const e0 = vexpNeg(a, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-        da = f32x4.add(da, f32x4.mul(v128.load(at(et, j)), f32x4.mul(f32x4.sub(dt, ds), cv)));
-        v128.store(at(es, j), e0);
-        sa = f32x4.add(sa, e0);
-        aa = f32x4.add(aa, a);
-      }
-      S += hsumF64(sa); D += hsumF64(da); A += hsumF64(aa);
+    let sa = f64x2.splat(0), da = sa, aa = sa;
+    // Four vectors a step, S summed exactly as rowExpSumScaled sums the teacher at T ≤ 1 (pairwise in
+    // f32, then into f64): identical distributions then give identical sums and a KL of exactly 0.
+    for (; j + 16 <= k4; j += 16) {
+      const ds0 = f32x4.sub(v128.load(at(s, j)), msv), ds1 = f32x4.sub(v128.load(at(s, j + 4)), msv);
+      const ds2 = f32x4.sub(v128.load(at(s, j + 8)), msv), ds3 = f32x4.sub(v128.load(at(s, j + 12)), msv);
+      const a0 = f32x4.mul(ds0, cv), a1 = f32x4.mul(ds1, cv), a2 = f32x4.mul(ds2, cv), a3 = f32x4.mul(ds3, cv);
+      const u0 = f32x4.mul(v128.load(at(et, j)), f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(t, j)), mtv), ds0), cv));
+      const u1 = f32x4.mul(v128.load(at(et, j + 4)), f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(t, j + 4)), mtv), ds1), cv));
+      const u2 = f32x4.mul(v128.load(at(et, j + 8)), f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(t, j + 8)), mtv), ds2), cv));
+      const u3 = f32x4.mul(v128.load(at(et, j + 12)), f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(t, j + 12)), mtv), ds3), cv));
+      const e0 = vexpNeg(a0, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const e1 = vexpNeg(a1, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const e2 = vexpNeg(a2, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const e3 = vexpNeg(a3, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      v128.store(at(es, j), e0); v128.store(at(es, j + 4), e1);
+      v128.store(at(es, j + 8), e2); v128.store(at(es, j + 12), e3);
+      sa = accF64(sa, f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)));
+      da = accF64(da, f32x4.add(f32x4.add(u0, u1), f32x4.add(u2, u3)));
+      aa = accF64(aa, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
     }
+    for (; j < k4; j += 4) {
+      const ds = f32x4.sub(v128.load(at(s, j)), msv);
+      const dt = f32x4.sub(v128.load(at(t, j)), mtv);
+      const a = f32x4.mul(ds, cv);
+      const e0 = vexpNeg(a, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      da = accF64(da, f32x4.mul(v128.load(at(et, j)), f32x4.mul(f32x4.sub(dt, ds), cv)));
+      v128.store(at(es, j), e0);
+      sa = accF64(sa, e0);
+      aa = accF64(aa, a);
+    }
+    S += hsum2(sa); D += hsum2(da); A += hsum2(aa);
   }
   for (; j < k; j++) {
     const ds = load<f32>(at(s, j)) - ms;
@@ -114,21 +98,18 @@ export function rowTeacherKl(t: usize, s: usize, et: usize, k: i32, mt: f32, ms:
     const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
     let mbv = zero;
     const k4 = k & ~3;
-    while (j < k4) {
-      const end = min(j + FLUSH, k4);
-      let sa = zero, da = zero;
-      for (; j < end; j += 4) {
-        const dt = f32x4.sub(v128.load(at(t, j)), mtv);
-        const ds = f32x4.sub(v128.load(at(s, j)), msv);
-        const b = f32x4.mul(dt, cv);
-        mbv = f32x4.pmin(mbv, b);
-        const e0 = vexpNeg(b, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-        v128.store(at(et, j), e0);
-        sa = f32x4.add(sa, e0);
-        da = f32x4.add(da, f32x4.mul(e0, f32x4.mul(f32x4.sub(dt, ds), cv)));
-      }
-      S += hsumF64(sa); D += hsumF64(da);
+    let sa = f64x2.splat(0), da = sa;
+    for (; j < k4; j += 4) {
+      const dt = f32x4.sub(v128.load(at(t, j)), mtv);
+      const ds = f32x4.sub(v128.load(at(s, j)), msv);
+      const b = f32x4.mul(dt, cv);
+      mbv = f32x4.pmin(mbv, b);
+      const e0 = vexpNeg(b, lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      v128.store(at(et, j), e0);
+      sa = accF64(sa, e0);
+      da = accF64(da, f32x4.mul(e0, f32x4.mul(f32x4.sub(dt, ds), cv)));
     }
+    S += hsum2(sa); D += hsum2(da);
     mb = min(min(f32x4.extract_lane(mbv, 0), f32x4.extract_lane(mbv, 1)), min(f32x4.extract_lane(mbv, 2), f32x4.extract_lane(mbv, 3)));
   }
   for (; j < k; j++) {
@@ -176,73 +157,70 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
     const civ = f64x2.splat(ci), k0v = f64x2.splat(K0), mtv = f64x2.splat(mt);
     let mxv = f64x2.splat(-Infinity);
     const k4 = k & ~3;
-    while (j < k4) {
-      const end = min(j + FLUSH, k4);
-      let xa = zero, da = zero;
-      for (; j < end; j += 4) {
-        // x = −v in f64, two lanes at a time
-        const sl = f64x2.promote_low_f32x4(v128.load64_zero(at(s, j)));
-        const sh = f64x2.promote_low_f32x4(v128.load64_zero(at(s, j + 2)));
-        const tl = f64x2.promote_low_f32x4(v128.load64_zero(at(t, j)));
-        const th = f64x2.promote_low_f32x4(v128.load64_zero(at(t, j + 2)));
-        const xl = f64x2.sub(k0v, f64x2.mul(f64x2.sub(tl, sl), civ));
-        const xh = f64x2.sub(k0v, f64x2.mul(f64x2.sub(th, sh), civ));
-        mxv = f64x2.pmax(mxv, f64x2.pmax(xl, xh));
-        const v = f32x4.neg(v128.shuffle<f32>(f32x4.demote_f64x2_zero(xl), f32x4.demote_f64x2_zero(xh), 0, 1, 4, 5));
-        const small = v128.and(f32x4.ge(v, vlo), f32x4.le(v, vhi));
-        let phi: v128, wv: v128;
-        let ps = zero, ws = zero;
-        const anySmall = v128.any_true(small);
-        if (anySmall) {
-          let h = f32x4.add(f32x4.mul(h8, v), h7);
-          h = f32x4.add(f32x4.mul(h, v), h6);
-          h = f32x4.add(f32x4.mul(h, v), h5);
-          h = f32x4.add(f32x4.mul(h, v), h4);
-          h = f32x4.add(f32x4.mul(h, v), h3);
-          h = f32x4.add(f32x4.mul(h, v), h2);
-          h = f32x4.add(f32x4.mul(h, v), h1);
-          h = f32x4.add(f32x4.mul(h, v), h0);
-          ps = f32x4.mul(f32x4.mul(v, v), h);
-          ws = f32x4.sub(ps, v);
-        }
-        if (anySmall && v128.all_true<i32>(small)) {
-          phi = ps; wv = ws;
-        } else {
-          // et_j·e^{x_j} = e^{y_j}, y = b + x in f64: reduction in f64, polynomial in f32, scale by 2^n
-          const yl = f64x2.add(xl, f64x2.mul(f64x2.sub(tl, mtv), civ));
-          const yh = f64x2.add(xh, f64x2.mul(f64x2.sub(th, mtv), civ));
-          const cl = f64x2.pmin(f64x2.pmax(yl, xlo), xhi);
-          const ch = f64x2.pmin(f64x2.pmax(yh, xlo), xhi);
-          const nl = f64x2.nearest(f64x2.mul(cl, log2e));
-          const nh = f64x2.nearest(f64x2.mul(ch, log2e));
-          const r = v128.shuffle<f32>(
-            f32x4.demote_f64x2_zero(f64x2.sub(cl, f64x2.mul(nl, ln2))),
-            f32x4.demote_f64x2_zero(f64x2.sub(ch, f64x2.mul(nh, ln2))), 0, 1, 4, 5);
-          const n = v128.shuffle<i32>(i32x4.trunc_sat_f64x2_s_zero(nl), i32x4.trunc_sat_f64x2_s_zero(nh), 0, 1, 4, 5);
-          let p = f32x4.add(f32x4.mul(p4, r), p3);
-          p = f32x4.add(f32x4.mul(p, r), p2);
-          p = f32x4.add(f32x4.mul(p, r), p1);
-          p = f32x4.add(f32x4.mul(p, r), p0);
-          const y = f32x4.add(f32x4.add(one, r), f32x4.mul(f32x4.mul(r, r), p));
-          const e = i32x4.add(y, i32x4.shl(n, 23));
-          const ev0 = v128.load(at(et, j));
-          // et·expm1(−v) = e^{y} − et and et·φ(v) = that + et·v, against et·(series) where v is small
-          const wd = f32x4.sub(e, ev0);
-          const pd = f32x4.add(wd, f32x4.mul(ev0, v));
-          phi = v128.bitselect(f32x4.mul(ev0, ps), pd, small);
-          wv = v128.bitselect(f32x4.mul(ev0, ws), wd, small);
-        }
-        const ev = v128.load(at(et, j));
-        if (anySmall && v128.all_true<i32>(small)) {
-          phi = f32x4.mul(ev, phi);
-          wv = f32x4.mul(ev, wv);
-        }
-        xa = f32x4.add(xa, phi);
-        da = f32x4.add(da, f32x4.mul(ev, v));
-        if (w) v128.store(at(w, j), wv);
+    let xa = f64x2.splat(0), da = xa;
+    for (; j < k4; j += 4) {
+      // x = −v in f64, two lanes at a time
+      const sl = f64x2.promote_low_f32x4(v128.load64_zero(at(s, j)));
+      const sh = f64x2.promote_low_f32x4(v128.load64_zero(at(s, j + 2)));
+      const tl = f64x2.promote_low_f32x4(v128.load64_zero(at(t, j)));
+      const th = f64x2.promote_low_f32x4(v128.load64_zero(at(t, j + 2)));
+      const xl = f64x2.sub(k0v, f64x2.mul(f64x2.sub(tl, sl), civ));
+      const xh = f64x2.sub(k0v, f64x2.mul(f64x2.sub(th, sh), civ));
+      mxv = f64x2.pmax(mxv, f64x2.pmax(xl, xh));
+      const v = f32x4.neg(v128.shuffle<f32>(f32x4.demote_f64x2_zero(xl), f32x4.demote_f64x2_zero(xh), 0, 1, 4, 5));
+      const small = v128.and(f32x4.ge(v, vlo), f32x4.le(v, vhi));
+      let phi: v128, wv: v128;
+      let ps = zero, ws = zero;
+      const anySmall = v128.any_true(small);
+      if (anySmall) {
+        let h = f32x4.add(f32x4.mul(h8, v), h7);
+        h = f32x4.add(f32x4.mul(h, v), h6);
+        h = f32x4.add(f32x4.mul(h, v), h5);
+        h = f32x4.add(f32x4.mul(h, v), h4);
+        h = f32x4.add(f32x4.mul(h, v), h3);
+        h = f32x4.add(f32x4.mul(h, v), h2);
+        h = f32x4.add(f32x4.mul(h, v), h1);
+        h = f32x4.add(f32x4.mul(h, v), h0);
+        ps = f32x4.mul(f32x4.mul(v, v), h);
+        ws = f32x4.sub(ps, v);
       }
-      X += hsumF64(xa); Dl += hsumF64(da);
+      if (anySmall && v128.all_true<i32>(small)) {
+        phi = ps; wv = ws;
+      } else {
+        // et_j·e^{x_j} = e^{y_j}, y = b + x in f64: reduction in f64, polynomial in f32, scale by 2^n
+        const yl = f64x2.add(xl, f64x2.mul(f64x2.sub(tl, mtv), civ));
+        const yh = f64x2.add(xh, f64x2.mul(f64x2.sub(th, mtv), civ));
+        const cl = f64x2.pmin(f64x2.pmax(yl, xlo), xhi);
+        const ch = f64x2.pmin(f64x2.pmax(yh, xlo), xhi);
+        const nl = f64x2.nearest(f64x2.mul(cl, log2e));
+        const nh = f64x2.nearest(f64x2.mul(ch, log2e));
+        const r = v128.shuffle<f32>(
+          f32x4.demote_f64x2_zero(f64x2.sub(cl, f64x2.mul(nl, ln2))),
+          f32x4.demote_f64x2_zero(f64x2.sub(ch, f64x2.mul(nh, ln2))), 0, 1, 4, 5);
+        const n = v128.shuffle<i32>(i32x4.trunc_sat_f64x2_s_zero(nl), i32x4.trunc_sat_f64x2_s_zero(nh), 0, 1, 4, 5);
+        let p = f32x4.add(f32x4.mul(p4, r), p3);
+        p = f32x4.add(f32x4.mul(p, r), p2);
+        p = f32x4.add(f32x4.mul(p, r), p1);
+        p = f32x4.add(f32x4.mul(p, r), p0);
+        const y = f32x4.add(f32x4.add(one, r), f32x4.mul(f32x4.mul(r, r), p));
+        const e = i32x4.add(y, i32x4.shl(n, 23));
+        const ev0 = v128.load(at(et, j));
+        // et·expm1(−v) = e^{y} − et and et·φ(v) = that + et·v, against et·(series) where v is small
+        const wd = f32x4.sub(e, ev0);
+        const pd = f32x4.add(wd, f32x4.mul(ev0, v));
+        phi = v128.bitselect(f32x4.mul(ev0, ps), pd, small);
+        wv = v128.bitselect(f32x4.mul(ev0, ws), wd, small);
+      }
+      const ev = v128.load(at(et, j));
+      if (anySmall && v128.all_true<i32>(small)) {
+        phi = f32x4.mul(ev, phi);
+        wv = f32x4.mul(ev, wv);
+      }
+      xa = accF64(xa, phi);
+      da = accF64(da, f32x4.mul(ev, v));
+      if (w) v128.store(at(w, j), wv);
     }
+    X += hsum2(xa); Dl += hsum2(da);
     mx = max<f64>(f64x2.extract_lane(mxv, 0), f64x2.extract_lane(mxv, 1));
   }
   for (; j < k; j++) {
@@ -322,16 +300,13 @@ export function rowExpSumSq(z: usize, k: i32, m: f32, c: f32): f64 {
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m), cv = f32x4.splat(c);
     const k4 = k & ~3;
-    while (j < k4) {
-      const end = min(j + FLUSH, k4);
-      let sa = zero, qa = zero;
-      for (; j < end; j += 4) {
-        const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-        sa = f32x4.add(sa, e0);
-        qa = f32x4.add(qa, f32x4.mul(e0, e0));
-      }
-      S += hsumF64(sa); Q += hsumF64(qa);
+    let sa = f64x2.splat(0), qa = sa;
+    for (; j < k4; j += 4) {
+      const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      sa = accF64(sa, e0);
+      qa = accF64(qa, f32x4.mul(e0, e0));
     }
+    S += hsum2(sa); Q += hsum2(qa);
   }
   for (; j < k; j++) {
     const v = expNeg((load<f32>(at(z, j)) - m) * c);
@@ -358,19 +333,16 @@ export function rowMoments(z: usize, k: i32, m: f32, beta: f32): f64 {
     const zero = v128.load32_splat(EXP_CONSTS + 44);
     const mv = f32x4.splat(m), bv = f32x4.splat(beta);
     const k4 = k & ~3;
-    while (j < k4) {
-      const end = min(j + FLUSH, k4);
-      let sa = zero, a1 = zero, a2 = zero;
-      for (; j < end; j += 4) {
-        const d = f32x4.sub(v128.load(at(z, j)), mv);
-        const e0 = vexpNeg(f32x4.mul(d, bv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-        const ed = f32x4.mul(e0, d);
-        sa = f32x4.add(sa, e0);
-        a1 = f32x4.add(a1, ed);
-        a2 = f32x4.add(a2, f32x4.mul(ed, d));
-      }
-      S += hsumF64(sa); M1 += hsumF64(a1); M2 += hsumF64(a2);
+    let sa = f64x2.splat(0), a1 = sa, a2 = sa;
+    for (; j < k4; j += 4) {
+      const d = f32x4.sub(v128.load(at(z, j)), mv);
+      const e0 = vexpNeg(f32x4.mul(d, bv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const ed = f32x4.mul(e0, d);
+      sa = accF64(sa, e0);
+      a1 = accF64(a1, ed);
+      a2 = accF64(a2, f32x4.mul(ed, d));
     }
+    S += hsum2(sa); M1 += hsum2(a1); M2 += hsum2(a2);
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;

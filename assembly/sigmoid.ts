@@ -10,14 +10,14 @@
 // A non-finite logit (NaN, ±Infinity) gives that element a NaN loss and a NaN gradient (never a
 // finite-looking gradient beside a NaN loss): nf = x − x is 0 for finite x and NaN otherwise, and is
 // added to both, at the cost of one subtract and two adds.
-// Losses are summed in f32 lanes and flushed into f64 every FLUSH elements.
+// Each vector's losses are added into f64 (accF64): a long f32 lane sum rounds small losses the same
+// way once it holds a large one.
 
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { LOG_CONSTS, LOG_BITS, log1pUnit, vlogPos } from "./math/log";
-import { hsumF64, at } from "./math/vec";
+import { at, accF64, hsum2 } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
 
-const FLUSH: i32 = 256;
 
 /**
  * Loss sum of `len` contiguous elements starting at element `o`, writing gradients (× s) into g when
@@ -48,41 +48,38 @@ function span(
     const mant = v128.load32_splat(LOG_BITS + 8), bias = v128.load32_splat(LOG_BITS + 12);
     const av = f32x4.splat(a), bv = f32x4.splat(b), sv = f32x4.splat(s);
     const len4 = len & ~3;
-    while (j < len4) {
-      const end = min(j + FLUSH, len4);
-      let acc = zero;
-      for (; j < end; j += 4) {
-        const xv = v128.load(at(x, j));
-        const tv = v128.load(at(t, j));
-        const u = vexpNeg(f32x4.neg(f32x4.abs(xv)), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-        const w = f32x4.add(one, u);
-        const r = f32x4.div(one, w);
-        const sp = f32x4.add(
-          vlogPos(w, shift, sqrth, mant, bias, two, one, ln2hi, ln2lo, c3, c5, c7, c9),
-          f32x4.mul(f32x4.sub(u, f32x4.sub(w, one)), r),
-        );
-        const sig = v128.bitselect(r, f32x4.mul(u, r), f32x4.ge(xv, zero));
-        const tp = f32x4.add(f32x4.mul(tv, av), bv);
-        const tn = f32x4.add(f32x4.mul(f32x4.sub(one, tv), av), bv);
-        const pos = f32x4.pmax(xv, zero), neg = f32x4.pmax(f32x4.neg(xv), zero);
-        const nf = f32x4.sub(xv, xv);
-        let l: v128, gv: v128;
-        if (pw) {
-          const ptp = f32x4.mul(v128.load(at(pw, j)), tp);
-          l = f32x4.add(f32x4.mul(ptp, f32x4.add(neg, sp)), f32x4.mul(tn, f32x4.add(pos, sp)));
-          gv = f32x4.sub(f32x4.mul(sig, f32x4.add(tn, ptp)), ptp);
-        } else {
-          l = f32x4.add(f32x4.add(f32x4.mul(pos, tn), f32x4.mul(neg, tp)), sp);
-          gv = f32x4.sub(sig, tp);
-        }
-        l = f32x4.add(l, nf);
-        gv = f32x4.add(gv, nf);
-        if (grad) v128.store(at(g, j), f32x4.mul(gv, sv));
-        if (out) v128.store(at(out, j), l);
-        acc = f32x4.add(acc, l);
+    let acc = f64x2.splat(0);
+    for (; j < len4; j += 4) {
+      const xv = v128.load(at(x, j));
+      const tv = v128.load(at(t, j));
+      const u = vexpNeg(f32x4.neg(f32x4.abs(xv)), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
+      const w = f32x4.add(one, u);
+      const r = f32x4.div(one, w);
+      const sp = f32x4.add(
+        vlogPos(w, shift, sqrth, mant, bias, two, one, ln2hi, ln2lo, c3, c5, c7, c9),
+        f32x4.mul(f32x4.sub(u, f32x4.sub(w, one)), r),
+      );
+      const sig = v128.bitselect(r, f32x4.mul(u, r), f32x4.ge(xv, zero));
+      const tp = f32x4.add(f32x4.mul(tv, av), bv);
+      const tn = f32x4.add(f32x4.mul(f32x4.sub(one, tv), av), bv);
+      const pos = f32x4.pmax(xv, zero), neg = f32x4.pmax(f32x4.neg(xv), zero);
+      const nf = f32x4.sub(xv, xv);
+      let l: v128, gv: v128;
+      if (pw) {
+        const ptp = f32x4.mul(v128.load(at(pw, j)), tp);
+        l = f32x4.add(f32x4.mul(ptp, f32x4.add(neg, sp)), f32x4.mul(tn, f32x4.add(pos, sp)));
+        gv = f32x4.sub(f32x4.mul(sig, f32x4.add(tn, ptp)), ptp);
+      } else {
+        l = f32x4.add(f32x4.add(f32x4.mul(pos, tn), f32x4.mul(neg, tp)), sp);
+        gv = f32x4.sub(sig, tp);
       }
-      sum += hsumF64(acc);
+      l = f32x4.add(l, nf);
+      gv = f32x4.add(gv, nf);
+      if (grad) v128.store(at(g, j), f32x4.mul(gv, sv));
+      if (out) v128.store(at(out, j), l);
+      acc = accF64(acc, l);
     }
+    sum += hsum2(acc);
   }
   for (; j < len; j++) {
     const xs = load<f32>(at(x, j));

@@ -3,7 +3,7 @@
 // exactly: masked → −Infinity / 0; NaN or +Infinity anywhere in the row → the whole row NaN;
 // every class masked → NaN.
 
-import { rowMax, rowFinite, rowSumExp, rowAxpc, rowFill } from "./rows";
+import { rowMax, rowFinite, rowSumExp, rowExpSumScaled, rowAxpc, rowFill } from "./rows";
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at, accF64, hsum2 } from "./math/vec";
 
@@ -42,45 +42,6 @@ export function logSoftmax(z: usize, out: usize, n: i32, k: i32): void {
     }
     for (; j < k; j++) store<f32>(at(oi, j), (load<f32>(at(zi, j)) - m) - logS);
   }
-}
-
-/** e_j = exp((z_j − m)·invT) into e, returns Σ e (flushed to f64 every 256 elements). */
-function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): f64 {
-  let S: f64 = 0;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const mv = f32x4.splat(m), tv = f32x4.splat(invT);
-    const k4 = k & ~3;
-    let sa = f64x2.splat(0);
-    // four vectors a step, as rowExpSum; each group's sum straight into f64 (see accF64)
-    for (; j + 16 <= k4; j += 16) {
-      const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), tv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-      const e1 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j + 4)), mv), tv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-      const e2 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j + 8)), mv), tv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-      const e3 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j + 12)), mv), tv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-      v128.store(at(e, j), e0); v128.store(at(e, j + 4), e1);
-      v128.store(at(e, j + 8), e2); v128.store(at(e, j + 12), e3);
-      sa = accF64(sa, f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)));
-    }
-    for (; j < k4; j += 4) {
-      const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), tv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-      v128.store(at(e, j), e0);
-      sa = accF64(sa, e0);
-    }
-    S = hsum2(sa);
-  }
-  for (; j < k; j++) {
-    const v = expNeg((load<f32>(at(z, j)) - m) * invT);
-    store<f32>(at(e, j), v);
-    S += v;
-  }
-  return S;
 }
 
 /** out = softmax(z / T) row-wise; out may equal z. */

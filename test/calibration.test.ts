@@ -71,6 +71,19 @@ describe.each(BUILDS)("calibration, $name build", ({ name, simd }) => {
     expectMatch(calibration(z, y, o), ref.calibration(z, y, o), name);
   });
 
+  it("one confident class among near-zero logits (the f32 lane-sum trap)", () => {
+    // nll and brier divide by and square the row sums; long f32 lane sums put them 3.6e-6 off here.
+    for (const k of [300, 1000, 4000]) {
+      for (const big of [9, 12]) {
+        const n = 8;
+        const z = new Float32Array(n * k);
+        for (let r = 0; r < n; r++) z[r * k + ((r * 7) % k)] = big;
+        const y = Int32Array.from({ length: n }, (_, r) => (r * 3) % k);
+        expectMatch(calibration(z, y, { classes: k }), ref.calibration(z, y, { classes: k }), name);
+      }
+    }
+  });
+
   it("from: 'probabilities' matches the reference", () => {
     const rng = mulberry32(31);
     const n = 300, k = 6;

@@ -96,6 +96,27 @@ describe.each(BUILDS)("distillation, $name build", ({ name, simd }) => {
     }
   });
 
+  it("one confident class among near-zero logits (the f32 lane-sum trap), every pass", () => {
+    // A long f32 lane sum that holds the dominant e = 1 rounds every tiny addend the same way: the
+    // student and teacher sums were once flushed every 256 elements, 8× over the gradient bound here.
+    for (const k of [300, 1000, 4000]) {
+      for (const big of [9, 12]) {
+        const n = 8;
+        const s = new Float32Array(n * k), t = new Float32Array(n * k);
+        for (let r = 0; r < n; r++) { s[r * k + ((r * 7) % k)] = big; t[r * k + ((r * 3) % k)] = big - 1; }
+        const labels = Int32Array.from({ length: n }, (_, r) => (r * 3) % k);
+        for (const T of [1, 2]) {
+          for (const o of [{ classes: k, temperature: T, reduction: "sum" as const }, { classes: k, temperature: T, alpha: 0.5, labels, reduction: "sum" as const }]) {
+            const a = distillation(s, t, o), r = ref.distillation(s, t, o);
+            const what = `K = ${k}, z = ${big}, T = ${T}, α = ${"alpha" in o ? o.alpha : 1}`;
+            expectLoss(a.loss as number, r.loss as number, what);
+            expectGrad(a.grad!, r.grad!, T, what); // distillation's bound: 5e-7·max(T, max|g|) (README)
+          }
+        }
+      }
+    }
+  });
+
   it("KL of identical distributions is 0, with a zero gradient", () => {
     const rng = mulberry32(7);
     for (const k of [1, 4, 10, 1001]) {
