@@ -1,9 +1,9 @@
 // The page: controls, a progress bar, live loss curves and, at the end, reliability diagrams and the
 // table — the same SVG and table code as the CLI's HTML report. Query parameters preset the controls
 // (?smoothing=0.1&epochs=1&model=softmax&subset=2000&seed=42) and ?autostart=1 starts at once.
-import { lossChartSvg, RUN_COLORS, reliabilitySvg } from "../trainer/charts.js";
+import { lossChartSvg, RUN_COLORS } from "../trainer/charts.js";
 import type { ModelKind } from "../trainer/model.js";
-import { resultsTableHtml } from "../trainer/report.js";
+import { reliabilityFigures, resultsTableHtml } from "../trainer/report.js";
 import { runLabel, type RunSummary } from "../trainer/summary.js";
 import { DEFAULTS, type EpochRecord, type Evaluation, type TracePoint } from "../trainer/train.js";
 import type { StartMessage, WorkerMessage } from "./messages.js";
@@ -59,18 +59,7 @@ function drawLoss(): void {
 
 function drawResults(): void {
   const done = runs.filter((r): r is RunState & { evaluation: Evaluation } => r.evaluation !== null);
-  $("reliability").innerHTML = done
-    .map((r) =>
-      reliabilitySvg(r.evaluation.test.bins, {
-        title: `${r.label} — test split`,
-        color: r.color,
-        scaledBins: r.evaluation.testScaled.bins,
-        ece: r.evaluation.test.ece,
-        scaledEce: r.evaluation.testScaled.ece,
-        temperature: r.evaluation.temperature,
-      }),
-    )
-    .join("");
+  $("reliability").innerHTML = reliabilityFigures(done as RunSummary[]);
   if (done.length === runs.length) $("table").innerHTML = resultsTableHtml(done as RunSummary[]);
 }
 

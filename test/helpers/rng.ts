@@ -8,24 +8,9 @@
  *   randomLabels(rng, n, k, 0.1, -100);            // Int32Array, ~10% of rows set to ignoreIndex
  */
 
-/** The mulberry32 generator: a 32-bit state, returns a function giving uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A standard normal draw (Box–Muller, using two uniforms). */
-export function normal(rng: () => number): number {
-  const u = 1 - rng(); // in (0, 1], so log(u) is finite
-  const v = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
+// The generator and the normal draw are the trainer's (examples/trainer/rng.ts): one implementation.
+import { mulberry32, normal } from "../../examples/trainer/rng.js";
+export { mulberry32, normal };
 
 /** n·k logits, each offset + scale·N(0, 1), rounded to f32. */
 export function randomLogits(
