@@ -67,13 +67,13 @@ describe.runIf(browserSuites)("bundlers: the packed package imported by name", (
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  /** A copy of a fixture with the tarball installed from disk (its one dependency from npm's cache). */
+  /** A copy of a fixture with the tarball installed from disk (its one dependency from npm's cache when there, else the registry). */
   function prepare(name: string): string {
     const dir = join(work, name);
     cpSync(join(root, "test/fixtures", name), dir, { recursive: true });
     execFileSync(
       "npm",
-      ["install", "--offline", "--no-audit", "--no-fund", "--no-package-lock", "--ignore-scripts", "--loglevel=error", tarball],
+      ["install", "--prefer-offline", "--no-audit", "--no-fund", "--no-package-lock", "--ignore-scripts", "--loglevel=error", tarball],
       { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
     );
     return dir;
