@@ -1,5 +1,5 @@
-// Worst-case error of distillation against the f64 reference, per build, in units of SPEC.md's
-// bounds: loss error / (1e-6·max(1,|L|)) and gradient error / (5e-7·max(1, max|g|)) under 'sum'
+// Worst-case error of distillation against the f64 reference, per build, in units of the bounds of
+// docs/spec.md "Accuracy": loss error / (1e-6·max(1,|L|)) and gradient error / (5e-7·max(1, max|g|)) under 'sum'
 // (≤ 1 passes). Grid: T ∈ {1, 2, 4, 8, 20, 50, 100}, K ∈ {2, 10, 1000, 32000}, logits N(0, 3²) and
 // N(0, 1e4²); the teacher independent of the student ("indep"), or the student plus N(0, 0.1²) of its
 // scale ("near": small KL, where cancellation hurts most). α = 1 (KL only) and α = 0.5 with labels
@@ -26,7 +26,7 @@ function errors(s, t, opts) {
 
 for (const simd of [true, false]) {
   initSync({ simd });
-  console.log(`\n${backendInfo().build} build — worst error as a fraction of the SPEC bound (≤ 1 passes), loss / grad`);
+  console.log(`\n${backendInfo().build} build — worst error as a fraction of the docs/spec.md bound (≤ 1 passes), loss / grad`);
   console.log("teacher  " + TS.map((T) => `T=${T}`.padEnd(14)).join(""));
   for (const kind of teachers) {
     const cells = [];

@@ -1,6 +1,6 @@
-// Worst-case error of crossEntropy against the f64 reference, per build, over the SPEC's input
-// classes (N(0, 3²) logits, scale 1e4, offsets ±1e7, K from 1 to 131072), in units of SPEC.md's
-// bounds: loss error / (1e-6·max(1,|L|)) and gradient error / (5e-7·max(1, max|g|)) under 'sum'.
+// Worst-case error of crossEntropy against the f64 reference, per build, over the input classes of
+// docs/spec.md "Accuracy" (N(0, 3²) logits, scale 1e4, offsets ±1e7, K from 1 to 131072), in units of
+// its bounds: loss error / (1e-6·max(1,|L|)) and gradient error / (5e-7·max(1, max|g|)) under 'sum'.
 // Run: npm run build && node scripts/accuracy.mjs
 // (the relaxed-SIMD build too: node --experimental-wasm-relaxed-simd scripts/accuracy.mjs on Node 20)
 import { initSync, crossEntropy, backendInfo } from "../dist/index.js";
@@ -16,7 +16,7 @@ for (const options of [{ relaxedSimd: true }, { simd: true, relaxedSimd: false }
   } catch {
     continue; // the relaxed build where the engine does not validate it
   }
-  console.log(`\n${backendInfo().build} build — worst error as a fraction of the SPEC bound (≤ 1 passes)`);
+  console.log(`\n${backendInfo().build} build — worst error as a fraction of the docs/spec.md bound (≤ 1 passes)`);
   console.log("range         smoothing  loss (rel err / 1e-6)   grad (abs err / 5e-7·max(1,max|g|))");
   for (const [name, scale, offset] of ranges) {
     for (const smoothing of [0, 0.1]) {
