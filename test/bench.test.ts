@@ -1,10 +1,13 @@
-// Smoke test of the benchmark code (issue 4): one tiny shape, one timed call per task, so that the
-// bench cannot rot unnoticed. No timing is asserted — only that it runs, that every implementation
-// agrees with the reference on the data, and that the JSON and its renderings have the expected shape.
+// Smoke test of the benchmark code: one tiny shape, one timed call per task, so that the bench cannot
+// rot unnoticed. No timing is asserted — only that it runs, that every implementation agrees with the
+// reference on the data, that a row's mean is total time ÷ calls (not a median), and that the JSON and
+// its renderings have the expected shape.
 
 import { describe, expect, it } from "vitest";
 import { parseArgs } from "../bench/args.js";
+import { checkAgainst, passes, TOLERANCE } from "../bench/check.js";
 import { parseShape } from "../bench/data.js";
+import { pool } from "../bench/measure.js";
 import { plainCrossEntropy } from "../bench/peers/plain.js";
 import { renderMarkdown } from "../bench/report.js";
 import { runSuite } from "../bench/suite.js";
@@ -31,6 +34,33 @@ describe("bench", () => {
     for (let j = 0; j < grad.length; j++) expect(grad[j]).toBeCloseTo(ref.grad![j]!, 6);
   });
 
+  it("reports the mean as total time ÷ calls, pooled over rounds, with p50 and p99 beside it", () => {
+    // One slow call among fast ones (a GC pause): the median hides it, the mean must not.
+    const a = { repeat: 1, totalMs: 14, calls: 5, perCallMs: [1, 1, 1, 1, 10] };
+    const b = { repeat: 2, totalMs: 6, calls: 6, perCallMs: [1, 1, 1] };
+    const s = pool([a, b]);
+    expect(s.meanMs).toBeCloseTo(20 / 11, 12);
+    expect(s.p50Ms).toBe(1);
+    expect(s.p99Ms).toBeCloseTo(1 + 9 * 0.93, 12); // 8 sorted samples: position 7·0.99 = 6.93, between 1 and 10
+    expect(s.maxMs).toBe(10);
+    expect(s.samples).toBe(8);
+    expect(s.calls).toBe(11);
+    expect(s.roundMeanMs).toEqual([14 / 5, 1]);
+    expect(() => pool([])).toThrow(RangeError);
+  });
+
+  it("the answer check fails a gradient missing its 1/N and a loss without smoothing", () => {
+    const k = 5, labels = Int32Array.from([1, 4, 0, 2]);
+    const logits = Float32Array.from({ length: 4 * k }, (_, i) => Math.cos(i * 2.3) * 3);
+    const ref = reference.crossEntropy(logits, labels, { classes: k, smoothing: 0.1 });
+    const r = { loss: ref.loss as number, grad: ref.grad! };
+    expect(passes(checkAgainst(r.loss, Float32Array.from(r.grad), r), TOLERANCE.softxent)).toBe(true);
+    expect(passes(checkAgainst(r.loss, r.grad.map((g) => g * 4), r), TOLERANCE.peer)).toBe(false);
+    const unsmoothed = reference.crossEntropy(logits, labels, { classes: k });
+    expect(passes(checkAgainst(unsmoothed.loss as number, r.grad, r), TOLERANCE.peer)).toBe(false);
+    expect(passes(checkAgainst(NaN, r.grad, r), TOLERANCE.peer)).toBe(false);
+  });
+
   it("runs one tiny shape end to end and reports the expected structure", async () => {
     const report: BenchReport = await runSuite({
       shapes: [{ n: 3, k: 10 }],
@@ -55,14 +85,17 @@ describe("bench", () => {
     // TF.js is a devDependency: both backends must have run here.
     expect(impls).toEqual(expect.arrayContaining(["tfjs-cpu", "tfjs-wasm"]));
     for (const r of report.results) {
-      expect(r.samples).toBe(1);
+      expect(r.time.samples).toBe(1);
+      expect(r.time.calls).toBe(1);
+      expect(r.time.meanMs).toBe(r.time.p50Ms); // one call: mean, p50 and p99 are that call
+      expect(r.time.p99Ms).toBe(r.time.p50Ms);
       expect(r.mlogitsPerSec).toBeGreaterThan(0);
       expect(r.n * r.k).toBeGreaterThan(0);
     }
     for (const r of ce) {
       expect(r.check).not.toBeNull();
       expect(r.check!.lossRelErr!).toBeLessThan(1e-4);
-      expect(r.check!.maxAbsErr).toBeLessThan(1e-4);
+      expect(r.check!.gradRelErr).toBeLessThan(1e-4);
     }
     for (const b of ["simd", "scalar"]) {
       for (const op of ["expBound", "scaleBound"] as const) {
@@ -88,7 +121,9 @@ describe("bench", () => {
     const md = renderMarkdown(json);
     expect(md).toContain("| implementation");
     expect(md).toContain("3×10");
-    expect(md).toContain("Speed-up of softxent over each peer");
+    expect(md).toContain("**3×10** — time per call");
+    expect(md).toMatch(/\| implementation +\| +mean \| +p50 \| +p99 \|/);
+    expect(md).toContain("× TF.js wasm");
     const svg = renderSvg(json);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
