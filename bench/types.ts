@@ -97,3 +97,57 @@ export interface BenchReport {
   functions: FunctionRow[];
   notes: string[];
 }
+
+// ---- The separate-process peer comparison (npm run bench:peers → bench/results/peers.json)
+
+export const PEERS_SCHEMA = "softxent-bench-peers/1";
+
+/** One timed row of a peer's process: the peer itself, or softxent measured beside it. */
+export interface PeerRow {
+  /** "peer", or softxent's SIMD build through the copying API with a reused gradOut / on resident buffers. */
+  impl: "peer" | "softxent-copyout" | "softxent-resident";
+  label: string;
+  shape: string;
+  n: number;
+  k: number;
+  time: Summary;
+  mlogitsPerSec: number;
+  /** Agreement with the f64 reference, checked before timing. */
+  check: Check;
+}
+
+/** One peer's process. */
+export interface PeerRun {
+  peer: string;
+  label: string;
+  /** What one timed call of the peer does. */
+  describe: string;
+  versions: Record<string, string>;
+  status: "ok" | "failed" | "not installed";
+  /** Why it did not run (status ≠ ok). */
+  error: string | null;
+  rows: PeerRow[];
+  notes: string[];
+}
+
+export interface PeersReport {
+  schema: typeof PEERS_SCHEMA;
+  date: string;
+  machine: Machine;
+  runtime: { node: string; v8: string };
+  /** softxent, tinybench, AssemblyScript; each peer's own versions are in its PeerRun. */
+  versions: Record<string, string>;
+  git: { commit: string; dirty: boolean } | null;
+  settings: {
+    smoothing: number;
+    shapes: string[];
+    timeMsPerTask: number;
+    rounds: number;
+    quick: boolean;
+    /** The softxent build measured beside every peer. */
+    softxentBuild: "simd";
+    durationSec: number;
+  };
+  peers: PeerRun[];
+  notes: string[];
+}
