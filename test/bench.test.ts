@@ -3,16 +3,22 @@
 // reference on the data, that a row's mean is total time ÷ calls (not a median), and that the JSON and
 // its renderings have the expected shape.
 
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseArgs } from "../bench/args.js";
 import { checkAgainst, passes, TOLERANCE } from "../bench/check.js";
 import { parseShape } from "../bench/data.js";
+import { machineNow } from "../bench/environment.js";
 import { pool } from "../bench/measure.js";
+import { comparePeer } from "../bench/peer-compare.js";
+import { NOT_INSTALLABLE_NOTE, peersDir } from "../bench/peers/peer.js";
+import { peerRatio, renderHeadline, renderPeersMarkdown } from "../bench/peers-report.js";
 import { plainCrossEntropy } from "../bench/peers/plain.js";
 import { renderMarkdown } from "../bench/report.js";
 import { runSuite } from "../bench/suite.js";
 import { renderSvg } from "../bench/svg.js";
-import { PEERS, SCHEMA, type BenchReport } from "../bench/types.js";
+import { PEERS, PEERS_SCHEMA, SCHEMA, type BenchReport, type PeerRun, type PeersReport } from "../bench/types.js";
 import * as reference from "softxent/reference";
 
 describe("bench", () => {
@@ -129,5 +135,60 @@ describe("bench", () => {
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     // one bar per series at one shape: 10 series (the relaxed-SIMD one is absent without the Node flag)
     expect((svg.match(/<rect [^>]*><title>/g) ?? []).length).toBe(10);
+  });
+});
+
+describe("bench: peers in their own processes (the comparison one process runs)", () => {
+  const shapes = [{ n: 3, k: 10 }, { n: 2, k: 1001 }];
+  const config = { shapes, smoothing: 0.1, budget: { timeMs: 0, minIterations: 1, slowCapMs: 0, fixedIterations: 1 }, rounds: 1 };
+
+  function report(peers: PeerRun[]): PeersReport {
+    return {
+      schema: PEERS_SCHEMA, date: new Date().toISOString(), machine: machineNow(), runtime: { node: process.version, v8: process.versions.v8 },
+      versions: { softxent: "0.1.0", tinybench: "x", assemblyscript: "x" }, git: null,
+      settings: { smoothing: 0.1, shapes: shapes.map((s) => `${s.n}x${s.k}`), timeMsPerTask: 0, rounds: 1, quick: true, softxentBuild: "simd", durationSec: 0 },
+      peers, notes: [NOT_INSTALLABLE_NOTE],
+    };
+  }
+
+  it("times plain JS beside softxent, checked, and renders the full and headline tables", async () => {
+    const run = await comparePeer({ peer: "plain-js", ...config });
+    expect(run.status).toBe("ok");
+    expect(run.notes).toEqual([]);
+    for (const s of ["3x10", "2x1001"]) {
+      expect(run.rows.filter((r) => r.shape === s).map((r) => r.impl).sort()).toEqual(["peer", "softxent-copyout", "softxent-resident"]);
+    }
+    for (const r of run.rows) {
+      expect(r.time.calls).toBe(1);
+      expect(r.check.lossRelErr!).toBeLessThan(1e-6);
+      expect(r.check.gradRelErr).toBeLessThan(1e-6);
+    }
+    expect(peerRatio(run, "3x10")).toBeGreaterThan(0);
+    const missing: PeerRun = { peer: "jax-js", label: "jax-js", describe: "", versions: {}, status: "not installed", error: "not here", rows: [], notes: [] };
+    const md = renderPeersMarkdown(report([run, missing]));
+    expect(md).toContain("**2×1001** — time per call");
+    expect(md).toContain("↳ softxent SIMD, copying API, gradOut array");
+    expect(md).toContain("jax-js not run (not installed): not here");
+    expect(md).toContain("tfjs-node");
+    const headline = renderHeadline(report([run, missing]));
+    expect(headline).toMatch(/^\| peer mean ÷ softxent mean +\| +3×10 \| +2×1001 \|/);
+    expect(headline).toContain("plain JS");
+    expect(headline).toContain("- jax-js: not measured (not here)");
+  });
+
+  it("onnxruntime-node's graph agrees with the reference when bench/peers is installed; else it fails with the reason", async () => {
+    const run = await comparePeer({ peer: "onnxruntime-node", ...config }).catch((err: unknown) => err);
+    // Installed (after npm run bench:peers): it must run and agree with the reference; else: a clear failure.
+    if (existsSync(join(peersDir(), "node_modules", "onnxruntime-node"))) {
+      const r = run as PeerRun;
+      expect(r.status, r.error ?? "").toBe("ok");
+      expect(r.notes).toEqual([]);
+      const peerRows = r.rows.filter((x) => x.impl === "peer");
+      expect(peerRows).toHaveLength(2);
+      for (const x of peerRows) expect(x.check.gradRelErr).toBeLessThan(1e-5);
+    } else {
+      expect((run as PeerRun).status).toBe("failed");
+      expect((run as PeerRun).error).toMatch(/bench\/peers is not installed/);
+    }
   });
 });

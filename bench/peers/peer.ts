@@ -41,6 +41,11 @@ export type PeerName = (typeof PEER_NAMES)[number];
 /** Peers that need `bench/peers` installed (npm ci there; npm run bench:peers does it on demand). */
 export const INSTALLED_APART: ReadonlySet<PeerName> = new Set(["onnxruntime-node", "onnxruntime-web", "jax-js"]);
 
+/** Why a peer package cannot be installed here: stated under the table rather than left out silently. */
+export const NOT_INSTALLABLE_NOTE =
+  "@tensorflow/tfjs-node 4.22 (TF.js's native backend) is not compared: its install script downloads libtensorflow " +
+  "from storage.googleapis.com, not from the npm registry, which this bench's machine cannot reach (and a fresh clone may not either).";
+
 export function peersDir(): string {
   return join(repoRoot(), "bench", "peers");
 }
