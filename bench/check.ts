@@ -19,12 +19,14 @@ export function lossRelErr(loss: number, ref: number): number {
 }
 
 /**
- * Tolerances (loss: relative; gradient: max |Δg| ÷ max |g_ref|). softxent and the f32 peers with
- * blocked or f64 sums stay far below 1e-4; onnxruntime-web and jax-js sum a row in one f32
- * accumulator and reach ~1e-4 at K ≥ 1000, hence the looser peer tolerance. A wrong gradient (a
- * missing 1/N, targets not smoothed) misses either by orders of magnitude.
+ * Tolerances of the check (loss: relative; gradient: max |Δg| ÷ max |g_ref|). softxent must stay
+ * within 1e-4 (it is far below). A peer is timed when within 1e-2: the check is there to catch a
+ * wrong computation (a missing 1/N, targets not smoothed: errors of 1e-1 and more), not to exclude a
+ * less accurate one — onnxruntime-web and jax-js sum the loss in one f32 accumulator and miss by
+ * ~1e-3 at 8×128000. Their errors are printed beside their times, and a peer past softxent's
+ * tolerance gets a note.
  */
-export const TOLERANCE = { softxent: 1e-4, peer: 1e-3 } as const;
+export const TOLERANCE = { softxent: 1e-4, peer: 1e-2 } as const;
 
 export interface Check {
   loss: number | null;

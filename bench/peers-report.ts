@@ -2,7 +2,7 @@
 // short headline table (headline.md, for the README): softxent against each peer, mean per call and
 // ratio, every ratio from one process (the peer and softxent timed alternately in it).
 
-import { environmentLine, fmtMs, fmtRate, fmtRatio, shapeLabel, table } from "./report.js";
+import { environmentLine, fmtMs, fmtRate, fmtRatio, loadCaveat, shapeLabel, table } from "./report.js";
 import type { PeerRow, PeerRun, PeersReport } from "./types.js";
 
 /** The softxent row every peer is compared with: plain arrays in, gradient into a reused array. */
@@ -39,6 +39,7 @@ export function renderPeersMarkdown(report: PeersReport): string {
   out.push("");
   out.push(`<sub>${envLine(report)}${report.settings.quick ? " · **--quick run: numbers are not meaningful**" : ""}</sub>`);
   out.push("");
+  if (loadCaveat(report.machine)) out.push(loadCaveat(report.machine), "");
   const ok = report.peers.filter((p) => p.rows.length > 0);
   for (const shape of report.settings.shapes) {
     out.push(`**${shapeLabel(shape)}** — time per call; "peer ÷ this" = the peer's mean ÷ this row's mean, both from the peer's process`);
@@ -107,6 +108,19 @@ export function renderHeadline(report: PeersReport): string {
       `(SIMD build, plain Float32Array in, gradient into a reused array), both timed in the peer's own process; in brackets the two means. ` +
       `${envLine(report)}. Full tables with p50 / p99: [docs/performance.md](docs/performance.md); how to re-run: [bench/README.md](bench/README.md).</sub>`,
   );
+  // Accuracy beside speed: a peer that is faster to beat because it is less exact should say so.
+  const worst = (run: PeerRun, impl: PeerRow["impl"]) => Math.max(0, ...run.rows.filter((r) => r.impl === impl).map((r) => r.check.lossRelErr ?? 0));
+  const sx = Math.max(0, ...report.peers.map((p) => worst(p, BASELINE)));
+  const loose = report.peers.filter((p) => worst(p, "peer") > 1e-4);
+  if (loose.length) {
+    out.push(
+      "",
+      `<sub>Accuracy (loss relative error against the f64 reference, worst shape): ` +
+        loose.map((p) => `${p.label} ${worst(p, "peer").toExponential(1)}`).join(", ") +
+        `; softxent ${sx.toExponential(1)}.</sub>`,
+    );
+  }
+  if (loadCaveat(report.machine)) out.push("", `<sub>${loadCaveat(report.machine)}</sub>`);
   const missing = report.peers.filter((p) => !p.rows.some((r) => r.impl === "peer"));
   for (const p of missing) out.push("", `- ${p.peer}: not measured (${p.error ?? p.notes.join("; ")})`);
   return out.join("\n") + "\n";

@@ -74,6 +74,20 @@ export function environmentLine(report: Pick<BenchReport, "machine" | "runtime" 
   );
 }
 
+/**
+ * A plain warning when other work kept the machine busy during the run (load average above ¾ of the
+ * cores at its start or end): absolute times are then pessimistic and noisy, ratios from one
+ * process less so. Empty when the machine was quiet.
+ */
+export function loadCaveat(m: BenchReport["machine"]): string {
+  const load = Math.max(...m.loadAvg1m);
+  if (!(load > 0.75 * m.cores)) return "";
+  return (
+    `**Measured on a busy machine** (load average up to ${load} on ${m.cores} cores, other jobs running): ` +
+    `absolute times are pessimistic and noisy; ratios measured in one process, alternating, hold up better.`
+  );
+}
+
 /** Speed-up columns of the per-shape tables: the peers a user would pick instead. */
 const VS_COLUMNS: PeerId[] = ["plain-js", "tfjs-wasm", "tfjs-cpu"];
 
@@ -91,6 +105,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push("");
   out.push(`<sub>${environmentLine(report)}${report.settings.quick ? " · **--quick run: numbers are not meaningful**" : ""}</sub>`);
   out.push("");
+  if (loadCaveat(report.machine)) out.push(loadCaveat(report.machine), "");
 
   // Overview: throughput from the mean, one column per shape.
   const impls = ceImpls(report);

@@ -174,6 +174,12 @@ describe("bench: peers in their own processes (the comparison one process runs)"
     expect(headline).toMatch(/^\| peer mean ÷ softxent mean +\| +3×10 \| +2×1001 \|/);
     expect(headline).toContain("plain JS");
     expect(headline).toContain("- jax-js: not measured (not here)");
+    // The load caveat appears exactly when the machine was busy.
+    const busy = report([run]);
+    busy.machine = { ...busy.machine, cores: 2, loadAvg1m: [1.2, 4.5] };
+    expect(renderHeadline(busy)).toContain("Measured on a busy machine** (load average up to 4.5 on 2 cores");
+    busy.machine.loadAvg1m = [0.3, 1.4];
+    expect(renderPeersMarkdown(busy)).not.toContain("busy machine");
   });
 
   it("onnxruntime-node's graph agrees with the reference when bench/peers is installed; else it fails with the reason", async () => {
