@@ -1,21 +1,24 @@
 // The benchmark suite: label-smoothed cross-entropy, loss + gradient, over a grid of shapes, for
-// softxent's SIMD and scalar builds (copying API and resident buffers), its peers in the same
-// process, and the bare exp / scale bounds; then logSoftmax, softmax and smoothTargets against their
-// bounds. Returns the JSON report (bench/types.ts); rendering lives in report.ts and svg.ts.
+// softxent's builds (copying API, reused gradOut, resident buffers, bare kernel), the peers that
+// live in this package (plain JS, the f64 reference, TF.js cpu / wasm) in the same process, and the
+// bare exp / scale bounds; then logSoftmax, softmax and smoothTargets against their bounds. Every
+// answer is checked against the f64 reference before it is timed. Each row reports the mean time
+// per call with p50 / p99, pooled over the rounds (measure.ts). Returns the JSON report
+// (bench/types.ts); rendering lives in report.ts and svg.ts. The peers installed apart
+// (onnxruntime, jax-js) run in their own processes: bench/peers-main.ts.
 
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { cpus, totalmem, arch, platform } from "node:os";
-import { join } from "node:path";
 import {
   allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, logSoftmax, smoothTargets, softmax, VERSION,
   type WasmBuffer,
 } from "softxent";
-import { crossEntropyKernel, expBound, scaleBound } from "softxent/bounds";
 import * as reference from "softxent/reference";
+import { checkAgainst, maxAbsDiff, passes, TOLERANCE, type Check } from "./check.js";
 import { makeData, shapeId, type BenchData, type Shape } from "./data.js";
-import { measure, type Budget } from "./measure.js";
+import { finishMachine, gitState, installedVersion, machineNow } from "./environment.js";
+import { benchKernels } from "./kernels.js";
+import { measure, pool, type Budget, type Timing } from "./measure.js";
 import { repoRoot } from "./paths.js";
+import { fmtMs } from "./report.js";
 import { plainCrossEntropy } from "./peers/plain.js";
 import { tfPeer, type TfBackend } from "./peers/tfjs.js";
 import {
@@ -50,38 +53,8 @@ const QUICK_BUDGET: Budget = { timeMs: 20, minIterations: 1, slowCapMs: 200 };
 
 type CeOut = { loss: number; grad: ArrayLike<number> };
 
-/** Largest |a − b| over two arrays of the same length. */
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (d > m || Number.isNaN(d)) m = Number.isNaN(d) ? Infinity : d;
-  }
-  return m;
-}
-
-function lossRelErr(loss: number, ref: number): number {
-  return Math.abs(loss - ref) / Math.max(1, Math.abs(ref));
-}
-
-function installedVersion(root: string, name: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
-  } catch {
-    return "not installed";
-  }
-}
-
-function gitState(root: string): BenchReport["git"] {
-  try {
-    const run = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const commit = run("rev-parse", "HEAD");
-    const dirty = run("status", "--porcelain", "--", "assembly", "src", "scripts", "asconfig.json", "package.json") !== "";
-    return { commit, dirty };
-  } catch {
-    return null;
-  }
-}
+/** A row's identity, before it is timed. */
+type RowMeta = Omit<ResultRow, "shape" | "time" | "mlogitsPerSec" | "check">;
 
 interface Reference {
   loss: number;
@@ -97,10 +70,13 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
   const eps = options.smoothing ?? 0.1;
   const budget: Budget = { ...(quick ? QUICK_BUDGET : DEFAULT_BUDGET), ...options.budget };
   const rounds = budget.fixedIterations !== undefined ? 1 : Math.max(1, options.rounds ?? (quick ? 1 : 2));
-  let results: ResultRow[] = [];
-  const perRound: ResultRow[][] = [];
+  // Per task (op/impl/shape): what the row says, and one Timing per round, pooled at the end.
+  const tasks = new Map<string, { row: RowMeta; check: Check | null; timings: Timing[] }>();
+  const measuredNow = new Set<string>();
   const noteSet = new Set<string>();
   const note = (text: string) => noteSet.add(text);
+  const machine = machineNow();
+  const kernels = await benchKernels();
   const root = repoRoot();
 
   const datasets = new Map<string, BenchData>();
@@ -122,26 +98,22 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
     return r;
   };
 
-  async function time(
-    row: Omit<ResultRow, "samples" | "repeat" | "roundMedianMs" | "meanMs" | "medianMs" | "minMs" | "rmePct" | "mlogitsPerSec" | "check" | "shape">,
-    fn: () => unknown,
-    check: ResultRow["check"],
-  ): Promise<ResultRow> {
+  async function time(row: RowMeta, fn: () => unknown, check: Check | null): Promise<void> {
     const shape = `${row.n}x${row.k}`;
+    const key = `${row.op}/${row.impl}/${shape}`;
     const t = await measure(`${row.op} ${row.impl} ${shape}`, fn, budget);
-    const full: ResultRow = {
-      ...row, shape, ...t, roundMedianMs: [t.medianMs], mlogitsPerSec: (row.n * row.k) / (t.medianMs * 1e3), check,
-    };
-    results.push(full);
-    log(`  ${row.op.padEnd(13)} ${row.label.padEnd(34)} ${shape.padStart(10)}  ${full.mlogitsPerSec.toFixed(1).padStart(8)} M/s  (${t.samples}×${t.repeat} calls, ±${t.rmePct.toFixed(1)}%)`);
-    return full;
+    const entry = tasks.get(key) ?? { row, check, timings: [] };
+    entry.timings.push(t);
+    tasks.set(key, entry);
+    measuredNow.add(key);
+    const mean = t.totalMs / t.calls;
+    log(`  ${row.op.padEnd(13)} ${row.label.padEnd(44)} ${shape.padStart(10)}  mean ${fmtMs(mean).padStart(9)}  ${((row.n * row.k) / (mean * 1e3)).toFixed(1).padStart(8)} M/s  (${t.perCallMs.length}×${t.repeat} calls)`);
   }
 
-  function ceCheck(d: BenchData, label: string, out: CeOut): ResultRow["check"] {
-    const r = refFor(d);
-    const c = { loss: out.loss, lossRelErr: lossRelErr(out.loss, r.loss), maxAbsErr: maxAbsDiff(out.grad, r.grad) };
-    if (!(c.lossRelErr <= 1e-4 && c.maxAbsErr <= 1e-4)) {
-      note(`${label} at ${shapeId(d.shape)} disagrees with the reference (loss rel. err ${c.lossRelErr.toExponential(1)}, max |Δgrad| ${c.maxAbsErr.toExponential(1)})`);
+  function ceCheck(d: BenchData, label: string, out: CeOut): Check {
+    const c = checkAgainst(out.loss, out.grad, refFor(d));
+    if (!passes(c, TOLERANCE.softxent)) {
+      note(`${label} at ${shapeId(d.shape)} disagrees with the reference (loss rel. err ${c.lossRelErr!.toExponential(1)}, max |Δgrad| ÷ max |grad| ${c.gradRelErr.toExponential(1)})`);
     }
     return c;
   }
@@ -173,15 +145,15 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
           if (!(err <= 1e-4)) note(`${f.op} (${build}, ${path}) disagrees with the reference: max |Δ| ${err.toExponential(1)}`);
           await time(
             { op: f.op, impl: `softxent-${build}-${path}`, label: `softxent ${B}, ${path === "copy" ? "copying API" : "resident buffers"}`, kind: "softxent", build, path, n, k },
-            run, { loss: null, lossRelErr: null, maxAbsErr: err },
+            run, { loss: null, lossRelErr: null, maxAbsErr: err, gradRelErr: err },
           );
         }
       }
       // The bounds at this shape (if the grid above did not already measure them).
       const id = shapeId(s);
-      if (!results.some((r) => r.op === "expBound" && r.build === build && r.shape === id)) {
-        await time({ op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k }, () => expBound(x, o), null);
-        await time({ op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k }, () => scaleBound(z, o, 0.5), null);
+      if (!measuredNow.has(`expBound/bound-exp-${build}/${id}`)) {
+        await time({ op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k }, () => kernels.expPass(x, o), null);
+        await time({ op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k }, () => kernels.scalePass(z, o, 0.5), null);
       }
     } finally {
       for (const b of [z, y, o, x] as WasmBuffer<Float32Array | Int32Array>[]) b.release();
@@ -191,7 +163,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
   let tfjsWasmSimd: boolean | null = null;
   const tfVersions: Record<string, string> = {};
   for (let round = 0; round < rounds; round++) {
-    results = [];
+    measuredNow.clear();
     if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
     // ---- softxent, each build in turn (one build per module instance)
     // relaxed SIMD runs only where the engine validates it (Node 20: npm run bench passes
@@ -256,7 +228,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
           } finally {
             tb.release();
           }
-          const kernelRun = () => crossEntropyKernel(z, y, g, k, eps);
+          const kernelRun = () => kernels.crossEntropyKernel(z, y, g, k, eps);
           const kernelLoss = kernelRun();
           await time(
             { op: "crossEntropy", impl: `softxent-${build}-kernel`, label: `softxent ${B}, bare kernel`, kind: "softxent", build, path: "kernel", n, k },
@@ -264,11 +236,11 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
           );
           await time(
             { op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k },
-            () => expBound(x, o), null,
+            () => kernels.expPass(x, o), null,
           );
           await time(
             { op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k },
-            () => scaleBound(z, o, 0.5), null,
+            () => kernels.scalePass(z, o, 0.5), null,
           );
         } finally {
           for (const b of [z, y, g, x, o] as WasmBuffer<Float32Array | Int32Array>[]) b.release();
@@ -293,7 +265,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
       const r = refFor(d);
       await time(
         { op: "crossEntropy", impl: "reference", label: "softxent reference (f64 JS)", kind: "peer", build: null, path: null, n, k },
-        refRun, { loss: r.loss, lossRelErr: 0, maxAbsErr: 0 },
+        refRun, { loss: r.loss, lossRelErr: 0, maxAbsErr: 0, gradRelErr: 0 },
       );
     }
 
@@ -330,22 +302,17 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
     } else {
       note("TF.js peers left out (--no-tfjs)");
     }
-    perRound.push(results);
   }
-  results = mergeRounds(perRound);
+  const results: ResultRow[] = [...tasks.values()].map(({ row, check, timings }) => {
+    const time = pool(timings);
+    return { ...row, shape: `${row.n}x${row.k}`, time, mlogitsPerSec: (row.n * row.k) / (time.meanMs * 1e3), check };
+  });
   const notes = [...noteSet];
 
-  const cpuList = cpus();
   const report: BenchReport = {
     schema: SCHEMA,
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpuList[0]?.model.trim() ?? "unknown",
-      cores: cpuList.length,
-      arch: arch(),
-      platform: platform(),
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-    },
+    machine: finishMachine(machine),
     runtime: { node: process.version, v8: process.versions.v8 },
     versions: {
       softxent: VERSION,
@@ -374,27 +341,11 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
   return report;
 }
 
-/** Per task, the round with the fastest median (the least disturbed by others on the machine). */
-function mergeRounds(rounds: readonly ResultRow[][]): ResultRow[] {
-  const key = (r: ResultRow) => `${r.op}/${r.impl}/${r.shape}`;
-  const merged = new Map<string, ResultRow>();
-  const medians = new Map<string, number[]>();
-  for (const round of rounds) {
-    for (const r of round) {
-      const k = key(r);
-      medians.set(k, [...(medians.get(k) ?? []), r.medianMs]);
-      const best = merged.get(k);
-      if (!best || r.medianMs < best.medianMs) merged.set(k, r);
-    }
-  }
-  return [...merged.entries()].map(([k, r]) => ({ ...r, roundMedianMs: medians.get(k)! }));
-}
-
 function find(results: readonly ResultRow[], op: Op, impl: string, shape: string): ResultRow | undefined {
   return results.find((r) => r.op === op && r.impl === impl && r.shape === shape);
 }
 
-/** Speed-ups of every crossEntropy row against every peer, and time ÷ exp bound. */
+/** Speed-ups (peer mean ÷ this mean) of every crossEntropy row against every peer, and mean ÷ exp bound. */
 export function deriveRatios(results: readonly ResultRow[]): RatioRow[] {
   const rows: RatioRow[] = [];
   for (const r of results) {
@@ -402,10 +353,10 @@ export function deriveRatios(results: readonly ResultRow[]): RatioRow[] {
     const vs = {} as Record<PeerId, number | null>;
     for (const p of PEERS) {
       const peer = find(results, "crossEntropy", p, r.shape);
-      vs[p] = peer ? r.mlogitsPerSec / peer.mlogitsPerSec : null;
+      vs[p] = peer ? peer.time.meanMs / r.time.meanMs : null;
     }
     const bound = find(results, "expBound", `bound-exp-${r.build ?? "simd"}`, r.shape);
-    rows.push({ impl: r.impl, label: r.label, shape: r.shape, vs, overExpBound: bound ? r.medianMs / bound.medianMs : null });
+    rows.push({ impl: r.impl, label: r.label, shape: r.shape, vs, overExpBound: bound ? r.time.meanMs / bound.time.meanMs : null });
   }
   return rows;
 }
@@ -419,7 +370,7 @@ export function deriveFunctions(results: readonly ResultRow[]): FunctionRow[] {
     const b = find(results, bound, `bound-${bound === "expBound" ? "exp" : "scale"}-${r.build}`, r.shape);
     rows.push({
       op: r.op, impl: r.impl, label: r.label, shape: r.shape, mlogitsPerSec: r.mlogitsPerSec, bound,
-      overBound: b ? r.medianMs / b.medianMs : null,
+      overBound: b ? r.time.meanMs / b.time.meanMs : null,
     });
   }
   return rows;

@@ -1,5 +1,5 @@
 // A grouped bar chart (SVG, written by hand: no chart dependency) of M logits/s per shape per
-// implementation, log scale, every bar labelled with its value, from the bench JSON.
+// implementation (from the mean time per call), log scale, every bar labelled with its value, from the bench JSON.
 
 import { environmentLine, fmtRate } from "./report.js";
 import type { BenchReport, ResultRow } from "./types.js";
@@ -51,7 +51,7 @@ export function renderSvg(report: BenchReport): string {
   const o: string[] = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`);
   o.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  o.push(`<text x="${left}" y="24" font-size="16" font-weight="600" fill="#222">Label-smoothed cross-entropy, loss + gradient (ε = ${report.settings.smoothing}): million logits per second, log scale</text>`);
+  o.push(`<text x="${left}" y="24" font-size="16" font-weight="600" fill="#222">Label-smoothed cross-entropy, loss + gradient (ε = ${report.settings.smoothing}): million logits per second from the mean time per call, log scale</text>`);
   o.push(`<text x="${left}" y="44" font-size="11" fill="#555">${esc(environmentLine(report))}</text>`);
 
   // Grid: every decade labelled, 2× and 5× lines faint.

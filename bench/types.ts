@@ -1,7 +1,11 @@
 // The bench's JSON (bench/results/latest.json). Everything the tables and the chart show is derived
 // from this, so a committed JSON can be re-rendered without re-running (`npm run bench:report`).
+// Every time is per call; rates and ratios come from the MEAN (total time ÷ calls, see measure.ts).
 
-export const SCHEMA = "softxent-bench/1";
+import type { Check } from "./check.js";
+import type { Summary } from "./measure.js";
+
+export const SCHEMA = "softxent-bench/2";
 
 export type Op = "crossEntropy" | "logSoftmax" | "softmax" | "smoothTargets" | "expBound" | "scaleBound";
 export type Kind = "softxent" | "peer" | "bound";
@@ -21,36 +25,28 @@ export interface ResultRow {
   /**
    * copy: plain arrays through the API, a new gradient array each call; copyOut: plain arrays, the
    * gradient written into a reused plain array (gradOut), as a training loop on plain arrays does;
-   * resident: wasm buffers through the API; kernel: the bare fused kernel on wasm buffers (softxent/bounds).
+   * resident: wasm buffers through the API; kernel: the bare fused kernel on wasm buffers (bench/kernels.ts).
    */
   path: "resident" | "copy" | "copyOut" | "kernel" | null;
   /** "32x32000" */
   shape: string;
   n: number;
   k: number;
-  /** Timed samples (of the best round). */
-  samples: number;
-  /** Calls per timed sample (tiny shapes are batched so that the timer is not what gets measured). */
-  repeat: number;
-  /** Median ms per call in each round; the row reports the fastest round. Their spread shows the noise. */
-  roundMedianMs: number[];
-  meanMs: number;
-  medianMs: number;
-  minMs: number;
-  rmePct: number;
-  /** Million logits (elements) per second, from the median time. */
+  /** Mean, p50, p99 per call (ms), pooled over the rounds; the mean of each round beside. */
+  time: Summary;
+  /** Million logits (elements) per second, from the mean time per call. */
   mlogitsPerSec: number;
   /** Agreement with the double-precision reference on this data (crossEntropy and the functions), or null. */
-  check: { loss: number | null; lossRelErr: number | null; maxAbsErr: number } | null;
+  check: Check | null;
 }
 
 export interface RatioRow {
   impl: string;
   label: string;
   shape: string;
-  /** This implementation's speed ÷ each peer's (null: peer not measured). */
+  /** Each peer's mean time ÷ this implementation's (× faster; null: peer not measured). */
   vs: Record<PeerId, number | null>;
-  /** Time ÷ the time of the exp bound of the same build (SIMD bound for peers). */
+  /** Mean time ÷ the mean time of the exp bound of the same build (SIMD bound for peers). */
   overExpBound: number | null;
 }
 
@@ -65,10 +61,21 @@ export interface FunctionRow {
   overBound: number | null;
 }
 
+/** The machine a table was measured on, with its load when the run started and ended. */
+export interface Machine {
+  cpu: string;
+  cores: number;
+  arch: string;
+  platform: string;
+  memoryGiB: number;
+  /** os.loadavg()[0] at the start and at the end of the run: other work on the machine. */
+  loadAvg1m: [number, number];
+}
+
 export interface BenchReport {
   schema: typeof SCHEMA;
   date: string;
-  machine: { cpu: string; cores: number; arch: string; platform: string; memoryGiB: number };
+  machine: Machine;
   runtime: { node: string; v8: string };
   versions: Record<string, string>;
   /** The commit benchmarked, and whether the core's sources (assembly/, src/, build config) had uncommitted changes; null outside a git checkout. */
@@ -78,7 +85,7 @@ export interface BenchReport {
     shapes: string[];
     functionsShape: string | null;
     timeMsPerTask: number;
-    /** The suite runs this many times; each task keeps its fastest round (others share the machine). */
+    /** The suite runs this many times; each task's samples are pooled over the rounds. */
     rounds: number;
     quick: boolean;
     threads: 1;
@@ -88,5 +95,59 @@ export interface BenchReport {
   results: ResultRow[];
   ratios: RatioRow[];
   functions: FunctionRow[];
+  notes: string[];
+}
+
+// ---- The separate-process peer comparison (npm run bench:peers → bench/results/peers.json)
+
+export const PEERS_SCHEMA = "softxent-bench-peers/1";
+
+/** One timed row of a peer's process: the peer itself, or softxent measured beside it. */
+export interface PeerRow {
+  /** "peer", or softxent's SIMD build through the copying API with a reused gradOut / on resident buffers. */
+  impl: "peer" | "softxent-copyout" | "softxent-resident";
+  label: string;
+  shape: string;
+  n: number;
+  k: number;
+  time: Summary;
+  mlogitsPerSec: number;
+  /** Agreement with the f64 reference, checked before timing. */
+  check: Check;
+}
+
+/** One peer's process. */
+export interface PeerRun {
+  peer: string;
+  label: string;
+  /** What one timed call of the peer does. */
+  describe: string;
+  versions: Record<string, string>;
+  status: "ok" | "failed" | "not installed";
+  /** Why it did not run (status ≠ ok). */
+  error: string | null;
+  rows: PeerRow[];
+  notes: string[];
+}
+
+export interface PeersReport {
+  schema: typeof PEERS_SCHEMA;
+  date: string;
+  machine: Machine;
+  runtime: { node: string; v8: string };
+  /** softxent, tinybench, AssemblyScript; each peer's own versions are in its PeerRun. */
+  versions: Record<string, string>;
+  git: { commit: string; dirty: boolean } | null;
+  settings: {
+    smoothing: number;
+    shapes: string[];
+    timeMsPerTask: number;
+    rounds: number;
+    quick: boolean;
+    /** The softxent build measured beside every peer. */
+    softxentBuild: "simd";
+    durationSec: number;
+  };
+  peers: PeerRun[];
   notes: string[];
 }

@@ -100,6 +100,11 @@ describe("npm pack", () => {
     for (const t of targets) expect(paths, t).toContain(t.replace(/^\.\//, ""));
   });
 
+  it("ships no bench-only kernels: no ./bounds subpath, no dist/bounds (the bench takes them from the build by path)", () => {
+    expect(Object.keys(pkg.exports)).not.toContain("./bounds");
+    expect([...paths].filter((p) => /^dist\/bounds\b/.test(p))).toEqual([]);
+  });
+
   it("LICENSE is MIT, softxent contributors, 2026", () => {
     const text = readFileSync(join(root, "LICENSE"), "utf8");
     expect(text).toMatch(/^MIT License/);
