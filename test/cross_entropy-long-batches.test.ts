@@ -108,7 +108,7 @@ describe.each(BUILDS)("crossEntropy on long batches — $name build", ({ name, s
         { reduction: "sum", smoothing: 0.1 },
       ];
       for (const v of variants) {
-        const o = { classes: k, ...v };
+        const o: Record<string, unknown> = { classes: k, ...v };
         const labels = v.ignoreIndex === 7 ? y : yDefault;
         for (const resident of [false, true]) {
           check(z, labels, o, resident, `N=${n} K=${k} ${JSON.stringify({ ...o, classWeights: !!o.classWeights })} resident=${resident}`);
@@ -131,7 +131,7 @@ describe.each(BUILDS)("crossEntropy on long batches — $name build", ({ name, s
         { reduction: "none" },
       ];
       for (const v of variants) {
-        const o = { classes: k, ...v };
+        const o: Record<string, unknown> = { classes: k, ...v };
         for (const resident of [false, true]) check(z, t, o, resident, `prob N=${n} K=${k} ${JSON.stringify({ ...o, classWeights: !!o.classWeights })} resident=${resident}`);
       }
     }
