@@ -1,4 +1,4 @@
-// Smoke test of the benchmark code (issue 4): one tiny shape, one timed call per task, so that the
+// Smoke test of the benchmark code (bench/, docs/performance.md): one tiny shape, one timed call per task, so that the
 // bench cannot rot unnoticed. No timing is asserted — only that it runs, that every implementation
 // agrees with the reference on the data, and that the JSON and its renderings have the expected shape.
 

@@ -1,7 +1,7 @@
 /**
  * Property-based: the soft-target family (sigmoidCrossEntropy, distillation, calibration) against
- * the f64 reference, random shapes and values (finite profiles, plus −Infinity/NaN where the SPEC
- * defines them), both builds, within SPEC.md's loss and gradient bounds; and fitTemperature against
+ * the f64 reference, random shapes and values (finite profiles, plus −Infinity/NaN where docs/spec.md
+ * defines them), both builds, within docs/spec.md's loss and gradient bounds; and fitTemperature against
  * the reference's bisection (the global minimiser to 1e-5 relative, or the same bound).
  */
 import fc from "fast-check";
@@ -80,7 +80,7 @@ const distillArb = fc.record({
     ignoreIndex: fc.constant(ignoreIndex),
     smoothingMode: smoothingModeArb,
     withLabels: fc.constant(withLabels),
-    // Large T is where T²·KL cancels hardest (O(1/T²) from O(1/T) terms): up to 100, as SPEC's domain.
+    // Large T is where T²·KL cancels hardest (O(1/T²) from O(1/T) terms): up to 100, as docs/spec.md's domain.
     temperature: fc.oneof(fc.constant(1), uniformBetween(0.25, 8), uniformBetween(8, 100)),
     alpha: uniformBetween(0, 1),
     smoothing: smoothingArb,

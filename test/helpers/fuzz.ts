@@ -16,7 +16,7 @@
  *   SOFTXENT_FUZZ_SEED=<seed> SOFTXENT_FUZZ_PATH=<path> npx vitest run test/fuzz -t "<property name>"
  *
  * Values. Logits are drawn per case from one of several profiles, so a case is either "ordinary"
- * (N(0,·)-like values, SPEC.md's accuracy domain) or deliberately hostile (|z| up to 1e4, row offsets
+ * (N(0,·)-like values, docs/spec.md's accuracy domain) or deliberately hostile (|z| up to 1e4, row offsets
  * up to 1e7, tiny and subnormal values, −Infinity = masked classes, NaN, +Infinity). Every value
  * is an f32 and every generator shrinks towards small shapes and 0.
  */
@@ -78,7 +78,7 @@ export function uniformBetween(lo: number, hi: number): fc.Arbitrary<number> {
 
 /**
  * How a case's logits are drawn:
- * - normal:  |z| ≤ 12 (SPEC's N(0, 3²) domain)
+ * - normal:  |z| ≤ 12 (docs/spec.md's N(0, 3²) domain)
  * - wide:    |z| up to 1e4
  * - offset:  each row shifted by up to ±1e7 (f32 spacing there is 1)
  * - tiny:    |z| ≤ 1e-20, zeros of both signs and subnormals
@@ -87,7 +87,7 @@ export function uniformBetween(lo: number, hi: number): fc.Arbitrary<number> {
  */
 export type Profile = "normal" | "wide" | "offset" | "tiny" | "masked" | "special";
 
-/** Profiles inside SPEC.md's accuracy domain with only finite logits. */
+/** Profiles inside docs/spec.md's accuracy domain with only finite logits. */
 export const FINITE_PROFILES: readonly Profile[] = ["normal", "wide", "offset", "tiny"];
 
 export const profileArb: fc.Arbitrary<Profile> = fc.oneof(
