@@ -165,7 +165,8 @@ describe.each(BUILDS)("soft-target family properties vs reference — $name buil
       fuzzParams(1000),
     );
     // the bin-level checks must have run on most cases, or this property checks little of them
-    expect(undecided, `${undecided} of ${runs} cases had a confidence on a bin edge`).toBeLessThan(0.2 * runs);
+    // (not asserted when replaying a single case with SOFTXENT_FUZZ_PATH)
+    if (runs >= 100) expect(undecided, `${undecided} of ${runs} cases had a confidence on a bin edge`).toBeLessThan(0.2 * runs);
   }, FUZZ_TIMEOUT);
 
   it("fitTemperature: the reference's minimiser (or bound), in at most 50 iterations", () => {
