@@ -1,7 +1,7 @@
 /**
  * crossEntropy against the double-precision reference (src/reference), for the SIMD and the scalar
  * build: random shapes (N = 0, K = 1, K not a multiple of 4, K up to 131072), every option
- * combination, extreme logits, masked classes and non-finite rows, within SPEC.md's bounds.
+ * combination, extreme logits, masked classes and non-finite rows, within docs/spec.md "Accuracy" bounds.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { initSync, crossEntropy, backendInfo, allocFloat32, allocInt32 } from "../dist/index.js";
@@ -24,6 +24,8 @@ interface Case {
   offset: number;
   maskFraction: number;
   seed: number;
+  /** The ignoreIndex option (undefined: not given, the default −100); ignored rows carry this label. */
+  ignoreIndex?: number;
   /** Run through resident buffers with a separate resident gradOut (pass 2 detects non-finite rows). */
   resident?: boolean;
 }
@@ -72,18 +74,20 @@ function runIndexCase(c: Case): void {
   const rng = mulberry32(c.seed);
   const z = randomLogits(rng, c.n, c.k, c.scale, c.offset);
   mask(rng, z, c.k, c.maskFraction);
-  const labels = randomLabels(rng, c.n, c.k, c.ignoreFraction, -100);
+  const ig = c.ignoreIndex ?? -100;
+  const labels = randomLabels(rng, c.n, c.k, c.ignoreFraction, ig);
   const w = c.weights === "none" ? null : weightsFor(rng, c.k);
   const options = {
     classes: c.k, smoothing: c.smoothing, smoothingMode: c.smoothingMode, reduction: c.reduction, zLoss: c.zLoss,
     ...(w ? { classWeights: w, classWeightMode: c.weights as "pytorch" | "target" } : {}),
+    ...(c.ignoreIndex !== undefined ? { ignoreIndex: c.ignoreIndex } : {}),
   };
   const got = call(z, labels, options, c.resident);
   const want = ref.crossEntropy(z, labels, options);
   const tag = JSON.stringify(c);
   if (c.reduction === "none") expectLosses(got.loss as Float32Array, want.loss as Float64Array, tag);
   else expectLoss(got.loss as number, want.loss as number, tag);
-  expectGrad(got.grad!, want.grad!, gradScale(c.reduction, labels, c.n, w, -100), tag);
+  expectGrad(got.grad!, want.grad!, gradScale(c.reduction, labels, c.n, w, ig), tag);
 }
 
 function runProbCase(c: Case): void {
@@ -129,8 +133,10 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
           for (const reduction of ["mean", "sum", "none"] as const) {
             for (const weights of ["none", "pytorch", "target"] as const) {
               for (const zLoss of [0, 1e-3]) {
-                for (const ignoreFraction of [0, 0.3]) {
-                  runIndexCase({ ...base, n: 6, k, smoothing, smoothingMode, reduction, weights, zLoss, ignoreFraction, seed: seed++ });
+                // ignored rows labelled −100 (the default), or by a custom ignoreIndex: −1, or 1 (a class
+                // index: rows labelled 1 are then left out whatever their logits)
+                for (const [ignoreFraction, ignoreIndex] of [[0, undefined], [0.3, undefined], [0.3, -1], [0.3, 1]] as const) {
+                  runIndexCase({ ...base, n: 6, k, smoothing, smoothingMode, reduction, weights, zLoss, ignoreFraction, ignoreIndex, seed: seed++ });
                 }
               }
             }
@@ -313,11 +319,26 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
         const rng = mulberry32(k + Math.round(height));
         const z = new Float32Array(n * k);
         for (let e = 0; e < z.length; e++) z[e] = normal(rng);
-        const at = (r: number) => r * k + 64 + ((r * 37) % (k - 65));
-        // two logits near the max, so that the rounding of each one's z − shift shows
-        for (let r = 0; r < n; r++) { z[at(r)] += height; z[at(r) + 1] += height + rng(); }
+        // two logits near the max, so that the rounding of each one's z − shift shows: at classes
+        // 64 + … when there is room for two past the first 64; at K = 65 only class 64 is, so the pair
+        // is (63, 64) on even rows, and odd rows raise class 64 alone
+        const at = (r: number) => r * k + (k > 65 ? 64 + ((r * 37) % (k - 65)) : 63);
+        for (let r = 0; r < n; r++) {
+          if (k > 65 || r % 2 === 0) {
+            z[at(r)] += height;
+            z[at(r) + 1] = z[at(r)]! + 0.25 + rng(); // the larger of the two, past the first 64
+          } else {
+            z[at(r) + 1] += height + rng();
+          }
+        }
         // the last row: the whole tail past the first 64 raised
         for (let j = 64; j < k; j++) z[(n - 1) * k + j] += height;
+        // every row's largest logit is past the first 64 classes (the point of this test)
+        for (let r = 0; r < n && height >= 40; r++) {
+          let best = 0;
+          for (let j = 1; j < k; j++) if (z[r * k + j]! > z[r * k + best]!) best = j;
+          expect(best, `K=${k} row ${r}: argmax`).toBeGreaterThanOrEqual(64);
+        }
         // the label: one spike, the other, one of the first 64, anywhere
         const y = Int32Array.from({ length: n }, (_, r) =>
           [at(r) - r * k, at(r) + 1 - r * k, 3, (r * 11) % k][r % 4]!);
@@ -383,6 +404,9 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
     const y = randomLabels(rng, 33, 77, 0.1);
     const a = crossEntropy(z, y, { classes: 77, smoothing: 0.2, zLoss: 1e-3 });
     const b = crossEntropy(z, y, { classes: 77, smoothing: 0.2, zLoss: 1e-3, grad: false });
+    const want = ref.crossEntropy(z, y, { classes: 77, smoothing: 0.2, zLoss: 1e-3 });
+    expectLoss(b.loss, want.loss as number);
+    expectGrad(a.grad!, want.grad!, gradScale("mean", y, 33, null, -100));
     expect(b.grad).toBeNull();
     expect(b.loss).toBe(a.loss);
   });

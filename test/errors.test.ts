@@ -1,5 +1,5 @@
 /**
- * SPEC.md "Errors" for the core functions: TypeError for a wrong type, RangeError for a wrong size,
+ * docs/spec.md "Errors" for the core functions: TypeError for a wrong type, RangeError for a wrong size,
  * length, value or option; the message says what was expected and what was received; after any
  * thrown error the next valid call returns the right answer.
  */

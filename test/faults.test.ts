@@ -1,5 +1,5 @@
 /**
- * Faults (SPEC.md "Errors"): every validation error, thrown in the middle of a sequence of valid
+ * Faults (docs/spec.md "Errors"): every validation error, thrown in the middle of a sequence of valid
  * calls, leaves the next call exactly right (bitwise equal to the result before the error); in-place
  * calls with a bad label leave the logits untouched; several worker_threads instances run
  * concurrently without interfering; a request larger than wasm32 can hold fails cleanly with a
@@ -8,7 +8,9 @@
 import { Worker } from "node:worker_threads";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as sx from "../dist/index.js";
+import * as ref from "../src/reference/index.js";
 import { BUILDS } from "./helpers/builds.js";
+import { expectGrad, expectLoss, expectLosses } from "./helpers/compare.js";
 import { mulberry32, randomLabels, randomLogits } from "./helpers/rng.js";
 
 const { allocFloat32, allocInt32, backendInfo, crossEntropy, initSync } = sx;
@@ -70,7 +72,7 @@ describe.each(BUILDS)("faults — $name build", ({ simd }) => {
     };
   })();
 
-  /** Every validation error: [description, the bad call, the error class SPEC.md requires]. */
+  /** Every validation error: [description, the bad call, the error class docs/spec.md requires]. */
   const bad: [string, Thunk, typeof TypeError | typeof RangeError][] = [
     // wrong types
     ["logits as a number[]", () => crossEntropy([1, 2] as never, y, { classes: k }), TypeError],
@@ -124,6 +126,38 @@ describe.each(BUILDS)("faults — $name build", ({ simd }) => {
     ["allocFloat32(2**30): more than wasm32 holds", () => allocFloat32(2 ** 30), RangeError],
   ];
 
+  it("the valid calls are right (judged by the reference), so 'the same as before' means right", () => {
+    const v = validCalls();
+    type R = { loss: number | Float32Array; grad: Float32Array | null };
+    const d = y.filter((l) => l !== -100).length;
+    const ce = v.ceCopy!() as R, ceWant = ref.crossEntropy(z, y, { classes: k, smoothing: 0.1, zLoss: 1e-3 });
+    expectLoss(ce.loss as number, ceWant.loss as number, "ceCopy");
+    expectGrad(ce.grad!, ceWant.grad!, 1 / d, "ceCopy");
+    const w = [1, 2, 0.5, 1, 3];
+    const res = v.ceResidentInPlace!() as R, resWant = ref.crossEntropy(z, y, { classes: k, reduction: "none", classWeights: w });
+    expectLosses(res.loss as Float32Array, resWant.loss as Float64Array, "ceResidentInPlace");
+    expectGrad(res.grad!, resWant.grad!, 1, "ceResidentInPlace");
+    const prob = v.ceProb!() as R, probWant = ref.crossEntropy(z, t, { classes: k, smoothing: 0.2, reduction: "sum" });
+    expectLoss(prob.loss as number, probWant.loss as number, "ceProb");
+    expectGrad(prob.grad!, probWant.grad!, 1, "ceProb");
+    expectLosses(v.logSoftmax!() as Float32Array, ref.logSoftmax(z, { classes: k }), "logSoftmax");
+    expectGrad(v.softmax!() as Float32Array, ref.softmax(z, { classes: k, temperature: 0.7 }), 1, "softmax");
+    expectGrad(v.smoothTargets!() as Float32Array, ref.smoothTargets(y, { classes: k, smoothing: 0.3, smoothingMode: "others" }), 1, "smoothTargets");
+    const sig = v.sigmoid!() as R, sigWant = ref.sigmoidCrossEntropy(z, t, { classes: k, posWeight: [1, 2, 3, 4, 5] });
+    expectLoss(sig.loss as number, sigWant.loss as number, "sigmoid");
+    expectGrad(sig.grad!, sigWant.grad!, 1 / (n * k), "sigmoid");
+    const dis = v.distillation!() as R, disWant = ref.distillation(z, teacher, { classes: k, labels: y, temperature: 2 });
+    expectLoss(dis.loss as number, disWant.loss as number, "distillation");
+    expectGrad(dis.grad!, disWant.grad!, 2 / d, "distillation");
+    const labels = Int32Array.from(y, (l) => (l < 0 ? 0 : l));
+    const cal = v.calibration!() as ReturnType<typeof sx.calibration>, calWant = ref.calibration(z, labels, { classes: k, bins: 5 });
+    for (const m of ["ece", "mce", "brier", "nll", "accuracy", "confidence"] as const) expectLoss(cal[m], calWant[m], `calibration ${m}`);
+    expect(cal.bins.map((b) => b.count)).toEqual(calWant.bins.map((b) => b.count));
+    const fit = v.fitTemperature!() as ReturnType<typeof sx.fitTemperature>, fitWant = ref.fitTemperature(z, labels, { classes: k });
+    expect(fit.atBound).toBe(fitWant.atBound);
+    expect(Math.abs(fit.temperature / fitWant.temperature - 1)).toBeLessThanOrEqual(1e-5);
+  });
+
   it.each(bad)("%s: the right error class, then every next call is bitwise the same as before", (_what, call, errorClass) => {
     const valid = validCalls();
     const before = Object.fromEntries(Object.entries(valid).map(([name, f]) => [name, snapshot(f())]));
@@ -152,11 +186,11 @@ describe.each(BUILDS)("faults — $name build", ({ simd }) => {
     expect(Array.from(zb.view)).toEqual(Array.from(z));
     expect(() => sx.smoothTargets(yb, { classes: k, smoothing: 0.1, out: zb })).toThrow(RangeError);
     expect(Array.from(zb.view)).toEqual(Array.from(z));
-    const want = crossEntropy(z, y, { classes: k, reduction: "none" });
+    const want = ref.crossEntropy(z, y, { classes: k, reduction: "none" });
     yb.view.set(y);
     const got = crossEntropy(zb, yb, { classes: k, reduction: "none", gradOut: zb });
-    expect(Array.from(got.loss)).toEqual(Array.from(want.loss));
-    expect(Array.from(zb.view)).toEqual(Array.from(want.grad!));
+    expectLosses(got.loss, want.loss as Float64Array);
+    expectGrad(zb.view, want.grad!, 1);
     zb.release();
     yb.release();
   });

@@ -26,17 +26,34 @@ describe.each(BUILDS)("known values — $name build", ({ simd }) => {
     expect(prob.loss).toBeCloseTo(54.4052, 4);
   });
 
-  it("ε/K smoothing of index targets equals CE on dense smoothed targets (PyTorch ≡ TF.js convention)", () => {
+  it("ε/K smoothing of index targets is CE on TF.js's dense targets onehot·(1−ε) + ε/K (computed here in f64)", () => {
+    // TF.js softmaxCrossEntropy(onehot, logits, labelSmoothing = ε) builds t = onehot·(1−ε) + ε/K and
+    // takes −Σ t_j·log softmax_j; PyTorch's label_smoothing = ε is that same loss. The f64 formula
+    // below is the judge, for the library's index targets and its dense probability targets alike.
     const rng = mulberry32(77);
     for (const [n, k] of [[5, 3], [16, 10], [7, 1000]] as const) {
       const z = randomLogits(rng, n, k, 3, 0);
       const y = randomLabels(rng, n, k, 0);
       for (const smoothing of [0.05, 0.1, 0.4]) {
+        let want = 0;
+        const wantGrad = new Float64Array(n * k);
+        for (let i = 0; i < n; i++) {
+          const row = Array.from(z.subarray(i * k, (i + 1) * k));
+          const m = Math.max(...row);
+          const lse = m + Math.log(row.reduce((acc, v) => acc + Math.exp(v - m), 0));
+          for (let j = 0; j < k; j++) {
+            const t = (j === y[i] ? 1 - smoothing : 0) + smoothing / k;
+            want -= t * (row[j]! - lse);
+            wantGrad[i * k + j] = Math.exp(row[j]! - lse) - t; // 'sum': p − t
+          }
+        }
         const a = crossEntropy(z, y, { classes: k, smoothing, reduction: "sum" });
+        expectLoss(a.loss, want, `index targets n=${n} k=${k} ε=${smoothing}`);
+        expectGrad(a.grad!, wantGrad, 1, `index targets n=${n} k=${k} ε=${smoothing}`);
         const q = smoothTargets(y, { classes: k, smoothing });
         const b = crossEntropy(z, q, { classes: k, reduction: "sum" });
-        expectLoss(a.loss, b.loss);
-        expectGrad(a.grad!, b.grad!, 1);
+        expectLoss(b.loss, want, `dense targets n=${n} k=${k} ε=${smoothing}`);
+        expectGrad(b.grad!, wantGrad, 1, `dense targets n=${n} k=${k} ε=${smoothing}`);
       }
     }
   });
@@ -53,9 +70,17 @@ describe.each(BUILDS)("known values — $name build", ({ simd }) => {
   });
 
   it("'others' smoothing (fairseq): q = (1−ε) on the label and ε/(K−1) elsewhere", () => {
-    const z = new Float32Array([0, 0, 0, 0]);
-    const { loss } = crossEntropy(z, new Int32Array([2]), { classes: 4, smoothing: 0.3, smoothingMode: "others" });
-    expect(loss).toBeCloseTo(Math.log(4), 6); // uniform p: −Σq log p = log K whatever q
+    // z = [1, 2, 0.5, −1], label 2, ε = 0.3: q = [0.1, 0.1, 0.7, 0.1]. With Σq = 1 the loss is
+    // lse − Σ q_j z_j, lse = log(e¹ + e² + e^0.5 + e⁻¹) = log 12.123938639261265 = 2.495181898085856
+    // and Σ q_j z_j = 0.1 + 0.2 + 0.35 − 0.1 = 0.55: loss 1.945181898085856. ('uniform' would give
+    // q = [0.075, 0.075, 0.775, 0.075] and 1.957681898085856.) Gradient p − q with
+    // p = [0.22420781804820114, 0.6094600375988771, 0.13598891579350553, 0.030343228559416225].
+    const z = new Float32Array([1, 2, 0.5, -1]);
+    const { loss, grad } = crossEntropy(z, new Int32Array([2]), { classes: 4, smoothing: 0.3, smoothingMode: "others" });
+    expectLoss(loss, 1.945181898085856);
+    expectGrad(grad!, [0.12420781804820114, 0.5094600375988771, -0.5640110842064945, -0.06965677144058378], 1);
+    const uniform = crossEntropy(z, new Int32Array([2]), { classes: 4, smoothing: 0.3 });
+    expectLoss(uniform.loss, 1.957681898085856);
     const q = smoothTargets(new Int32Array([2]), { classes: 4, smoothing: 0.3, smoothingMode: "others" });
     expect(Array.from(q)).toEqual([0.1, 0.1, 0.7, 0.1].map(Math.fround));
   });

@@ -1,4 +1,4 @@
-/** init / initSync / backendInfo (SPEC.md "Lifecycle"). Runs in its own module context (vitest isolates files). */
+/** init / initSync / backendInfo (docs/spec.md "Lifecycle"). Runs in its own module context (vitest isolates files). */
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import * as sx from "../dist/index.js";

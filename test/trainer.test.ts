@@ -13,6 +13,7 @@ import { mulberry32 } from "../examples/trainer/rng.js";
 import { DEFAULTS, TrainingRun } from "../examples/trainer/train.js";
 import { parseCli, runCli, UsageError } from "../examples/trainer/cli.js";
 import { bar, progressLine } from "../examples/trainer/progress.js";
+import { expectLoss } from "./helpers/compare.js";
 
 let mnist: Dataset;
 
@@ -132,12 +133,28 @@ describe("training", () => {
     expect(h[2]!.validationNll).toBeLessThan(h[0]!.validationNll);
     expect(run.trace[run.trace.length - 1]!.loss).toBeLessThan(run.trace[0]!.loss);
     const ev = run.evaluate();
+    // the model's logits, as evaluate() saw them, for the reference to judge the evaluation
+    const validationLogits = run.model.predict(data.validation.pixels, data.validation.count);
+    const testLogits = run.model.predict(data.test.pixels, data.test.count);
     run.release();
     expect(ev.test.accuracy).toBeGreaterThanOrEqual(0.8);
+    // T is the reference's minimiser on the validation split, and a fit away from 1 (else the checks
+    // below could not tell a scaled evaluation from an unscaled one)
+    const fit = reference.fitTemperature(validationLogits, data.validation.labels, { classes: 10 });
+    expect(Math.abs(ev.temperature / fit.temperature - 1)).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs(Math.log(ev.temperature))).toBeGreaterThan(0.05);
+    // the test split at T = 1 and at T, each judged by the reference
+    const at1 = reference.calibration(testLogits, data.test.labels, { classes: 10, bins: 15 });
+    const atT = reference.calibration(testLogits, data.test.labels, { classes: 10, bins: 15, temperature: ev.temperature });
+    for (const key of ["nll", "confidence", "brier", "accuracy"] as const) {
+      expectLoss(ev.test[key], at1[key], `test ${key}`);
+      expectLoss(ev.testScaled[key], atT[key], `testScaled ${key}`);
+    }
     // temperature scaling changes confidence, never the predictions
     expect(ev.testScaled.accuracy).toBe(ev.test.accuracy);
+    expect(Math.abs(ev.testScaled.confidence - ev.test.confidence)).toBeGreaterThan(1e-3);
+    expect(Math.abs(ev.testScaled.nll - ev.test.nll)).toBeGreaterThan(1e-4);
     expect(ev.testScaled.nll).toBeLessThanOrEqual(ev.test.nll + 0.02);
-    expect(ev.temperature).toBeGreaterThan(0.01);
     expect(ev.test.bins).toHaveLength(15);
   });
 

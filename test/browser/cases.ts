@@ -1,6 +1,6 @@
 /**
  * The browser parity cases: generated in Node from seeded RNGs, sent to the page as base64, run
- * there, and compared here against the double-precision reference with SPEC.md's bounds
+ * there, and compared here against the double-precision reference with docs/spec.md "Accuracy" bounds
  * (test/helpers/compare.ts). Shapes include N = 0, K = 1, K not a multiple of 4 and large K; logits
  * include masked classes (−Infinity), a NaN row and extreme ranges (|z| ~ 1e4, offsets ~ 1e7).
  */
@@ -54,7 +54,7 @@ function maskSome(rng: () => number, z: Float32Array, k: number, fraction: numbe
   }
 }
 
-/** Σ of the 'mean' divisor D (SPEC.md): non-ignored rows, weighted by w_y. */
+/** Σ of the 'mean' divisor D (docs/spec.md "crossEntropy"): non-ignored rows, weighted by w_y. */
 function meanDivisor(labels: Int32Array | null, n: number, weights: Float32Array | null, ignoreIndex: number): number {
   if (labels === null) return n;
   let d = 0;

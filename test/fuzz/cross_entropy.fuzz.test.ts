@@ -1,6 +1,6 @@
 /**
  * Property-based: crossEntropy against the f64 reference for random shapes (N = 0, K = 1, …),
- * every option, hostile values and every way of passing operands, on both builds, within SPEC.md's
+ * every option, hostile values and every way of passing operands, on both builds, within docs/spec.md's
  * bounds. A failure shrinks to a minimal case; see test/helpers/fuzz.ts for long runs and replay.
  */
 import fc from "fast-check";

@@ -1,8 +1,8 @@
 /**
  * Property-based: logSoftmax and softmax (with temperature) against the f64 reference, any shape and
  * value, every way of passing operands (copy, out, in place, wasm-resident), on both builds.
- *   logSoftmax: |a − r| ≤ 1e-6·max(1, |r|)          (the SPEC's loss bound, per element)
- *   softmax:    |a − r| ≤ 5e-7                       (the SPEC's gradient bound; p ≤ 1)
+ *   logSoftmax: |a − r| ≤ 1e-6·max(1, |r|)          (docs/spec.md's loss bound, per element)
+ *   softmax:    |a − r| ≤ 5e-7                       (docs/spec.md's gradient bound; p ≤ 1)
  * Non-finite reference values (−Infinity for masked classes, NaN rows) must match exactly.
  */
 import fc from "fast-check";

@@ -170,7 +170,7 @@ export function referenceOf(c: CeCase): ref.LossResult {
   return ref.crossEntropy(logitsOf(c), targetOf(c), o as unknown as ref.CrossEntropyOptions);
 }
 
-/** The gradient's reduction factor (SPEC's 'sum' bound, rescaled): 1/D or 1/N under 'mean', else 1. */
+/** The gradient's reduction factor (docs/spec.md "Accuracy" 'sum' bound, rescaled): 1/D or 1/N under 'mean', else 1. */
 export function gradScale(c: CeCase): number {
   if (c.reduction !== "mean") return 1;
   if (c.kind === "prob") return c.rows.length > 0 ? 1 / c.rows.length : 1;

@@ -1,8 +1,8 @@
 /**
- * Accuracy checks of SPEC.md "Accuracy", used by every parity suite:
+ * Accuracy checks of docs/spec.md "Accuracy", used by every parity suite:
  *   loss:     |a − r| ≤ 1e-6·max(1, |r|)
  *   gradient: max |a − r| ≤ 5e-7·max(scale, max|r|), where scale is the gradient's reduction factor
- *             (1 under 'sum'/'none', 1/D under 'mean') — the SPEC's 'sum' bound, rescaled.
+ *             (1 under 'sum'/'none', 1/D under 'mean') — the contract's 'sum' bound, rescaled.
  * Non-finite reference values must be matched exactly (NaN ↔ NaN, ±Infinity ↔ same Infinity).
  */
 import { expect } from "vitest";

@@ -16,7 +16,7 @@
  *   SOFTXENT_FUZZ_SEED=<seed> SOFTXENT_FUZZ_PATH=<path> npx vitest run test/fuzz -t "<property name>"
  *
  * Values. Logits are drawn per case from one of several profiles, so a case is either "ordinary"
- * (N(0,·)-like values, SPEC.md's accuracy domain) or deliberately hostile (|z| up to 1e4, row offsets
+ * (N(0,·)-like values, docs/spec.md's accuracy domain) or deliberately hostile (|z| up to 1e4, row offsets
  * up to 1e7, tiny and subnormal values, −Infinity = masked classes, NaN, +Infinity). Every value
  * is an f32 and every generator shrinks towards small shapes and 0.
  */
@@ -78,7 +78,7 @@ export function uniformBetween(lo: number, hi: number): fc.Arbitrary<number> {
 
 /**
  * How a case's logits are drawn:
- * - normal:  |z| ≤ 12 (SPEC's N(0, 3²) domain)
+ * - normal:  |z| ≤ 12 (docs/spec.md's N(0, 3²) domain)
  * - wide:    |z| up to 1e4
  * - offset:  each row shifted by up to ±1e7 (f32 spacing there is 1)
  * - tiny:    |z| ≤ 1e-20, zeros of both signs and subnormals
@@ -87,7 +87,7 @@ export function uniformBetween(lo: number, hi: number): fc.Arbitrary<number> {
  */
 export type Profile = "normal" | "wide" | "offset" | "tiny" | "masked" | "special";
 
-/** Profiles inside SPEC.md's accuracy domain with only finite logits. */
+/** Profiles inside docs/spec.md's accuracy domain with only finite logits. */
 export const FINITE_PROFILES: readonly Profile[] = ["normal", "wide", "offset", "tiny"];
 
 export const profileArb: fc.Arbitrary<Profile> = fc.oneof(
@@ -139,21 +139,44 @@ export function logitRowArb(k: number, profile: Profile): fc.Arbitrary<number[]>
     .map(([o, v]) => (o === 0 ? v : v.map((x) => f32(o + x))));
 }
 
-/** K: mostly small (1..9), sometimes up to 40, rarely up to 300 (SIMD tails and several vectors). */
+/**
+ * K: mostly small (1..9), sometimes up to 40, and as often across the rest of the small-K tile
+ * (41..72, rows across the SIMD lanes) as past it (73..300: the row path, SIMD tails, several vectors).
+ */
 export const classesArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 1, max: 9 }) },
   { weight: 3, arbitrary: fc.integer({ min: 10, max: 40 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 41, max: 300 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 41, max: 72 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 73, max: 300 }) },
 );
 
-/** Largest N for a given K, so that N·K stays small (N = 0 is always possible). */
+/** Largest N of a short batch for a given K, so that N·K stays small (N = 0 is always possible). */
 export function maxRows(k: number): number {
   return k <= 9 ? 8 : k <= 40 ? 5 : 3;
 }
 
-/** A batch of rows (0..maxRows(k) of them) built from a per-row arbitrary. */
-export function rowsArb<T>(k: number, row: fc.Arbitrary<T>): fc.Arbitrary<T[]> {
-  return fc.array(row, { minLength: 0, maxLength: maxRows(k) });
+/**
+ * Rows of a long batch for a given K: past every block the kernels work in (64-row blocks of
+ * deferred logs, 4-row tiles, flushes of f32 partial sums into f64) — from 60 to 300 rows, with N·K
+ * kept to about 6000 elements (at least 70 rows) so that a property stays fast.
+ */
+export function longRows(k: number): { min: number; max: number } {
+  return { min: 60, max: Math.max(70, Math.min(300, Math.floor(6000 / k))) };
+}
+
+/** How often a batch is long (1 in LONG_ODDS + 1). */
+const LONG_ODDS = 9;
+
+/**
+ * A batch built from a per-row arbitrary: usually short (0..maxRows(k) rows), one time in ten long
+ * (longRows(k)). Long batches shrink towards 60 rows, short ones towards none.
+ */
+export function rowsArb<T>(k: number, row: fc.Arbitrary<T>, short = maxRows(k)): fc.Arbitrary<T[]> {
+  const { min, max } = longRows(k);
+  return fc.oneof(
+    { weight: LONG_ODDS, arbitrary: fc.array(row, { minLength: 0, maxLength: short }) },
+    { weight: 1, arbitrary: fc.integer({ min, max }).chain((n) => fc.array(row, { minLength: n, maxLength: n })) },
+  );
 }
 
 export function flatten(rows: readonly (readonly number[])[], k: number): Float32Array {

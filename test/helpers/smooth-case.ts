@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { expect } from "vitest";
 import { allocFloat32, allocInt32, smoothTargets } from "../../dist/index.js";
-import { classesArb, maxRows, smoothingArb, smoothingModeArb } from "./fuzz.js";
+import { classesArb, maxRows, rowsArb, smoothingArb, smoothingModeArb } from "./fuzz.js";
 
 export interface SmoothCase {
   k: number;
@@ -22,9 +22,10 @@ export const smoothCaseArb: fc.Arbitrary<SmoothCase> = fc
     fc.record({
       k: fc.constant(k),
       ignoreIndex: fc.constant(ignoreIndex),
-      labels: fc.array(
+      labels: rowsArb(
+        k,
         fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: k - 1 }) }, { weight: 1, arbitrary: fc.constant(ignoreIndex ?? -100) }),
-        { maxLength: 2 * maxRows(k) },
+        2 * maxRows(k),
       ),
       smoothing: smoothingArb,
       smoothingMode: fc.option(smoothingModeArb, { nil: undefined }),
