@@ -1,8 +1,8 @@
 // softxent/bounds — bench-facing only. The two bare passes that the real kernels are measured
-// against (issue 4, PERF-NOTES.md): `expBound` runs the kernels' own vector exp over the data, which
+// against (docs/performance.md): `expBound` runs the kernels' own vector exp over the data, which
 // is the compute bound of every softmax-family kernel (one exp per element); `scaleBound` reads and
 // writes the data once, which is the memory bound. Neither is part of the library's API contract
-// (SPEC.md); they exist so that a benchmark can report "time ÷ bound" from the same process, through
+// (docs/spec.md); they exist so that a benchmark can report "time ÷ bound" from the same process, through
 // the same memory module and the same staging as the real functions. `crossEntropyKernel` is the
 // third reference point: the fused kernel called directly on resident buffers, with none of the
 // facade's option parsing, so that "kernel only" targets can be read off the same table.
@@ -14,29 +14,25 @@
 //   expBound(x, out);
 
 import { heap } from "./memory.js";
-import { copyIn, deliver, place } from "./stage.js";
-import { WasmBuffer } from "./memory.js";
+import { copyIn, deliverTo, destination, destinationPtr, place } from "./stage.js";
+import { isWasmBuffer, type WasmBuffer } from "./memory.js";
 import type { Float32Input } from "./types.js";
-import {
-  checkNoOverlap, classesOf, expectLength, f32Operand, failType, describe, i32Operand, numberIn, rowsOf, type Operand,
-} from "./validate.js";
+import { RESULT, REDUCE } from "./abi.js";
+import { classesOf, expectLength, f32Operand, failType, describe, i32Operand, numberIn, rowsOf } from "./validate.js";
 
 type Pass = "expPass" | "scalePass";
 
 function run(fn: string, pass: Pass, x: Float32Input, out: Float32Input, c: number): Float32Array {
   const h = heap(fn);
   const xs = f32Operand(fn, "x", x, h);
-  const os: Operand<Float32Array> = f32Operand(fn, "out", out, h);
-  expectLength(fn, "out", os.length, xs.length, "the length of x");
-  const inPlace = os.source === xs.source || (os.copy === null && xs.copy === null && os.ptr === xs.ptr);
-  if (!inPlace) checkNoOverlap(fn, os, "out", xs, "x");
+  const d = destination(fn, "out", out, h, xs, "x", xs.length, "the length of x");
   // All pointers first (a scratch allocation may grow memory), then the copy in.
   const xPtr = place(h, xs, "a");
-  const oPtr = inPlace ? xPtr : os.copy === null ? os.ptr : xs.copy !== null ? xPtr : h.scratchPtr("g", xs.length * 4);
+  const oPtr = destinationPtr(h, d, xs, xPtr, xs.length);
   copyIn(h, xs, xPtr);
   if (pass === "expPass") h.exports.expPass(xPtr, oPtr, xs.length);
   else h.exports.scalePass(xPtr, oPtr, xs.length, c);
-  return deliver(h, oPtr, xs.length, inPlace && xs.copy !== null ? xs : os);
+  return deliverTo(h, oPtr, xs.length, d, xs);
 }
 
 /**
@@ -71,7 +67,7 @@ export function crossEntropyKernel(
   const fn = "crossEntropyKernel";
   const h = heap(fn);
   for (const [name, b] of [["logits", logits], ["labels", labels], ["gradOut", gradOut]] as const) {
-    if (!(b instanceof WasmBuffer)) failType(fn, `${name} must be a WasmBuffer (resident only); received ${describe(b)}`);
+    if (!isWasmBuffer(b)) failType(fn, `${name} must be a WasmBuffer (resident only); received ${describe(b)}`);
   }
   const k = classesOf(fn, classes);
   const eps = numberIn(fn, "smoothing", smoothing, 0, 1, 0);
@@ -80,7 +76,7 @@ export function crossEntropyKernel(
   expectLength(fn, "labels", y.length, n, `one label per row`);
   expectLength(fn, "gradOut", g.length, n * k, `N·K`);
   // Arguments as in crossEntropy: uniform smoothing, ignoreIndex −100, no weights, no z-loss, 'mean' (0), gradient on.
-  const bad = h.exports.crossEntropyIndex(z.ptr, y.ptr, n, k, eps, 0, -100, 0, 0, 0, 0, g.ptr, 1, 0);
+  const bad = h.exports.crossEntropyIndex(z.ptr, y.ptr, n, k, eps, 0, -100, 0, 0, 0, REDUCE.mean, g.ptr, 1, 0);
   if (bad >= 0) throw new RangeError(`softxent.${fn}: labels[${bad}] is out of range for classes = ${k}`);
-  return h.f64[(h.results >>> 3) + 2]!;
+  return h.f64[(h.results >>> 3) + RESULT.loss]!;
 }

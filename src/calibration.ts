@@ -1,8 +1,9 @@
-// calibration: ECE, MCE, Brier, NLL, accuracy, confidence and reliability-diagram bins (SPEC.md;
+// calibration: ECE, MCE, Brier, NLL, accuracy, confidence and reliability-diagram bins (docs/spec.md;
 // Guo et al. 2017). The per-row work (softmax, max, argmax, Brier and NLL terms) runs in wasm, which
 // leaves each counted row's confidence and correctness; the binning (a sort for quantile bins) is
 // done here over those N numbers.
 
+import { CALIBRATION_RESULT } from "./abi.js";
 import { heap } from "./memory.js";
 import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";
 import {
@@ -22,8 +23,9 @@ const FROMS = ["logits", "probabilities"] as const;
  * intervals (b/M, (b+1)/M] (confidence 0 in the first), or equal-mass bins with `binning: 'quantile'`.
  */
 export function calibration(logits: Float32Input, labels: Int32Input, options: CalibrationOptions): CalibrationResult {
-  const h = heap(FN);
+  heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   const M = countAtLeast(FN, "bins", o.bins, 1, 15);
   const binning = oneOf(FN, "binning", o.binning, BINNINGS, "uniform");
@@ -49,7 +51,7 @@ export function calibration(logits: Float32Input, labels: Int32Input, options: C
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
 
   const r = h.results >>> 3;
-  const count = h.f64[r + 1]!;
+  const count = h.f64[r + CALIBRATION_RESULT.count]!;
   const conf = h.f64.slice(confPtr >>> 3, (confPtr >>> 3) + count);
   const hit = h.i32.slice(hitPtr >>> 2, (hitPtr >>> 2) + count);
   const bins = binning === "uniform" ? uniformBins(conf, hit, M) : quantileBins(conf, hit, M);
@@ -65,11 +67,11 @@ export function calibration(logits: Float32Input, labels: Int32Input, options: C
   return {
     ece,
     mce,
-    brier: h.f64[r + 2]! / count,
-    nll: h.f64[r + 3]! / count,
+    brier: h.f64[r + CALIBRATION_RESULT.brierSum]! / count,
+    nll: h.f64[r + CALIBRATION_RESULT.nllSum]! / count,
     // a row with NaN probabilities has no prediction: the accuracy is NaN too, not a silent hit or miss
-    accuracy: conf.some(Number.isNaN) ? NaN : h.f64[r + 5]! / count,
-    confidence: h.f64[r + 4]! / count,
+    accuracy: conf.some(Number.isNaN) ? NaN : h.f64[r + CALIBRATION_RESULT.hits]! / count,
+    confidence: h.f64[r + CALIBRATION_RESULT.confidenceSum]! / count,
     bins,
   };
 }

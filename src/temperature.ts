@@ -1,11 +1,12 @@
 // fitTemperature: temperature scaling (Guo et al. 2017), the T ∈ [0.01, 100] that minimises the mean
-// NLL of softmax(z/T) (SPEC.md). In β = 1/T the mean NLL f(β) = mean_i [log Σ_j exp(β z_ij) − β z_iy]
+// NLL of softmax(z/T) In β = 1/T the mean NLL f(β) = mean_i [log Σ_j exp(β z_ij) − β z_iy]
 // is convex (f'' = mean variance of z under p ≥ 0), so the minimiser is the root of the increasing f'.
 // Search: safeguarded Newton on β — a Newton step when it lands inside the current bracket and shrinks
 // fast enough, else a geometric bisection of the bracket — with one wasm pass per step giving f, f'
 // and f'' together. β stays on the f32 grid the kernel computes with, so what is evaluated is exactly
-// the β reported.
+// the β reported. (docs/spec.md "fitTemperature")
 
+import { MOMENTS_RESULT } from "./abi.js";
 import { heap, type Heap } from "./memory.js";
 import type { FitTemperatureOptions, FitTemperatureResult, Float32Input, Int32Input } from "./types.js";
 import { badLabel, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, rowsOf } from "./validate.js";
@@ -31,8 +32,9 @@ interface Point {
  * over the rows not labelled `ignoreIndex`, with the NLL before (T = 1) and after.
  */
 export function fitTemperature(logits: Float32Input, labels: Int32Input, options: FitTemperatureOptions): FitTemperatureResult {
-  const h = heap(FN);
+  heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
   const z = f32Operand(FN, "logits", logits, h);
@@ -47,7 +49,7 @@ export function fitTemperature(logits: Float32Input, labels: Int32Input, options
   const at = (beta: number): Point => evaluate(h, zPtr, yPtr, n, k, ignoreIndex, beta);
 
   const start = at(1);
-  if (h.f64[(h.results >>> 3) + 1] === 0) {
+  if (h.f64[(h.results >>> 3) + MOMENTS_RESULT.count] === 0) {
     return { temperature: 1, nllBefore: 0, nllAfter: 0, iterations: 0, atBound: false };
   }
   const nllBefore = start.f;
@@ -116,5 +118,5 @@ function evaluate(h: Heap, zPtr: number, yPtr: number, n: number, k: number, ign
   const bad = h.exports.temperatureMoments(zPtr, yPtr, n, k, ignoreIndex, beta);
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
   const r = h.results >>> 3;
-  return { beta, f: h.f64[r + 2]!, d1: h.f64[r + 3]!, d2: h.f64[r + 4]! };
+  return { beta, f: h.f64[r + MOMENTS_RESULT.f]!, d1: h.f64[r + MOMENTS_RESULT.d1]!, d2: h.f64[r + MOMENTS_RESULT.d2]! };
 }

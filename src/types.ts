@@ -1,4 +1,4 @@
-// Public types of the softxent facade. SPEC.md is the contract for their meaning.
+// Public types of the softxent facade. docs/spec.md is the contract for their meaning.
 
 import type { WasmBuffer } from "./memory.js";
 
@@ -99,7 +99,7 @@ export interface BackendInfo {
   version: string;
 }
 
-// ---------------------------------------------------------------- the soft-target family (issue 5)
+// ---------------------------------------------------------------- the soft-target family
 
 export interface SigmoidCrossEntropyOptions {
   /** Classes per row K; needed with `posWeight` (element e belongs to class e mod K). */

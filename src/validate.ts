@@ -1,15 +1,54 @@
-// Every error message of the library is produced here (SPEC.md "Errors"): TypeError for a wrong
+// Every error message of the library is produced here (docs/spec.md "Errors"): TypeError for a wrong
 // type, RangeError for a wrong size, length, value or option, each saying what was expected and
-// what was received. Nothing here touches wasm memory, so a throw leaves the library as it was.
+// what was received. Nothing here writes wasm memory, so a throw leaves the library as it was.
+//
+// Inputs are read so that no caller code runs once a call has started using memory: options are
+// read once, up front (`checkOptions` returns a snapshot), and typed arrays are inspected through the
+// intrinsic %TypedArray%.prototype getters captured at load, which a subclass or a Proxy cannot
+// override (a Proxy is not a typed array to them, and is refused).
 
-import { WasmBuffer, type Heap } from "./memory.js";
+import { bufferState, isWasmBuffer, type Heap } from "./memory.js";
+
+const TA_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
+function intrinsic(key: PropertyKey): (this: unknown) => unknown {
+  return Object.getOwnPropertyDescriptor(TA_PROTO, key)!.get! as (this: unknown) => unknown;
+}
+const taTag = intrinsic(Symbol.toStringTag) as (this: unknown) => string | undefined;
+const taLength = intrinsic("length") as (this: unknown) => number;
+const taBuffer = intrinsic("buffer") as (this: unknown) => ArrayBufferLike;
+const taByteOffset = intrinsic("byteOffset") as (this: unknown) => number;
+const abDetached = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "detached")?.get as ((this: ArrayBuffer) => boolean) | undefined;
+
+/** The typed-array kind of `x` ('Float32Array', …) if it is a genuine typed array, else undefined. */
+export function typedArrayKind(x: unknown): string | undefined {
+  return taTag.call(x);
+}
+
+/** The ArrayBuffer of a genuine typed array (intrinsic getter). */
+export function bufferOf(x: unknown): ArrayBufferLike {
+  return taBuffer.call(x);
+}
+
+/** Whether a (zero-length) array's buffer has been detached, e.g. transferred to a worker. */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer) return false;
+  if (abDetached) return abDetached.call(buffer as ArrayBuffer);
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 /** Short description of a received value for messages. */
 export function describe(x: unknown): string {
   if (x === null) return "null";
   if (x === undefined) return "undefined";
-  if (x instanceof WasmBuffer) return `WasmBuffer<${x.kind}>(${x.length})${x.released ? " (released)" : ""}`;
-  if (ArrayBuffer.isView(x)) return `${x.constructor.name}(${(x as unknown as { length?: number }).length ?? x.byteLength})`;
+  if (isWasmBuffer(x)) return `WasmBuffer<${x.kind}>(${x.length})${x.released ? " (released)" : ""}`;
+  const tag = taTag.call(x);
+  if (tag !== undefined) return `${tag}(${taLength.call(x)})`;
+  if (ArrayBuffer.isView(x)) return `DataView(${x.byteLength})`;
   if (Array.isArray(x)) return `Array(${x.length})`;
   if (typeof x === "number") return String(x);
   if (typeof x === "string") return JSON.stringify(x);
@@ -30,16 +69,24 @@ export function failType(fn: string, msg: string): never {
   throw new TypeError(`softxent.${fn}: ${msg}`);
 }
 
-/** Options must be a plain object with known keys only (a typo must not be silently ignored). */
+/**
+ * Options must be an object with known keys only (a typo must not be silently ignored). Returns a
+ * snapshot: each option read exactly once, here, before anything else of the call happens — so a
+ * getter cannot change what was validated (say, class weights) after it was validated.
+ */
 export function checkOptions(fn: string, options: unknown, allowed: ReadonlySet<string>, required: boolean): Record<string, unknown> {
   if (options === undefined && !required) return {};
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     failType(fn, `options must be an object like { classes: 10 }; received ${describe(options)}`);
   }
+  const given: string[] = [];
   for (const key in options) {
     if (!allowed.has(key)) fail(fn, `unknown option '${key}'; expected one of ${[...allowed].join(", ")}`);
+    given.push(key);
   }
-  return options as Record<string, unknown>;
+  const snapshot: Record<string, unknown> = {};
+  for (const key of given) snapshot[key] = (options as Record<string, unknown>)[key];
+  return snapshot;
 }
 
 export function classesOf(fn: string, value: unknown): number {
@@ -83,8 +130,12 @@ export function bool(fn: string, name: string, value: unknown, dflt: boolean): b
  */
 export interface Operand<T extends Float32Array | Int32Array> {
   ptr: number;
+  /** Element count, read through the intrinsic getter (never the object's own `length`). */
   length: number;
   copy: T | null;
+  /** For a copied operand: its ArrayBuffer and byte offset, read through the intrinsic getters. */
+  buffer: ArrayBufferLike | null;
+  byteOffset: number;
   /** The object the caller passed (for in-place identity checks). */
   source: unknown;
 }
@@ -92,23 +143,26 @@ export interface Operand<T extends Float32Array | Int32Array> {
 function resolve<T extends Float32Array | Int32Array>(
   fn: string, name: string, x: unknown, h: Heap, ctor: typeof Float32Array | typeof Int32Array, allocName: string,
 ): Operand<T> {
-  if (x instanceof WasmBuffer) {
-    if (x.released) failType(fn, `${name} is a WasmBuffer that has been released (or belonged to an instance replaced by init())`);
-    if (x._heap !== h) failType(fn, `${name} is a WasmBuffer of another softxent instance`);
-    if (x._ctor !== ctor) failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
-    return { ptr: x.byteOffset, length: x.length, copy: null, source: x };
+  if (isWasmBuffer(x)) {
+    const s = bufferState(x);
+    if (s.heap === null) failType(fn, `${name} is a WasmBuffer that has been released (or belonged to an instance replaced by init())`);
+    if (s.heap !== h) failType(fn, `${name} is a WasmBuffer of another softxent instance`);
+    if (s.ctor !== ctor) failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
+    return { ptr: s.ptr, length: s.length, copy: null, buffer: null, byteOffset: 0, source: x };
   }
-  if (x instanceof ctor) {
-    if (x.buffer === h.memory.buffer) {
-      if (h.ownerOf(x.byteOffset, x.byteLength) === null) {
-        failType(fn, `${name} is a view into softxent's wasm memory outside any live WasmBuffer`);
+  if (taTag.call(x) === ctor.name) {
+    const buffer = taBuffer.call(x), byteOffset = taByteOffset.call(x), length = taLength.call(x);
+    if (buffer === h.memory.buffer) {
+      if (h.ownerOf(byteOffset, length * 4) === null) {
+        failType(fn, `${name} is a view into softxent's wasm memory outside any live WasmBuffer (a view of a released buffer?)`);
       }
-      return { ptr: x.byteOffset, length: x.length, copy: null, source: x };
+      return { ptr: byteOffset, length, copy: null, buffer: null, byteOffset: 0, source: x };
     }
-    if (h.isDetachedMemory(x.buffer)) {
-      failType(fn, `${name} is a view of softxent's wasm memory taken before the memory grew (now detached, length 0); read buf.view again after allocating`);
+    if (h.isDetachedMemory(buffer)) {
+      failType(fn, `${name} is a view of softxent's wasm memory taken before the memory grew or a buffer was released (now detached, length 0); read buf.view again after allocating`);
     }
-    return { ptr: -1, length: x.length, copy: x as T, source: x };
+    if (length === 0 && isDetached(buffer)) failType(fn, `${name} is ${article(ctor.name)} whose ArrayBuffer has been detached (transferred)`);
+    return { ptr: -1, length, copy: x as T, buffer, byteOffset, source: x };
   }
   return failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
 }
@@ -135,10 +189,17 @@ export function badLabel(fn: string, name: string, row: number, value: number, k
   return fail(fn, `${name}[${row}] = ${value} is out of range for classes = ${k} (and is not ignoreIndex = ${ignoreIndex})`);
 }
 
-/** Class weights / pos weights: finite and ≥ 0. Reads only (no wasm memory touched). */
-export function checkWeights(fn: string, name: string, values: Float32Array): void {
-  for (let j = 0; j < values.length; j++) {
-    const v = values[j]!;
+/**
+ * Class weights / pos weights: finite and ≥ 0, read where they are (the caller's array, or wasm
+ * memory for a resident operand). Called after the options snapshot and the intrinsic operand
+ * checks, so no caller code runs between this check and the copy: the values checked are the
+ * values used. Reads only (no wasm memory written).
+ */
+export function checkWeights(fn: string, name: string, w: Operand<Float32Array>, f32: Float32Array): void {
+  const src = w.copy ?? f32;
+  const at = w.copy === null ? w.ptr >>> 2 : 0;
+  for (let j = 0; j < w.length; j++) {
+    const v = src[at + j]!;
     if (!(v >= 0 && v < Infinity)) fail(fn, `${name}[${j}] = ${v}; weights must be finite and ≥ 0`);
   }
 }
@@ -146,8 +207,8 @@ export function checkWeights(fn: string, name: string, values: Float32Array): vo
 /** Distinct operands must not overlap unless the API allows it (gradOut over logits). */
 export function checkNoOverlap(fn: string, a: Operand<Float32Array | Int32Array>, an: string, b: Operand<Float32Array | Int32Array>, bn: string): void {
   if (a.ptr < 0 || b.ptr < 0) {
-    if (a.copy !== null && b.copy !== null && a.copy.buffer === b.copy.buffer) {
-      const a0 = a.copy.byteOffset, a1 = a0 + a.copy.byteLength, b0 = b.copy.byteOffset, b1 = b0 + b.copy.byteLength;
+    if (a.buffer !== null && a.buffer === b.buffer) {
+      const a0 = a.byteOffset, a1 = a0 + a.length * 4, b0 = b.byteOffset, b1 = b0 + b.length * 4;
       if (a0 < b1 && b0 < a1) fail(fn, `${an} and ${bn} overlap in memory; they must be distinct`);
     }
     return;

@@ -10,7 +10,7 @@
  * 'mean': Σ row_i / n (n = rows not ignored; n = 0 → loss 0 and a zero gradient);
  * 'sum': Σ row_i; 'none': the row_i, gradient of their sum.
  *
- * Edge rules (choices where SPEC.md is silent are marked "chosen"):
+ * Edge rules (choices where docs/spec.md is silent are marked "chosen"):
  * - NaN or +Infinity anywhere in the student or teacher row: row NaN, gradient row NaN.
  * - a class masked in the student (−Infinity) where the teacher probability is > 0: the KL term
  *   is +Infinity; the row loss is +Infinity and its gradient row NaN. This includes a student row

@@ -1,5 +1,5 @@
 /**
- * Dense smoothed targets q (SPEC.md crossEntropy "Smoothed target"), all K classes valid.
+ * Dense smoothed targets q (docs/spec.md crossEntropy "Smoothed target"), all K classes valid.
  */
 import type { NumericArray, SmoothTargetsOptions, SmoothingMode } from "./types.js";
 

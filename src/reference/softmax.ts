@@ -2,7 +2,7 @@
  * Row-wise log-softmax and softmax in double precision, plus the per-row helper every other
  * reference function builds on.
  *
- * Conventions (SPEC.md "Notation"):
+ * Conventions (docs/spec.md "Notation"):
  * - a masked class is a logit exactly equal to -Infinity;
  * - m is the max over the unmasked classes, ℓ_j = (z_j − m) − log Σ_{k∈V} exp(z_k − m),
  *   never z_j − lse (which loses precision for large logits);
