@@ -7,7 +7,7 @@ import { CALIBRATION_RESULT } from "./abi.js";
 import { heap } from "./memory.js";
 import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";
 import {
-  badLabel, checkOptions, classesOf, countAtLeast, expectLength, f32Operand, i32Operand, integer, notWith,
+  badLabel, checkOptions, classesOf, countIn, expectLength, f32Operand, i32Operand, integer, notWith,
   numberIn, oneOf, rowsOf,
 } from "./validate.js";
 import { copyIn, place } from "./stage.js";
@@ -16,6 +16,11 @@ const FN = "calibration";
 const KEYS: ReadonlySet<string> = new Set(["classes", "bins", "binning", "from", "temperature", "ignoreIndex"]);
 const BINNINGS = ["uniform", "quantile"] as const;
 const FROMS = ["logits", "probabilities"] as const;
+/**
+ * The most bins a call may ask for: the result holds one object per bin, so the count is capped
+ * (2^16; reliability diagrams use 10–20) rather than left to exhaust the JS heap.
+ */
+export const MAX_BINS = 65536;
 
 /**
  * Calibration metrics of N rows of logits (or probabilities) against their labels: top-label
@@ -27,7 +32,7 @@ export function calibration(logits: Float32Input, labels: Int32Input, options: C
   const o = checkOptions(FN, options, KEYS, true);
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
-  const M = countAtLeast(FN, "bins", o.bins, 1, 15);
+  const M = countIn(FN, "bins", o.bins, 1, MAX_BINS, 15);
   const binning = oneOf(FN, "binning", o.binning, BINNINGS, "uniform");
   const from = oneOf(FN, "from", o.from, FROMS, "logits");
   const T = numberIn(FN, "temperature", o.temperature, 0, Number.MAX_VALUE, 1, true);
@@ -44,7 +49,7 @@ export function calibration(logits: Float32Input, labels: Int32Input, options: C
   const yPtr = place(h, y, "b");
   const confPtr = h.scratchPtr("conf", n * 8);
   const hitPtr = h.scratchPtr("hit", n * 4);
-  const w64 = h.scratchPtr("row64", 16 * k);
+  const w64 = h.scratchPtr("row64", n === 0 ? 0 : 16 * k); // none for an empty batch, whatever K
   copyIn(h, z, zPtr);
   copyIn(h, y, yPtr);
   const bad = h.exports.calibrationRows(zPtr, yPtr, n, k, T, from === "probabilities" ? 1 : 0, ignoreIndex, confPtr, hitPtr, w64);

@@ -216,11 +216,12 @@ export function checkNoOverlap(fn: string, a: Operand<Float32Array | Int32Array>
   if (a.ptr < b.ptr + b.length * 4 && b.ptr < a.ptr + a.length * 4) fail(fn, `${an} and ${bn} overlap in memory; they must be distinct`);
 }
 
-/** An integer option that must be ≥ min (counts such as bins). */
-export function countAtLeast(fn: string, name: string, value: unknown, min: number, dflt: number): number {
+/** An integer option in [min, max] (counts such as bins). */
+export function countIn(fn: string, name: string, value: unknown, min: number, max: number, dflt: number): number {
   if (value === undefined) return dflt;
   if (typeof value !== "number") failType(fn, `options.${name} must be an integer ≥ ${min}; received ${describe(value)}`);
-  if (!Number.isInteger(value) || value < min || value > 0x7fffffff) fail(fn, `options.${name} must be an integer ≥ ${min}; received ${value}`);
+  if (!Number.isInteger(value) || value < min) fail(fn, `options.${name} must be an integer ≥ ${min}; received ${value}`);
+  if (value > max) fail(fn, `options.${name} must be an integer in [${min}, ${max}]; received ${value}`);
   return value;
 }
 
