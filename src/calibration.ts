@@ -8,7 +8,7 @@ import { heap } from "./memory.js";
 import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";
 import {
   badLabel, checkOptions, classesOf, countIn, expectLength, f32Operand, i32Operand, integer, notWith,
-  numberIn, oneOf, rowsOf,
+  oneOf, rowsOf, temperatureIn,
 } from "./validate.js";
 import { copyIn, place } from "./stage.js";
 
@@ -21,6 +21,8 @@ const FROMS = ["logits", "probabilities"] as const;
  * (2^16; reliability diagrams use 10–20) rather than left to exhaust the JS heap.
  */
 export const MAX_BINS = 65536;
+/** Below this the kernel's f32 1/T overflows (NaN at T < 3e-39); T→0 answers are not computed here. */
+export const MIN_TEMPERATURE = 1e-30;
 
 /**
  * Calibration metrics of N rows of logits (or probabilities) against their labels: top-label
@@ -35,7 +37,7 @@ export function calibration(logits: Float32Input, labels: Int32Input, options: C
   const M = countIn(FN, "bins", o.bins, 1, MAX_BINS, 15);
   const binning = oneOf(FN, "binning", o.binning, BINNINGS, "uniform");
   const from = oneOf(FN, "from", o.from, FROMS, "logits");
-  const T = numberIn(FN, "temperature", o.temperature, 0, Number.MAX_VALUE, 1, true);
+  const T = temperatureIn(FN, o.temperature, MIN_TEMPERATURE, Number.MAX_VALUE);
   if (from === "probabilities" && o.temperature !== undefined) {
     notWith(FN, "temperature", "from: 'probabilities'", "it divides logits; probabilities are used as they are");
   }

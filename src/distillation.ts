@@ -9,7 +9,7 @@ import { heap } from "./memory.js";
 import type { CrossEntropyResult, DistillationOptions, Float32Input } from "./types.js";
 import {
   badLabel, bool, checkNoOverlap, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, mustBe,
-  needs, notWith, numberIn, oneOf, rowsOf, type Operand,
+  needs, notWith, numberIn, oneOf, rowsOf, temperatureIn, type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 
@@ -18,6 +18,13 @@ const KEYS: ReadonlySet<string> = new Set([
   "classes", "temperature", "alpha", "labels", "smoothing", "smoothingMode", "ignoreIndex", "reduction", "grad", "gradOut",
 ]);
 const REDUCTIONS = ["mean", "sum", "none"] as const;
+/**
+ * Temperatures the f32 kernel computes to f32 accuracy: below 1e-30 its 1/T and (s − m)/T overflow
+ * f32 (NaN at T < 3e-39); above 1e16 the O(1/T) differences it subtracts fall below f32 resolution
+ * (drift from ~1e18, 0 from ~1e30). T²·KL tends to ½·Var(t − s) as T grows, already reached at 1e16.
+ */
+export const MIN_TEMPERATURE = 1e-30;
+export const MAX_TEMPERATURE = 1e16;
 const SMOOTHING_MODES = ["uniform", "others"] as const;
 
 /**
@@ -41,7 +48,7 @@ export function distillation(
   const o = checkOptions(FN, options, KEYS, true);
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
-  const T = numberIn(FN, "temperature", o.temperature, 0, Number.MAX_VALUE, 1, true);
+  const T = temperatureIn(FN, o.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE);
   const hasLabels = o.labels !== undefined;
   const alpha = numberIn(FN, "alpha", o.alpha, 0, 1, hasLabels ? 0.5 : 1);
   if (!hasLabels && alpha !== 1) mustBe(FN, "alpha", alpha, "1", "without labels (there is no cross-entropy term to mix in)");

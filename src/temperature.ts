@@ -46,10 +46,24 @@ export function fitTemperature(logits: Float32Input, labels: Int32Input, options
   const yPtr = place(h, y, "b");
   copyIn(h, z, zPtr);
   copyIn(h, y, yPtr);
-  const at = (beta: number): Point => evaluate(h, zPtr, yPtr, n, k, ignoreIndex, beta);
+  // Logits beyond ±1e12: the kernel's f32 exp has a floor (~1e-38) that, multiplied by gaps
+  // z − m that large, swamps the moments (the fit then lands on the wrong bound). Such inputs are
+  // evaluated here in f64 instead, exactly as the kernel's scalar path does (one JS pass per step).
+  const exact = hasLargeLogit(h.f32, zPtr >>> 2, n * k);
+  if (exact) {
+    const bad = h.exports.labelScan(yPtr, n, k, ignoreIndex, 0);
+    if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
+  }
+  let counted = -1;
+  const at = (beta: number): Point => {
+    if (!exact) return evaluate(h, zPtr, yPtr, n, k, ignoreIndex, beta);
+    const p = moments64(h.f32, zPtr >>> 2, h.i32, yPtr >>> 2, n, k, ignoreIndex, beta);
+    counted = p.count;
+    return p;
+  };
 
   const start = at(1);
-  if (h.f64[(h.results >>> 3) + MOMENTS_RESULT.count] === 0) {
+  if ((exact ? counted : h.f64[(h.results >>> 3) + MOMENTS_RESULT.count]) === 0) {
     return { temperature: 1, nllBefore: 0, nllAfter: 0, iterations: 0, atBound: false };
   }
   const nllBefore = start.f;
@@ -112,6 +126,64 @@ export function fitTemperature(logits: Float32Input, labels: Int32Input, options
   let best = cur;
   for (const p of [loP, hiP]) if (Math.abs(p.d1) < Math.abs(best.d1)) best = p;
   return done(best, iterations, false);
+}
+
+/** |logits| beyond this get their moments in f64 here (the kernel's exp floor, ~1e-38, times gaps below it stays < 1e-14). */
+const LARGE_LOGIT = 1e12;
+
+/**
+ * Whether some finite |z| exceeds LARGE_LOGIT. One read pass written as a running max of |z| (the
+ * form V8 compiles tightest: ~3× faster than testing each element); ±Infinity and NaN are skipped.
+ */
+function hasLargeLogit(f32: Float32Array, from: number, count: number): boolean {
+  let big = 0;
+  for (let e = from; e < from + count; e++) {
+    const a = Math.abs(f32[e]!);
+    if (a > big && a !== Infinity) big = a;
+  }
+  return big > LARGE_LOGIT;
+}
+
+/**
+ * The mean NLL f(β) and f′, f″ in f64, as assembly/calibration.ts temperatureMoments' scalar path
+ * computes them (β rounded to f32 as the kernel does; exp underflows to exactly 0). Labels are
+ * already checked.
+ */
+function moments64(
+  f32: Float32Array, z: number, i32: Int32Array, y: number, n: number, k: number, ignoreIndex: number, beta: number,
+): Point & { count: number } {
+  const b = Math.fround(beta);
+  let count = 0, F = 0, F1 = 0, F2 = 0;
+  for (let i = 0; i < n; i++) {
+    const yi = i32[y + i]!;
+    if (yi === ignoreIndex) continue;
+    count++;
+    const row = z + i * k;
+    let m = -Infinity, bad = false;
+    for (let j = 0; j < k; j++) {
+      const v = f32[row + j]!;
+      if (v !== v || v === Infinity) bad = true;
+      else if (v > m) m = v;
+    }
+    if (bad || m === -Infinity) {
+      F = F1 = F2 = NaN;
+      continue;
+    }
+    let S = 0, M1 = 0, M2 = 0;
+    for (let j = 0; j < k; j++) {
+      const v = f32[row + j]!;
+      if (v === -Infinity) continue;
+      const d = v - m, e = Math.exp(b * d);
+      if (e === 0) continue; // 0·d² would be NaN for |d| beyond 1e154; its true contribution is 0
+      S += e; M1 += e * d; M2 += e * d * d;
+    }
+    const e1 = M1 / S, dy = f32[row + yi]! - m;
+    F += Math.log(S) - b * dy;
+    F1 += e1 - dy;
+    F2 += M2 / S - e1 * e1;
+  }
+  const inv = count > 0 ? 1 / count : 0;
+  return { beta, f: F * inv, d1: F1 * inv, d2: F2 * inv, count };
 }
 
 function evaluate(h: Heap, zPtr: number, yPtr: number, n: number, k: number, ignoreIndex: number, beta: number): Point {

@@ -201,7 +201,32 @@ export function checkWeights(fn: string, name: string, w: Operand<Float32Array>,
   for (let j = 0; j < w.length; j++) {
     const v = src[at + j]!;
     if (!(v >= 0 && v < Infinity)) fail(fn, `${name}[${j}] = ${v}; weights must be finite and ≥ 0`);
+    if (v > MAX_WEIGHT_F32) {
+      fail(fn, `${name}[${j}] = ${v}; weights must be ≤ ${MAX_WEIGHT} (a weighted row loss is an f32: beyond that it overflows)`);
+    }
   }
+}
+
+/**
+ * The largest class weight / pos weight accepted. Weighted per-row terms are f32 products; with
+ * weights near the f32 maximum (3.4e38) they overflow where the f64 answer is finite. Any realistic
+ * weighting (ratios of counts) is far below 1e30.
+ */
+export const MAX_WEIGHT = 1e30;
+/** MAX_WEIGHT as the f32 the caller's 1e30 becomes (so that 1e30 itself is accepted). */
+const MAX_WEIGHT_F32 = Math.fround(MAX_WEIGHT);
+
+/**
+ * A temperature option: a number in (0, ∞) (the message every function shares), then within
+ * [lo, hi] where the f32 kernels compute it exactly (docs/non-finite.md "Temperatures").
+ */
+export function temperatureIn(fn: string, value: unknown, lo: number, hi: number): number {
+  const T = numberIn(fn, "temperature", value, 0, Number.MAX_VALUE, 1, true);
+  if (T < lo || T > hi) {
+    const upper = hi === Number.MAX_VALUE ? "∞)" : `${hi.toExponential().replace("e+", "e")}]`;
+    fail(fn, `options.temperature must be in [${lo}, ${upper} (the range computed in f32 without overflow); received ${T}`);
+  }
+  return T;
 }
 
 /** Distinct operands must not overlap unless the API allows it (gradOut over logits). */

@@ -4,7 +4,7 @@
  * digits (KL = Σ pt·(log pt − log ps) evaluated literally), whose outputs are pasted below.
  */
 import { describe, expect, it } from "vitest";
-import { distillation } from "../src/reference/index.js";
+import { distillation, softmax, smoothTargets } from "../src/reference/index.js";
 import { numericGradient, expectGradClose } from "./helpers/reference-fd.js";
 
 // [student, teacher, T, T²·KL, T·(ps − pt)] from decimal arithmetic at 90 digits.
@@ -55,5 +55,20 @@ describe("reference distillation at large temperatures", () => {
       const f = (x: Float64Array) => distillation(x, t, { classes: 4, temperature, labels: [2, 1], alpha: 0.7, grad: false }).loss as number;
       expectGradClose(r.grad, numericGradient(f, s), 1e-6);
     }
+  });
+});
+
+describe("reference softmax at tiny temperatures", () => {
+  it("T = 1e-45 with positive logits: (z − m)/T, not z/T − m/T (which overflowed to a NaN row)", () => {
+    const p = softmax([3, 1, 3, -Infinity, 2.5], { classes: 5, temperature: 1e-45 });
+    expect(Array.from(p)).toEqual([0.5, 0, 0.5, 0, 0]);
+    const q = softmax([1e-44, 0], { classes: 2, temperature: 1e-44 }); // a subnormal gap: e/(1+e)
+    expect(q[0]).toBeCloseTo(Math.E / (1 + Math.E), 6);
+  });
+});
+
+describe("reference smoothTargets limits", () => {
+  it("empty labels with classes = 2^31 − 1: an empty matrix, nothing proportional to K", () => {
+    expect(smoothTargets(new Int32Array(0), { classes: 2 ** 31 - 1, smoothing: 0.1 })).toEqual(new Float64Array(0));
   });
 });
