@@ -13,6 +13,7 @@
 //   const x = allocFloat32(n), out = allocFloat32(n);   // resident: the pure kernel is timed
 //   expBound(x, out);
 
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import { copyIn, deliverTo, destination, destinationPtr, place } from "./stage.js";
 import { isWasmBuffer, type WasmBuffer } from "./memory.js";
@@ -23,6 +24,15 @@ import { classesOf, expectLength, f32Operand, failType, describe, i32Operand, nu
 type Pass = "expPass" | "scalePass";
 
 function run(fn: string, pass: Pass, x: Float32Input, out: Float32Input, c: number): Float32Array {
+  enter(fn);
+  try {
+    return compute(fn, pass, x, out, c);
+  } finally {
+    leave();
+  }
+}
+
+function compute(fn: string, pass: Pass, x: Float32Input, out: Float32Input, c: number): Float32Array {
   const h = heap(fn);
   const xs = f32Operand(fn, "x", x, h);
   const d = destination(fn, "out", out, h, xs, "x", xs.length, "the length of x");

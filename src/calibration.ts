@@ -4,6 +4,7 @@
 // done here over those N numbers.
 
 import { CALIBRATION_RESULT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";
 import {
@@ -32,6 +33,15 @@ export const MIN_TEMPERATURE = 1e-30;
 export function calibration(logits: Float32Input, labels: Int32Input, options: CalibrationOptions): CalibrationResult {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(logits, labels, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unknown>): CalibrationResult {
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   const M = countIn(FN, "bins", o.bins, 1, MAX_BINS, 15);

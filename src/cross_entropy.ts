@@ -4,6 +4,7 @@
 // labels are range-checked by the kernel's first pass, which writes nothing when it finds a bad one.
 
 import { REDUCE, RESULT, WEIGHT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap, isWasmBuffer } from "./memory.js";
 import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, TargetInput } from "./types.js";
 import {
@@ -47,6 +48,15 @@ export function crossEntropy(
 ): CrossEntropyResult<number | Float32Array> {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(logits, target, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(logits: Float32Input, target: TargetInput, o: Record<string, unknown>): CrossEntropyResult<number | Float32Array> {
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);

@@ -5,6 +5,7 @@
 // bad one.
 
 import { REDUCE, RESULT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, DistillationOptions, Float32Input } from "./types.js";
 import {
@@ -46,6 +47,15 @@ export function distillation(
 ): CrossEntropyResult<number | Float32Array> {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(student, teacher, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(student: Float32Input, teacher: Float32Input, o: Record<string, unknown>): CrossEntropyResult<number | Float32Array> {
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   const T = temperatureIn(FN, o.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE);

@@ -6,6 +6,7 @@
 
 import { loadCore, loadCoreSync } from "./loader.js";
 import { heapOrNull, setHeap, heap, type WasmBuffer } from "./memory.js";
+import { enter, leave } from "./guard.js";
 import { checkOptions, describe, fail, failType } from "./validate.js";
 import type { BackendInfo, InitOptions } from "./types.js";
 
@@ -74,7 +75,7 @@ export function init(given?: InitOptions): Promise<void> {
   const p: Promise<void> = loadCore(options).then(
     (core) => {
       if (pending === p) pending = null;
-      install(request, core);
+      install(request, core); // a promise callback: never inside a running call
     },
     (err: unknown) => {
       if (pending === p) pending = null;
@@ -93,7 +94,13 @@ export function initSync(given?: InitOptions): void {
     return;
   }
   const request = ++requests;
-  install(request, loadCoreSync(options));
+  const core = loadCoreSync(options);
+  enter("initSync");
+  try {
+    install(request, core);
+  } finally {
+    leave();
+  }
 }
 
 /** Which build runs, and how much wasm memory it holds. Throws before init. */
@@ -119,11 +126,23 @@ function lengthArg(fn: string, length: unknown): number {
 /** A Float32 buffer in wasm memory: fill `.view`, pass the buffer to any function, `.release()` it when done. */
 export function allocFloat32(length: number): WasmBuffer<Float32Array> {
   const n = lengthArg("allocFloat32", length);
-  return heap("allocFloat32").allocBuffer<Float32Array>(Float32Array, n);
+  const h = heap("allocFloat32");
+  enter("allocFloat32");
+  try {
+    return h.allocBuffer<Float32Array>(Float32Array, n);
+  } finally {
+    leave();
+  }
 }
 
 /** An Int32 buffer in wasm memory (labels). */
 export function allocInt32(length: number): WasmBuffer<Int32Array> {
   const n = lengthArg("allocInt32", length);
-  return heap("allocInt32").allocBuffer<Int32Array>(Int32Array, n);
+  const h = heap("allocInt32");
+  enter("allocInt32");
+  try {
+    return h.allocBuffer<Int32Array>(Int32Array, n);
+  } finally {
+    leave();
+  }
 }

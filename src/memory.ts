@@ -4,6 +4,7 @@
 // pointers and copies plain typed arrays in and out of named scratch slots that only ever grow.
 
 import type { CoreExports, LoadedCore } from "./abi.js";
+import { enter, leave } from "./guard.js";
 
 const PAGE = 65536;
 const ALIGN = 16;
@@ -82,7 +83,12 @@ export class WasmBuffer<T extends Float32Array | Int32Array> {
   release(): void {
     const heap = this.#s.heap;
     if (heap === null) return;
-    heap.freeBuffer(this as WasmBuffer<Float32Array | Int32Array>);
+    enter("WasmBuffer.release");
+    try {
+      heap.freeBuffer(this as WasmBuffer<Float32Array | Int32Array>);
+    } finally {
+      leave();
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // every pointer → copy in → one kernel call → deliver.
 
 import { REDUCE, RESULT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, Float32Input, SigmoidCrossEntropyOptions } from "./types.js";
 import {
@@ -35,6 +36,15 @@ export function sigmoidCrossEntropy(
 ): CrossEntropyResult<number | Float32Array> {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, false);
+  enter(FN);
+  try {
+    return compute(logits, targets, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(logits: Float32Input, targets: Float32Input, o: Record<string, unknown>): CrossEntropyResult<number | Float32Array> {
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = o.classes === undefined ? 0 : classesOf(FN, o.classes);
   const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);

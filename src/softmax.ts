@@ -1,5 +1,6 @@
 // logSoftmax and softmax (with temperature), row-wise and max-subtracted (docs/spec.md "softmax").
 
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { Float32Input, LogSoftmaxOptions, SoftmaxOptions } from "./types.js";
 import { checkOptions, classesOf, f32Operand, numberIn, rowsOf } from "./validate.js";
@@ -11,6 +12,15 @@ const SOFT_KEYS: ReadonlySet<string> = new Set(["classes", "out", "temperature"]
 function run(fn: string, logits: Float32Input, options: SoftmaxOptions, keys: ReadonlySet<string>, log: boolean): Float32Array {
   heap(fn);
   const o = checkOptions(fn, options, keys, true);
+  enter(fn);
+  try {
+    return compute(fn, logits, o, log);
+  } finally {
+    leave();
+  }
+}
+
+function compute(fn: string, logits: Float32Input, o: Record<string, unknown>, log: boolean): Float32Array {
   const h = heap(fn); // after the options' getters (one could have replaced the instance)
   const k = classesOf(fn, o.classes);
   const temperature = log ? 1 : numberIn(fn, "temperature", o.temperature, 0, Number.MAX_VALUE, 1, true);

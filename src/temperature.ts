@@ -7,6 +7,7 @@
 // the β reported. (docs/spec.md "fitTemperature")
 
 import { MOMENTS_RESULT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap, type Heap } from "./memory.js";
 import type { FitTemperatureOptions, FitTemperatureResult, Float32Input, Int32Input } from "./types.js";
 import { badLabel, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, rowsOf } from "./validate.js";
@@ -34,6 +35,15 @@ interface Point {
 export function fitTemperature(logits: Float32Input, labels: Int32Input, options: FitTemperatureOptions): FitTemperatureResult {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(logits, labels, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unknown>): FitTemperatureResult {
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);

@@ -125,6 +125,42 @@ for (const build of BUILDS) {
       expect(rel(crossEntropy(z, y, { classes: k }).loss as number, want)).toBeLessThan(1e-6);
     });
 
+    it("a re-entrant call from a patched built-in during delivery is a clear Error; the outer call is still right", () => {
+      initSync({ simd: build.simd });
+      const inner = new Float32Array([9, -9, 9, -9, 9, -9, 9, -9]);
+      const proto = Object.getPrototypeOf(Float32Array.prototype) as { slice: (...a: unknown[]) => unknown };
+      const original = proto.slice;
+      const errors: unknown[] = [];
+      let depth = 0;
+      proto.slice = function (this: unknown, ...args: unknown[]) {
+        if (depth === 0) {
+          depth++;
+          try {
+            crossEntropy(inner, y, { classes: k, reduction: "none" }); // would overwrite the outer call's scratch
+          } catch (err) {
+            errors.push(err);
+          } finally {
+            depth--;
+          }
+        }
+        return original.apply(this, args);
+      };
+      let got: ReturnType<typeof crossEntropy>;
+      try {
+        got = crossEntropy(z, y, { classes: k, reduction: "none" });
+      } finally {
+        proto.slice = original;
+      }
+      expect(errors.length).toBeGreaterThan(0);
+      expect(String(errors[0])).toMatch(/softxent\.crossEntropy: called while softxent\.crossEntropy is in progress/);
+      const want = ref.crossEntropy(z, y, { classes: k, reduction: "none" });
+      const rows = got.loss as Float32Array;
+      for (let i = 0; i < 2; i++) expect(rel(rows[i]!, (want.loss as Float64Array)[i]!)).toBeLessThan(1e-6);
+      for (let e = 0; e < 8; e++) expect(Math.abs(got.grad![e]! - want.grad![e]!)).toBeLessThan(1e-6);
+      // and the library keeps working
+      expect(rel(crossEntropy(inner, y, { classes: k }).loss as number, ref.crossEntropy(inner, y, { classes: k }).loss as number)).toBeLessThan(1e-6);
+    });
+
     it("a softxent call made from an option getter completes first; the outer call is still right", () => {
       initSync({ simd: build.simd });
       const inner = new Float32Array([9, -9, 9, -9, 9, -9, 9, -9]);
