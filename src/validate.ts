@@ -79,13 +79,13 @@ export function checkOptions(fn: string, options: unknown, allowed: ReadonlySet<
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     failType(fn, `options must be an object like { classes: 10 }; received ${describe(options)}`);
   }
-  const given: string[] = [];
+  // Own properties in one spread (each getter runs once; the fastest copy V8 has), then the rare
+  // inherited enumerable ones, read once here too.
+  const snapshot: Record<string, unknown> = { ...options };
   for (const key in options) {
     if (!allowed.has(key)) fail(fn, `unknown option '${key}'; expected one of ${[...allowed].join(", ")}`);
-    given.push(key);
+    if (!Object.prototype.hasOwnProperty.call(snapshot, key)) snapshot[key] = (options as Record<string, unknown>)[key];
   }
-  const snapshot: Record<string, unknown> = {};
-  for (const key of given) snapshot[key] = (options as Record<string, unknown>)[key];
   return snapshot;
 }
 
