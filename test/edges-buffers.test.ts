@@ -43,6 +43,21 @@ for (const build of BUILDS) {
       fresh.release();
     });
 
+    it("the rule's consequence for live buffers: after a new buffer reuses released memory, read .view again", () => {
+      initSync({ simd: build.simd });
+      const live = allocFloat32(8), gone = allocFloat32(8);
+      live.view.set([1, 2, 3, 4, 5, 6, 7, 8]);
+      const keptLive = live.view;
+      gone.release();
+      const fresh = allocFloat32(8); // takes gone's bytes: every earlier view is detached
+      expect(keptLive.length).toBe(0);
+      expect(() => softmax(keptLive, { classes: 4 })).toThrowError(/read buf\.view again/);
+      expect(Array.from(live.view)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]); // the buffer itself is intact
+      expect(softmax(live, { classes: 4 }).length).toBe(8);
+      live.release();
+      fresh.release();
+    });
+
     it("a released buffer's view kept while its memory went to scratch is refused (outside any live buffer)", () => {
       initSync({ simd: build.simd });
       const b = allocFloat32(64);
