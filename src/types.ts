@@ -154,7 +154,7 @@ export interface CalibrationOptions {
   binning?: Binning;
   /** 'logits' (default) or 'probabilities' (rows used as p as they are). */
   from?: "logits" | "probabilities";
-  /** Divide logits by T ≥ 1e-30 first. Default 1. Not allowed with from: 'probabilities'. */
+  /** Divide logits by T > 0 first (below 2.9e-39 the T → 0 metrics are formed in f64). Default 1. Not allowed with from: 'probabilities'. */
   temperature?: number;
   /** Rows with this label are left out. Default −100. */
   ignoreIndex?: number;
