@@ -7,7 +7,7 @@
 // its own scratch copy, else a scratch slot — and delivery of the result into whichever it was.
 
 import { bufferState, isWasmBuffer, type Heap } from "./memory.js";
-import { bufferOf, checkNoOverlap, expectLength, f32Operand, typedArrayKind, type Operand } from "./validate.js";
+import { bufferOf, checkNoOverlap, expectLength, f32Operand, type Operand } from "./validate.js";
 
 /** %TypedArray%.prototype, whose `set` is looked up at each call (never an override on the caller's object). */
 const TA_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as { set: (this: unknown, src: ArrayLike<number>, offset?: number) => void };
@@ -24,7 +24,7 @@ export function place(h: Heap, op: Operand<Float32Array | Int32Array>, slot: str
  */
 export function copyIn(h: Heap, op: Operand<Float32Array | Int32Array>, ptr: number): void {
   if (op.copy === null) return;
-  if (typedArrayKind(op.copy) === "Float32Array") h.f32.set(op.copy, ptr >>> 2);
+  if (op.f32) h.f32.set(op.copy, ptr >>> 2);
   else h.i32.set(op.copy, ptr >>> 2);
 }
 

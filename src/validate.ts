@@ -79,12 +79,14 @@ export function checkOptions(fn: string, options: unknown, allowed: ReadonlySet<
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     failType(fn, `options must be an object like { classes: 10 }; received ${describe(options)}`);
   }
-  // Own properties in one spread (each getter runs once; the fastest copy V8 has), then the rare
-  // inherited enumerable ones, read once here too.
+  // Own properties in one spread (each getter runs once; the fastest copy V8 has), then — only for an
+  // object with its own prototype — the inherited enumerable ones, read once here too.
   const snapshot: Record<string, unknown> = { ...options };
+  const proto: unknown = Object.getPrototypeOf(options);
+  const plain = proto === Object.prototype || proto === null;
   for (const key in options) {
     if (!allowed.has(key)) fail(fn, `unknown option '${key}'; expected one of ${[...allowed].join(", ")}`);
-    if (!Object.prototype.hasOwnProperty.call(snapshot, key)) snapshot[key] = (options as Record<string, unknown>)[key];
+    if (!plain && !Object.prototype.hasOwnProperty.call(snapshot, key)) snapshot[key] = (options as Record<string, unknown>)[key];
   }
   return snapshot;
 }
@@ -133,6 +135,8 @@ export interface Operand<T extends Float32Array | Int32Array> {
   /** Element count, read through the intrinsic getter (never the object's own `length`). */
   length: number;
   copy: T | null;
+  /** Whether the elements are f32 (else i32). */
+  f32: boolean;
   /** For a copied operand: its ArrayBuffer and byte offset, read through the intrinsic getters. */
   buffer: ArrayBufferLike | null;
   byteOffset: number;
@@ -148,7 +152,7 @@ function resolve<T extends Float32Array | Int32Array>(
     if (s.heap === null) failType(fn, `${name} is a WasmBuffer that has been released (or belonged to an instance replaced by init())`);
     if (s.heap !== h) failType(fn, `${name} is a WasmBuffer of another softxent instance`);
     if (s.ctor !== ctor) failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
-    return { ptr: s.ptr, length: s.length, copy: null, buffer: null, byteOffset: 0, source: x };
+    return { ptr: s.ptr, length: s.length, copy: null, f32: ctor === Float32Array, buffer: null, byteOffset: 0, source: x };
   }
   if (taTag.call(x) === ctor.name) {
     const buffer = taBuffer.call(x), byteOffset = taByteOffset.call(x), length = taLength.call(x);
@@ -156,13 +160,13 @@ function resolve<T extends Float32Array | Int32Array>(
       if (h.ownerOf(byteOffset, length * 4) === null) {
         failType(fn, `${name} is a view into softxent's wasm memory outside any live WasmBuffer (a view of a released buffer?)`);
       }
-      return { ptr: byteOffset, length, copy: null, buffer: null, byteOffset: 0, source: x };
+      return { ptr: byteOffset, length, copy: null, f32: ctor === Float32Array, buffer: null, byteOffset: 0, source: x };
     }
     if (h.isDetachedMemory(buffer)) {
       failType(fn, `${name} is a view of softxent's wasm memory taken before the memory grew or a buffer was released (now detached, length 0); read buf.view again after allocating`);
     }
     if (length === 0 && isDetached(buffer)) failType(fn, `${name} is ${article(ctor.name)} whose ArrayBuffer has been detached (transferred)`);
-    return { ptr: -1, length, copy: x as T, buffer, byteOffset, source: x };
+    return { ptr: -1, length, copy: x as T, f32: ctor === Float32Array, buffer, byteOffset, source: x };
   }
   return failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
 }
