@@ -1,20 +1,28 @@
-// calibration: ECE, MCE, Brier, NLL, accuracy, confidence and reliability-diagram bins (SPEC.md;
+// calibration: ECE, MCE, Brier, NLL, accuracy, confidence and reliability-diagram bins (docs/spec.md;
 // Guo et al. 2017). The per-row work (softmax, max, argmax, Brier and NLL terms) runs in wasm, which
 // leaves each counted row's confidence and correctness; the binning (a sort for quantile bins) is
 // done here over those N numbers.
 
+import { CALIBRATION_RESULT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";
 import {
-  badLabel, checkOptions, classesOf, countAtLeast, expectLength, f32Operand, i32Operand, integer, notWith,
+  badLabel, checkOptions, classesOf, countIn, expectLength, f32Operand, i32Operand, integer, notWith,
   numberIn, oneOf, rowsOf,
 } from "./validate.js";
+import { calibrationRowsTiny, type CalibrationRows } from "./calibration_limit.js";
 import { copyIn, place } from "./stage.js";
 
 const FN = "calibration";
 const KEYS: ReadonlySet<string> = new Set(["classes", "bins", "binning", "from", "temperature", "ignoreIndex"]);
 const BINNINGS = ["uniform", "quantile"] as const;
 const FROMS = ["logits", "probabilities"] as const;
+/**
+ * The most bins a call may ask for: the result holds one object per bin, so the count is capped
+ * (2^16; reliability diagrams use 10–20) rather than left to exhaust the JS heap.
+ */
+export const MAX_BINS = 65536;
 
 /**
  * Calibration metrics of N rows of logits (or probabilities) against their labels: top-label
@@ -22,10 +30,20 @@ const FROMS = ["logits", "probabilities"] as const;
  * intervals (b/M, (b+1)/M] (confidence 0 in the first), or equal-mass bins with `binning: 'quantile'`.
  */
 export function calibration(logits: Float32Input, labels: Int32Input, options: CalibrationOptions): CalibrationResult {
-  const h = heap(FN);
+  heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(logits, labels, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unknown>): CalibrationResult {
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
-  const M = countAtLeast(FN, "bins", o.bins, 1, 15);
+  const M = countIn(FN, "bins", o.bins, 1, MAX_BINS, 15);
   const binning = oneOf(FN, "binning", o.binning, BINNINGS, "uniform");
   const from = oneOf(FN, "from", o.from, FROMS, "logits");
   const T = numberIn(FN, "temperature", o.temperature, 0, Number.MAX_VALUE, 1, true);
@@ -40,18 +58,34 @@ export function calibration(logits: Float32Input, labels: Int32Input, options: C
 
   const zPtr = place(h, z, "a");
   const yPtr = place(h, y, "b");
-  const confPtr = h.scratchPtr("conf", n * 8);
-  const hitPtr = h.scratchPtr("hit", n * 4);
-  const w64 = h.scratchPtr("row64", 16 * k);
+  // T so small that the kernel's f32 1/T is Infinity: the rows are done in f64 here (calibration_limit.ts).
+  const tiny = from === "logits" && Math.fround(1 / T) === Infinity;
+  const confPtr = h.scratchPtr("conf", tiny ? 0 : n * 8);
+  const hitPtr = h.scratchPtr("hit", tiny ? 0 : n * 4);
+  const w64 = h.scratchPtr("row64", n === 0 || tiny ? 0 : 16 * k); // none for an empty batch, whatever K
   copyIn(h, z, zPtr);
   copyIn(h, y, yPtr);
-  const bad = h.exports.calibrationRows(zPtr, yPtr, n, k, T, from === "probabilities" ? 1 : 0, ignoreIndex, confPtr, hitPtr, w64);
-  if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
-
-  const r = h.results >>> 3;
-  const count = h.f64[r + 1]!;
-  const conf = h.f64.slice(confPtr >>> 3, (confPtr >>> 3) + count);
-  const hit = h.i32.slice(hitPtr >>> 2, (hitPtr >>> 2) + count);
+  let rows: CalibrationRows;
+  if (tiny) {
+    const bad = h.exports.labelScan(yPtr, n, k, ignoreIndex, 0);
+    if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
+    rows = calibrationRowsTiny(h.f32, zPtr >>> 2, h.i32, yPtr >>> 2, n, k, T, ignoreIndex);
+  } else {
+    const bad = h.exports.calibrationRows(zPtr, yPtr, n, k, T, from === "probabilities" ? 1 : 0, ignoreIndex, confPtr, hitPtr, w64);
+    if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
+    const r = h.results >>> 3;
+    const count = h.f64[r + CALIBRATION_RESULT.count]!;
+    rows = {
+      conf: h.f64.slice(confPtr >>> 3, (confPtr >>> 3) + count),
+      hit: h.i32.slice(hitPtr >>> 2, (hitPtr >>> 2) + count),
+      count,
+      brierSum: h.f64[r + CALIBRATION_RESULT.brierSum]!,
+      nllSum: h.f64[r + CALIBRATION_RESULT.nllSum]!,
+      confidenceSum: h.f64[r + CALIBRATION_RESULT.confidenceSum]!,
+      hits: h.f64[r + CALIBRATION_RESULT.hits]!,
+    };
+  }
+  const { conf, hit, count } = rows;
   const bins = binning === "uniform" ? uniformBins(conf, hit, M) : quantileBins(conf, hit, M);
   let ece = 0;
   let mce = 0;
@@ -65,11 +99,11 @@ export function calibration(logits: Float32Input, labels: Int32Input, options: C
   return {
     ece,
     mce,
-    brier: h.f64[r + 2]! / count,
-    nll: h.f64[r + 3]! / count,
+    brier: rows.brierSum / count,
+    nll: rows.nllSum / count,
     // a row with NaN probabilities has no prediction: the accuracy is NaN too, not a silent hit or miss
-    accuracy: conf.some(Number.isNaN) ? NaN : h.f64[r + 5]! / count,
-    confidence: h.f64[r + 4]! / count,
+    accuracy: conf.some(Number.isNaN) ? NaN : rows.hits / count,
+    confidence: rows.confidenceSum / count,
     bins,
   };
 }

@@ -1,15 +1,17 @@
-// crossEntropy: the fused forward + gradient (SPEC.md "crossEntropy"). Validation happens before
-// any byte of wasm memory is written; labels are range-checked by the kernel's first pass, which
-// writes nothing when it finds a bad one.
+// crossEntropy: the fused forward + gradient (docs/spec.md "crossEntropy"). Options are read once,
+// operands resolved and checked, then staged: nothing the caller sees is written before the kernel
+// runs, and no caller code runs after the options snapshot (so what was checked is what is used);
+// labels are range-checked by the kernel's first pass, which writes nothing when it finds a bad one.
 
-import { heap } from "./memory.js";
-import { WasmBuffer } from "./memory.js";
+import { REDUCE, RESULT, WEIGHT } from "./abi.js";
+import { enter, leave } from "./guard.js";
+import { heap, isWasmBuffer } from "./memory.js";
 import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, TargetInput } from "./types.js";
 import {
   badLabel, bool, checkNoOverlap, checkOptions, checkWeights, classesOf, expectLength, f32Operand, fail, failType,
-  describe, i32Operand, integer, numberIn, oneOf, rowsOf, type Operand,
+  describe, i32Operand, integer, numberIn, oneOf, rowsOf, typedArrayKind, type Operand,
 } from "./validate.js";
-import { copyIn, deliver, place } from "./stage.js";
+import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 
 const FN = "crossEntropy";
 const KEYS: ReadonlySet<string> = new Set([
@@ -18,21 +20,12 @@ const KEYS: ReadonlySet<string> = new Set([
 const REDUCTIONS = ["mean", "sum", "none"] as const;
 const SMOOTHING_MODES = ["uniform", "others"] as const;
 const WEIGHT_MODES = ["pytorch", "target"] as const;
-/** assembly/common.ts codes */
-const REDUCE_CODE = { mean: 0, sum: 1, none: 2 } as const;
-const WEIGHT_CODE = { none: 0, pytorch: 1, target: 2 } as const;
 
-function isIndexTarget(t: unknown): boolean {
-  return t instanceof Int32Array || (t instanceof WasmBuffer && t.kind === "int32");
-}
-
-function isProbTarget(t: unknown): boolean {
-  return t instanceof Float32Array || (t instanceof WasmBuffer && t.kind === "float32");
-}
-
-/** Reads K weights for checking, wherever they are. */
-function weightValues(w: Operand<Float32Array>, f32: Float32Array): Float32Array {
-  return w.copy ?? f32.subarray(w.ptr >>> 2, (w.ptr >>> 2) + w.length);
+/** 'int32', 'float32', or undefined for anything else (brand and intrinsic checks: no getters run). */
+function targetKind(t: unknown): "int32" | "float32" | undefined {
+  if (isWasmBuffer(t)) return t.kind;
+  const tag = typedArrayKind(t);
+  return tag === "Int32Array" ? "int32" : tag === "Float32Array" ? "float32" : undefined;
 }
 
 /**
@@ -53,8 +46,18 @@ export function crossEntropy(
 export function crossEntropy(
   logits: Float32Input, target: TargetInput, options: CrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array> {
-  const h = heap(FN);
+  heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(logits, target, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(logits: Float32Input, target: TargetInput, o: Record<string, unknown>): CrossEntropyResult<number | Float32Array> {
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
   const smoothingMode = oneOf(FN, "smoothingMode", o.smoothingMode, SMOOTHING_MODES, "uniform");
@@ -67,8 +70,9 @@ export function crossEntropy(
   const z = f32Operand(FN, "logits", logits, h);
   const n = rowsOf(FN, "logits", z.length, k);
 
-  const index = isIndexTarget(target);
-  if (!index && !isProbTarget(target)) {
+  const kind = targetKind(target);
+  const index = kind === "int32";
+  if (kind === undefined) {
     failType(FN, `target must be an Int32Array of N class indices, a Float32Array of N·K probabilities, or a WasmBuffer of either; received ${describe(target)}`);
   }
   const t = index ? i32Operand(FN, "labels", target, h) : f32Operand(FN, "targets", target, h);
@@ -85,54 +89,41 @@ export function crossEntropy(
   if (o.classWeights !== undefined) {
     w = f32Operand(FN, "classWeights", o.classWeights, h);
     expectLength(FN, "classWeights", w.length, k, `one weight per class`);
-    checkWeights(FN, "classWeights", weightValues(w, h.f32));
+    checkWeights(FN, "classWeights", w, h.f32);
   }
 
-  let g: Operand<Float32Array> | null = null;
-  let inPlace = false;
+  let d: Destination | null = null;
   if (o.gradOut !== undefined) {
     if (!wantGrad) fail(FN, "options.gradOut was given together with grad: false");
-    g = f32Operand(FN, "gradOut", o.gradOut, h);
-    expectLength(FN, "gradOut", g.length, n * k, `N·K = ${n}·${k}`);
-    inPlace = g.source === z.source || (g.copy === null && z.copy === null && g.ptr === z.ptr);
-    if (!inPlace) checkNoOverlap(FN, g, "gradOut", z, "logits");
-    checkNoOverlap(FN, g, "gradOut", t, index ? "labels" : "targets");
-    if (w) checkNoOverlap(FN, g, "gradOut", w, "classWeights");
+    d = destination(FN, "gradOut", o.gradOut, h, z, "logits", n * k, `N·K = ${n}·${k}`);
+    checkNoOverlap(FN, d.op, "gradOut", t, index ? "labels" : "targets");
+    if (w) checkNoOverlap(FN, d.op, "gradOut", w, "classWeights");
   }
 
   // ---- stage (all pointers first, then copies)
   const zPtr = place(h, z, "a");
   const tPtr = place(h, t, "b");
   const wPtr = w ? place(h, w, "w") : 0;
-  let gPtr: number;
-  if (!wantGrad) gPtr = h.scratchPtr("row", k * 4);
-  else if (inPlace) gPtr = zPtr;
-  else if (g !== null && g.copy === null) gPtr = g.ptr; // resident destination: write there directly
-  else if (z.copy !== null) gPtr = zPtr; // copied logits: compute over the copy, then copy out
-  else gPtr = h.scratchPtr("g", n * k * 4);
+  // Without a gradient the kernel still needs one row of scratch (none for an empty batch).
+  const gPtr = wantGrad ? destinationPtr(h, d, z, zPtr, n * k) : h.scratchPtr("row", n === 0 ? 0 : k * 4);
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", n * 4) : 0;
   copyIn(h, z, zPtr);
   copyIn(h, t, tPtr);
   if (w) copyIn(h, w, wPtr);
 
   const ex = h.exports;
-  const red = REDUCE_CODE[reduction];
+  const red = REDUCE[reduction];
   if (index) {
     const bad = ex.crossEntropyIndex(
       zPtr, tPtr, n, k, eps, smoothingMode === "others" ? 1 : 0, ignoreIndex,
-      wPtr, w ? WEIGHT_CODE[weightMode] : 0, lambda, red, gPtr, wantGrad ? 1 : 0, lossPtr,
+      wPtr, w ? WEIGHT[weightMode] : WEIGHT.none, lambda, red, gPtr, wantGrad ? 1 : 0, lossPtr,
     );
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(tPtr >>> 2) + bad]!, k, ignoreIndex);
   } else {
     ex.crossEntropyProb(zPtr, tPtr, n, k, eps, wPtr, lambda, red, gPtr, wantGrad ? 1 : 0, lossPtr);
   }
 
-  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + 2]!;
-  let grad: Float32Array | null = null;
-  if (wantGrad) {
-    // In place over copied logits: the caller's logits array is the destination.
-    const dest = inPlace && z.copy !== null ? z : g;
-    grad = deliver(h, gPtr, n * k, dest);
-  }
+  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + RESULT.loss]!;
+  const grad = wantGrad ? deliverTo(h, gPtr, n * k, d, z) : null;
   return { loss, grad };
 }

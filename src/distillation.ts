@@ -1,23 +1,32 @@
 // distillation: Hinton et al.'s soft-target loss with the T² factor and batch-mean KL, mixed with the
-// label cross-entropy, fused loss + gradient w.r.t. the student logits (SPEC.md "distillation").
-// Validate everything → place every pointer → copy in → one kernel call → deliver. Labels are
-// range-checked by the kernel's first pass, which writes nothing when it finds a bad one.
+// label cross-entropy, fused loss + gradient w.r.t. the student logits (docs/spec.md "distillation").
+// Snapshot the options → validate everything → place every pointer → copy in → one kernel call →
+// deliver. Labels are range-checked by the kernel's first pass, which writes nothing when it finds a
+// bad one.
 
+import { REDUCE, RESULT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, DistillationOptions, Float32Input } from "./types.js";
 import {
   badLabel, bool, checkNoOverlap, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, mustBe,
-  needs, notWith, numberIn, oneOf, rowsOf, type Operand,
+  needs, notWith, numberIn, oneOf, rowsOf, temperatureIn, type Operand,
 } from "./validate.js";
-import { copyIn, deliver, place } from "./stage.js";
+import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 
 const FN = "distillation";
 const KEYS: ReadonlySet<string> = new Set([
   "classes", "temperature", "alpha", "labels", "smoothing", "smoothingMode", "ignoreIndex", "reduction", "grad", "gradOut",
 ]);
 const REDUCTIONS = ["mean", "sum", "none"] as const;
+/**
+ * Temperatures the f32 kernel computes to f32 accuracy: below 1e-30 its 1/T and (s − m)/T overflow
+ * f32 (NaN at T < 3e-39); above 1e16 the O(1/T) differences it subtracts fall below f32 resolution
+ * (drift from ~1e18, 0 from ~1e30). T²·KL tends to ½·Var(t − s) as T grows, already reached at 1e16.
+ */
+export const MIN_TEMPERATURE = 1e-30;
+export const MAX_TEMPERATURE = 1e16;
 const SMOOTHING_MODES = ["uniform", "others"] as const;
-const REDUCE_CODE = { mean: 0, sum: 1, none: 2 } as const;
 
 /**
  * L = α·T²·(1/n)·Σ_i KL(softmax(t_i/T) ‖ softmax(s_i/T)) + (1−α)·crossEntropy_ε(s, labels, 'mean'),
@@ -36,10 +45,20 @@ export function distillation(
 export function distillation(
   student: Float32Input, teacher: Float32Input, options: DistillationOptions,
 ): CrossEntropyResult<number | Float32Array> {
-  const h = heap(FN);
+  heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(student, teacher, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(student: Float32Input, teacher: Float32Input, o: Record<string, unknown>): CrossEntropyResult<number | Float32Array> {
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
-  const T = numberIn(FN, "temperature", o.temperature, 0, Number.MAX_VALUE, 1, true);
+  const T = temperatureIn(FN, o.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE);
   const hasLabels = o.labels !== undefined;
   const alpha = numberIn(FN, "alpha", o.alpha, 0, 1, hasLabels ? 0.5 : 1);
   if (!hasLabels && alpha !== 1) mustBe(FN, "alpha", alpha, "1", "without labels (there is no cross-entropy term to mix in)");
@@ -64,43 +83,34 @@ export function distillation(
     expectLength(FN, "labels", y.length, n, `one label per row: student.length / classes = ${n}`);
   }
 
-  let g: Operand<Float32Array> | null = null;
-  let inPlace = false;
+  let d: Destination | null = null;
   if (o.gradOut !== undefined) {
     if (!wantGrad) notWith(FN, "gradOut", "grad: false", "there is no gradient to write");
-    g = f32Operand(FN, "gradOut", o.gradOut, h);
-    expectLength(FN, "gradOut", g.length, n * k, `N·K = ${n}·${k}`);
-    inPlace = g.source === s.source || (g.copy === null && s.copy === null && g.ptr === s.ptr);
-    if (!inPlace) checkNoOverlap(FN, g, "gradOut", s, "student");
-    checkNoOverlap(FN, g, "gradOut", t, "teacher");
-    if (y) checkNoOverlap(FN, g, "gradOut", y, "labels");
+    d = destination(FN, "gradOut", o.gradOut, h, s, "student", n * k, `N·K = ${n}·${k}`);
+    checkNoOverlap(FN, d.op, "gradOut", t, "teacher");
+    if (y) checkNoOverlap(FN, d.op, "gradOut", y, "labels");
   }
 
   // ---- stage (all pointers first, then copies)
   const sPtr = place(h, s, "a");
   const tPtr = place(h, t, "t");
   const yPtr = y ? place(h, y, "b") : 0;
-  let gPtr: number;
-  if (!wantGrad) gPtr = 0;
-  else if (inPlace) gPtr = sPtr;
-  else if (g !== null && g.copy === null) gPtr = g.ptr;
-  else if (s.copy !== null) gPtr = sPtr;
-  else gPtr = h.scratchPtr("g", n * k * 4);
+  const gPtr = wantGrad ? destinationPtr(h, d, s, sPtr, n * k) : 0;
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", n * 4) : 0;
-  // 3·K f32 rows (teacher exp, CE exp, student exp without a gradient), then 5·K f64 for rare rows.
-  const scratch = h.scratchPtr("distill", 12 * k + 16 + 40 * k);
+  // 3·K f32 rows (teacher exp, CE exp, student exp without a gradient), then 5·K f64 for rare rows;
+  // nothing for an empty batch (whose K may be anything).
+  const scratch = h.scratchPtr("distill", n === 0 ? 0 : 12 * k + 16 + 40 * k);
   copyIn(h, s, sPtr);
   copyIn(h, t, tPtr);
   if (y) copyIn(h, y, yPtr);
 
   const bad = h.exports.distillation(
     sPtr, tPtr, yPtr, n, k, T, alpha, eps, mode === "others" ? 1 : 0, ignoreIndex,
-    REDUCE_CODE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr, scratch,
+    REDUCE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr, scratch,
   );
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
 
-  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + 2]!;
-  let grad: Float32Array | null = null;
-  if (wantGrad) grad = deliver(h, gPtr, n * k, inPlace && s.copy !== null ? s : g);
+  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + RESULT.loss]!;
+  const grad = wantGrad ? deliverTo(h, gPtr, n * k, d, s) : null;
   return { loss, grad };
 }

@@ -6,6 +6,7 @@
 
 import { loadCore, loadCoreSync } from "./loader.js";
 import { heapOrNull, setHeap, heap, type WasmBuffer } from "./memory.js";
+import { enter, leave } from "./guard.js";
 import { checkOptions, describe, fail, failType } from "./validate.js";
 import type { BackendInfo, InitOptions } from "./types.js";
 
@@ -24,6 +25,25 @@ export const VERSION = "0.1.0";
 const INIT_KEYS: ReadonlySet<string> = new Set(["simd", "relaxedSimd", "wasm"]);
 let pending: Promise<void> | null = null;
 let pendingKey: InitOptions | undefined;
+/**
+ * Requests that load a core are numbered; a core is installed only if no later request has installed
+ * one already. So an init() still pending when a later initSync() (or init()) completes resolves
+ * without replacing that instance — and without releasing the buffers allocated from it since.
+ */
+let requests = 0;
+let installed = 0;
+
+function install(request: number, core: Parameters<typeof setHeap>[0]): void {
+  if (request < installed) return; // superseded: a later request's instance stays
+  installed = request;
+  setHeap(core);
+}
+
+/** The options read once (getters run here only), or undefined when none were given. */
+function snapshotInit(fn: string, given: InitOptions | undefined): InitOptions | undefined {
+  const o = checkOptions(fn, given, INIT_KEYS, false);
+  return given === undefined ? undefined : (o as InitOptions);
+}
 
 /** Whether the loaded core already satisfies these options (so init can return at once). */
 function satisfied(options: InitOptions | undefined): boolean {
@@ -40,18 +60,22 @@ function satisfied(options: InitOptions | undefined): boolean {
  * Calling it with a different `simd` choice (or new `wasm` sources) replaces the instance; buffers of the
  * previous instance are released.
  */
-export function init(options?: InitOptions): Promise<void> {
-  checkOptions("init", options, INIT_KEYS, false);
-  if (satisfied(options)) return Promise.resolve();
+export function init(given?: InitOptions): Promise<void> {
+  const options = snapshotInit("init", given);
+  if (satisfied(options)) {
+    installed = ++requests; // the instance in place answers the latest request: earlier pending ones yield
+    return Promise.resolve();
+  }
   if (
     pending !== null && pendingKey?.simd === options?.simd && pendingKey?.relaxedSimd === options?.relaxedSimd &&
     options?.wasm === undefined && pendingKey?.wasm === undefined
   ) return pending;
   pendingKey = options;
+  const request = ++requests;
   const p: Promise<void> = loadCore(options).then(
     (core) => {
       if (pending === p) pending = null;
-      setHeap(core);
+      install(request, core); // a promise callback: never inside a running call
     },
     (err: unknown) => {
       if (pending === p) pending = null;
@@ -63,10 +87,20 @@ export function init(options?: InitOptions): Promise<void> {
 }
 
 /** As init(), synchronously: in Node, or anywhere given `{ wasm: bytes | WebAssembly.Module }`. */
-export function initSync(options?: InitOptions): void {
-  checkOptions("initSync", options, INIT_KEYS, false);
-  if (satisfied(options)) return;
-  setHeap(loadCoreSync(options));
+export function initSync(given?: InitOptions): void {
+  const options = snapshotInit("initSync", given);
+  if (satisfied(options)) {
+    installed = ++requests;
+    return;
+  }
+  const request = ++requests;
+  const core = loadCoreSync(options);
+  enter("initSync");
+  try {
+    install(request, core);
+  } finally {
+    leave();
+  }
 }
 
 /** Which build runs, and how much wasm memory it holds. Throws before init. */
@@ -92,11 +126,23 @@ function lengthArg(fn: string, length: unknown): number {
 /** A Float32 buffer in wasm memory: fill `.view`, pass the buffer to any function, `.release()` it when done. */
 export function allocFloat32(length: number): WasmBuffer<Float32Array> {
   const n = lengthArg("allocFloat32", length);
-  return heap("allocFloat32").allocBuffer<Float32Array>(Float32Array, n);
+  const h = heap("allocFloat32");
+  enter("allocFloat32");
+  try {
+    return h.allocBuffer<Float32Array>(Float32Array, n);
+  } finally {
+    leave();
+  }
 }
 
 /** An Int32 buffer in wasm memory (labels). */
 export function allocInt32(length: number): WasmBuffer<Int32Array> {
   const n = lengthArg("allocInt32", length);
-  return heap("allocInt32").allocBuffer<Int32Array>(Int32Array, n);
+  const h = heap("allocInt32");
+  enter("allocInt32");
+  try {
+    return h.allocBuffer<Int32Array>(Int32Array, n);
+  } finally {
+    leave();
+  }
 }

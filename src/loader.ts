@@ -3,57 +3,17 @@
 // @assemblyscript/loader and caches the result. No top-level await: nothing runs at import time.
 
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
+import type { Build, CoreExports, LoadedCore } from "./abi.js";
 import type { InitOptions, WasmSource } from "./types.js";
 
-/** The raw exports of the core (see assembly/index.ts). Pointers are byte offsets. */
-export interface CoreExports {
-  memory: WebAssembly.Memory;
-  heapBase(): number;
-  resultsPtr(): number;
-  simdBuild(): number;
-  labelScan(y: number, n: number, k: number, ignoreIndex: number, w: number): number;
-  crossEntropyIndex(
-    z: number, y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number,
-    w: number, wMode: number, lambda: number, reduction: number, g: number, grad: number, rowLoss: number,
-  ): number;
-  crossEntropyProb(
-    z: number, t: number, n: number, k: number, eps: number, w: number, lambda: number, reduction: number,
-    g: number, grad: number, rowLoss: number,
-  ): void;
-  logSoftmax(z: number, out: number, n: number, k: number): void;
-  softmax(z: number, out: number, n: number, k: number, invT: number): void;
-  smoothTargets(y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number, out: number): number;
-  expPass(x: number, out: number, len: number): void;
-  scalePass(x: number, out: number, len: number, c: number): void;
-  sigmoidCrossEntropy(
-    x: number, t: number, count: number, k: number, pw: number, eps: number, reduction: number,
-    g: number, grad: number, out: number,
-  ): void;
-  distillation(
-    s: number, t: number, y: number, n: number, k: number, T: number, alpha: number, eps: number, others: number,
-    ignoreIndex: number, reduction: number, g: number, grad: number, rowLoss: number, scratch: number,
-  ): number;
-  calibrationRows(
-    z: number, y: number, n: number, k: number, T: number, fromProb: number, ignoreIndex: number,
-    conf: number, correct: number, w64: number,
-  ): number;
-  temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
-}
+export type { Build, CoreExports, LoadedCore } from "./abi.js";
 
-/** Which build runs: relaxed SIMD (fused multiply-add), SIMD, or scalar. */
-export type Build = "relaxed-simd" | "simd" | "scalar";
 /** The key of a build in `init({ wasm: { … } })` and its file name (`softxent.<key>.wasm`). */
 type FileKey = "relaxed" | "simd" | "scalar";
 const BUILD_OF: Record<FileKey, Build> = { relaxed: "relaxed-simd", simd: "simd", scalar: "scalar" };
 /** What simdBuild() returns for each build (assembly/index.ts). */
 const BUILD_CODE: Record<Build, number> = { scalar: 0, simd: 1, "relaxed-simd": 2 };
 
-export interface LoadedCore {
-  exports: CoreExports;
-  build: Build;
-  simdSupported: boolean;
-  relaxedSimdSupported: boolean;
-}
 
 // Written literally so that bundlers (Vite, webpack 5, Rollup, esbuild with a plugin) see them and emit
 // the files as assets.

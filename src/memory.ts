@@ -3,7 +3,8 @@
 // `memory.grow` detaches the old ArrayBuffer. Kernels never allocate; the facade asks this module for
 // pointers and copies plain typed arrays in and out of named scratch slots that only ever grow.
 
-import type { CoreExports, LoadedCore } from "./loader.js";
+import type { CoreExports, LoadedCore } from "./abi.js";
+import { enter, leave } from "./guard.js";
 
 const PAGE = 65536;
 const ALIGN = 16;
@@ -13,54 +14,92 @@ export const MAX_MEMORY_BYTES = 65536 * PAGE;
 type ViewCtor = Float32ArrayConstructor | Int32ArrayConstructor;
 
 /**
+ * A buffer's state, reachable only from this module: the public object exposes read-only getters,
+ * so no caller can rewrite the pointer or the length the kernels are given.
+ */
+export interface BufferState {
+  heap: Heap | null;
+  view: Float32Array | Int32Array;
+  readonly ctor: ViewCtor;
+  readonly ptr: number;
+  readonly length: number;
+  readonly bytes: number;
+}
+
+/** Only allocBuffer may construct a WasmBuffer. */
+const TOKEN: unique symbol = Symbol("softxent.WasmBuffer");
+let stateOf: (b: WasmBuffer<Float32Array | Int32Array>) => BufferState;
+let hasState: (x: unknown) => boolean;
+
+/**
  * A block of wasm memory holding `length` elements, with a typed-array view over it. Pass the buffer
  * itself (or its view) to any softxent function: it is used in place, without copying.
  * The view object stays the same between calls; after the library grows its memory (when a larger
- * input or a new buffer needs room) it is replaced by a fresh view of the same bytes — read `.view`
- * again rather than keeping an old reference across allocations. Call `release()` when done.
+ * input or a new buffer needs room), or hands memory released by another buffer to a new one, it is
+ * replaced by a fresh view of the same bytes — read `.view` again rather than keeping an old
+ * reference across allocations. Call `release()` when done.
  */
 export class WasmBuffer<T extends Float32Array | Int32Array> {
-  /** @internal */ _view: T;
-  /** @internal */ _heap: Heap | null;
-  /** Number of elements. */
-  readonly length: number;
-  /** Byte offset in wasm memory (what the kernels receive). */
-  readonly byteOffset: number;
-  /** @internal */ readonly _ctor: ViewCtor;
-  /** @internal */ readonly _bytes: number;
+  readonly #s: BufferState;
 
-  /** @internal */
-  constructor(heap: Heap, ctor: ViewCtor, ptr: number, length: number, bytes: number) {
-    this._heap = heap;
-    this._ctor = ctor;
-    this.byteOffset = ptr;
-    this.length = length;
-    this._bytes = bytes;
-    this._view = new ctor(heap.memory.buffer, ptr, length) as T;
+  static {
+    stateOf = (b) => b.#s;
+    hasState = (x) => typeof x === "object" && x !== null && #s in x;
+  }
+
+  /** @internal Buffers come from allocFloat32 / allocInt32. */
+  constructor(token: typeof TOKEN, heap: Heap, ctor: ViewCtor, ptr: number, length: number, bytes: number) {
+    if (token !== TOKEN) throw new TypeError("softxent: a WasmBuffer is made by allocFloat32() or allocInt32(), not by new");
+    this.#s = { heap, ctor, ptr, length, bytes, view: new ctor(heap.memory.buffer, ptr, length) };
+  }
+
+  /** Number of elements. */
+  get length(): number {
+    return this.#s.length;
+  }
+
+  /** Byte offset in wasm memory (what the kernels receive). */
+  get byteOffset(): number {
+    return this.#s.ptr;
   }
 
   /** 'float32' or 'int32'. */
   get kind(): "float32" | "int32" {
-    return this._ctor === Float32Array ? "float32" : "int32";
+    return this.#s.ctor === Float32Array ? "float32" : "int32";
   }
 
   /** The typed array over this buffer's bytes. Throws after release(). */
   get view(): T {
-    if (this._heap === null) throw new TypeError("softxent: this WasmBuffer has been released");
-    return this._view;
+    if (this.#s.heap === null) throw new TypeError("softxent: this WasmBuffer has been released");
+    return this.#s.view as T;
   }
 
   /** Whether release() has been called (or the instance it belonged to was replaced by init). */
   get released(): boolean {
-    return this._heap === null;
+    return this.#s.heap === null;
   }
 
   /** Returns the memory to the library. Further use of the buffer throws. Releasing twice is a no-op. */
   release(): void {
-    const heap = this._heap;
+    const heap = this.#s.heap;
     if (heap === null) return;
-    heap.freeBuffer(this as WasmBuffer<Float32Array | Int32Array>);
+    enter("WasmBuffer.release");
+    try {
+      heap.freeBuffer(this as WasmBuffer<Float32Array | Int32Array>);
+    } finally {
+      leave();
+    }
   }
+}
+
+/** A genuine WasmBuffer (a brand check: no prototype tricks, no Proxy, no getters run). */
+export function isWasmBuffer(x: unknown): x is WasmBuffer<Float32Array | Int32Array> {
+  return hasState(x);
+}
+
+/** The private state of a genuine WasmBuffer (facade modules only). */
+export function bufferState(b: WasmBuffer<Float32Array | Int32Array>): BufferState {
+  return stateOf(b);
 }
 
 interface Block {
@@ -78,9 +117,17 @@ export class Heap {
   f64!: Float64Array;
   /** Free blocks sorted by address. */
   private free: Block[] = [];
-  private readonly live = new Set<WasmBuffer<Float32Array | Int32Array>>();
+  private readonly live = new Set<BufferState>();
   /** Memory buffers detached by growth: a view over one of them is a stale `.view` kept too long. */
   private readonly detached = new WeakSet<ArrayBufferLike>();
+  /**
+   * Ranges released by WasmBuffers since the memory was last detached. A caller may still hold a view
+   * of one (the released buffer's `.view`, or a subarray of it); such a view is indistinguishable by
+   * address from a new buffer placed there. So before a new buffer takes bytes from one of these
+   * ranges, the memory is detached (`memory.grow(0)`): every view taken before — stale or not —
+   * becomes a view of a detached buffer, which the facade refuses.
+   */
+  private tainted: Block[] = [];
   private readonly scratch = new Map<string, Block>();
   private readonly base: number;
   /** Byte offset of the kernels' f64 results (RESULTS in assembly/common.ts). */
@@ -98,13 +145,14 @@ export class Heap {
     this.refresh();
   }
 
-  /** Re-creates every view over the (new) memory buffer. Called only right after growth. */
+  /** Re-creates every view over the (new) memory buffer. Called only right after growth or detachment. */
   private refresh(): void {
     const buf = this.memory.buffer;
     this.f32 = new Float32Array(buf);
     this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
-    for (const b of this.live) b._view = new b._ctor(buf, b.byteOffset, b.length) as Float32Array | Int32Array;
+    for (const b of this.live) b.view = new b.ctor(buf, b.ptr, b.length);
+    this.tainted = [];
   }
 
   /** Bytes the allocator could still hand out (up to wasm32's limit). */
@@ -130,11 +178,11 @@ export class Heap {
   }
 
   /** Makes room for a block of `size` bytes at the top of memory. */
-  private grow(size: number): void {
+  private grow(size: number, minPages = 0): void {
     const top = this.memory.buffer.byteLength;
     const last = this.free[this.free.length - 1];
     const tail = last && last.ptr + last.size === top ? last.size : 0;
-    const pages = Math.ceil((size - tail) / PAGE);
+    const pages = Math.max(minPages, Math.ceil((size - tail) / PAGE));
     if (top + pages * PAGE > MAX_MEMORY_BYTES) {
       throw new RangeError(
         `softxent: needs ${size} more bytes of wasm memory, beyond what wasm32 can address ` +
@@ -182,23 +230,41 @@ export class Heap {
   allocBuffer<T extends Float32Array | Int32Array>(ctor: ViewCtor, length: number): WasmBuffer<T> {
     const bytes = length * 4;
     const ptr = this.alloc(bytes);
-    const buf = new WasmBuffer<T>(this, ctor, ptr, length, bytes);
-    this.live.add(buf as WasmBuffer<Float32Array | Int32Array>);
+    const end = ptr + Math.max(ALIGN, bytes);
+    if (this.tainted.some((r) => ptr < r.ptr + r.size && r.ptr < end)) this.detachViews();
+    const buf = new WasmBuffer<T>(TOKEN, this, ctor, ptr, length, bytes);
+    this.live.add(stateOf(buf as WasmBuffer<Float32Array | Int32Array>));
     return buf;
   }
 
+  /**
+   * Detaches the memory's ArrayBuffer without growing it (`grow(0)` replaces the buffer, as every
+   * growth does) and refreshes the views: any view a caller kept from before now has length 0 and is
+   * refused as "taken before the memory grew".
+   */
+  private detachViews(): void {
+    const old = this.memory.buffer;
+    this.memory.grow(0);
+    // An engine that kept the old buffer on grow(0) gets a real growth of one page instead.
+    if (this.memory.buffer === old) return this.grow(0, 1);
+    this.detached.add(old);
+    this.refresh();
+  }
+
   freeBuffer(buf: WasmBuffer<Float32Array | Int32Array>): void {
-    if (!this.live.delete(buf)) return;
-    buf._heap = null;
-    buf._view = new buf._ctor(0) as Float32Array | Int32Array;
-    this.release(buf.byteOffset, buf._bytes);
+    const s = stateOf(buf);
+    if (!this.live.delete(s)) return;
+    s.heap = null;
+    s.view = new s.ctor(0);
+    this.tainted.push({ ptr: s.ptr, size: Math.max(ALIGN, s.bytes) });
+    this.release(s.ptr, s.bytes);
   }
 
   /** Detaches every buffer (used when init replaces this instance). */
   retire(): void {
-    for (const b of this.live) {
-      b._heap = null;
-      b._view = new b._ctor(0) as Float32Array | Int32Array;
+    for (const s of this.live) {
+      s.heap = null;
+      s.view = new s.ctor(0);
     }
     this.live.clear();
   }
@@ -219,9 +285,9 @@ export class Heap {
   }
 
   /** The live buffer whose bytes contain [byteOffset, byteOffset + byteLength), or null. */
-  ownerOf(byteOffset: number, byteLength: number): WasmBuffer<Float32Array | Int32Array> | null {
+  ownerOf(byteOffset: number, byteLength: number): BufferState | null {
     for (const b of this.live) {
-      if (byteOffset >= b.byteOffset && byteOffset + byteLength <= b.byteOffset + b._bytes) return b;
+      if (byteOffset >= b.ptr && byteOffset + byteLength <= b.ptr + b.bytes) return b;
     }
     return null;
   }
@@ -239,7 +305,7 @@ export function heapOrNull(): Heap | null {
   return current;
 }
 
-/** The heap, or the SPEC's "call init() first" error. */
+/** The heap, or the "call init() first" error of docs/spec.md. */
 export function heap(fn: string): Heap {
   if (current === null) {
     throw new Error(`softxent.${fn}: the wasm core is not loaded; call \`await init()\` (or \`initSync()\`) first`);

@@ -1,18 +1,20 @@
 // sigmoidCrossEntropy: element-wise (binary / multi-label) cross-entropy with logits, fused loss +
-// gradient (SPEC.md). Validate everything → place every pointer → copy in → one kernel call → deliver.
+// gradient (docs/spec.md "sigmoidCrossEntropy"). Snapshot the options → validate everything → place
+// every pointer → copy in → one kernel call → deliver.
 
+import { REDUCE, RESULT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, Float32Input, SigmoidCrossEntropyOptions } from "./types.js";
 import {
   bool, checkNoOverlap, checkOptions, checkWeights, classesOf, expectLength, f32Operand, needs, notWith,
   numberIn, oneOf, rowsOf, type Operand,
 } from "./validate.js";
-import { copyIn, deliver, place } from "./stage.js";
+import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 
 const FN = "sigmoidCrossEntropy";
 const KEYS: ReadonlySet<string> = new Set(["classes", "smoothing", "reduction", "posWeight", "grad", "gradOut"]);
 const REDUCTIONS = ["mean", "sum", "none"] as const;
-const REDUCE_CODE = { mean: 0, sum: 1, none: 2 } as const;
 
 /**
  * Sigmoid cross-entropy with logits, element-wise: `targets` (same length as `logits`) are
@@ -32,8 +34,18 @@ export function sigmoidCrossEntropy(
 export function sigmoidCrossEntropy(
   logits: Float32Input, targets: Float32Input, options?: SigmoidCrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array> {
-  const h = heap(FN);
+  heap(FN);
   const o = checkOptions(FN, options, KEYS, false);
+  enter(FN);
+  try {
+    return compute(logits, targets, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(logits: Float32Input, targets: Float32Input, o: Record<string, unknown>): CrossEntropyResult<number | Float32Array> {
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = o.classes === undefined ? 0 : classesOf(FN, o.classes);
   const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
   const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
@@ -51,40 +63,30 @@ export function sigmoidCrossEntropy(
     if (k === 0) needs(FN, "posWeight", "classes", "element e takes posWeight[e mod classes]");
     pw = f32Operand(FN, "posWeight", o.posWeight, h);
     expectLength(FN, "posWeight", pw.length, k, "one weight per class");
-    checkWeights(FN, "posWeight", pw.copy ?? h.f32.subarray(pw.ptr >>> 2, (pw.ptr >>> 2) + k));
+    checkWeights(FN, "posWeight", pw, h.f32);
   }
 
-  let g: Operand<Float32Array> | null = null;
-  let inPlace = false;
+  let d: Destination | null = null;
   if (o.gradOut !== undefined) {
     if (!wantGrad) notWith(FN, "gradOut", "grad: false", "there is no gradient to write");
-    g = f32Operand(FN, "gradOut", o.gradOut, h);
-    expectLength(FN, "gradOut", g.length, count, "one gradient per logit");
-    inPlace = g.source === x.source || (g.copy === null && x.copy === null && g.ptr === x.ptr);
-    if (!inPlace) checkNoOverlap(FN, g, "gradOut", x, "logits");
-    checkNoOverlap(FN, g, "gradOut", t, "targets");
-    if (pw) checkNoOverlap(FN, g, "gradOut", pw, "posWeight");
+    d = destination(FN, "gradOut", o.gradOut, h, x, "logits", count, "one gradient per logit");
+    checkNoOverlap(FN, d.op, "gradOut", t, "targets");
+    if (pw) checkNoOverlap(FN, d.op, "gradOut", pw, "posWeight");
   }
 
   // ---- stage (all pointers first, then copies)
   const xPtr = place(h, x, "a");
   const tPtr = place(h, t, "b");
   const pwPtr = pw ? place(h, pw, "w") : 0;
-  let gPtr = 0;
-  if (!wantGrad) gPtr = 0;
-  else if (inPlace) gPtr = xPtr;
-  else if (g !== null && g.copy === null) gPtr = g.ptr;
-  else if (x.copy !== null) gPtr = xPtr;
-  else gPtr = h.scratchPtr("g", count * 4);
+  const gPtr = wantGrad ? destinationPtr(h, d, x, xPtr, count) : 0;
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", count * 4) : 0;
   copyIn(h, x, xPtr);
   copyIn(h, t, tPtr);
   if (pw) copyIn(h, pw, pwPtr);
 
-  h.exports.sigmoidCrossEntropy(xPtr, tPtr, count, k, pwPtr, eps, REDUCE_CODE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr);
+  h.exports.sigmoidCrossEntropy(xPtr, tPtr, count, k, pwPtr, eps, REDUCE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr);
 
-  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + count) : h.f64[(h.results >>> 3) + 2]!;
-  let grad: Float32Array | null = null;
-  if (wantGrad) grad = deliver(h, gPtr, count, inPlace && x.copy !== null ? x : g);
+  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + count) : h.f64[(h.results >>> 3) + RESULT.loss]!;
+  const grad = wantGrad ? deliverTo(h, gPtr, count, d, x) : null;
   return { loss, grad };
 }

@@ -1,5 +1,6 @@
-// smoothTargets: the dense smoothed target matrix q (SPEC.md).
+// smoothTargets: the dense smoothed target matrix q (docs/spec.md "smoothTargets").
 
+import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { Int32Input, SmoothTargetsOptions } from "./types.js";
 import {
@@ -12,8 +13,18 @@ const KEYS: ReadonlySet<string> = new Set(["classes", "smoothing", "smoothingMod
 
 /** The N×K matrix of smoothed targets for index labels (ignored rows are all 0). */
 export function smoothTargets(labels: Int32Input, options: SmoothTargetsOptions): Float32Array {
-  const h = heap(FN);
+  heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(labels, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(labels: Int32Input, o: Record<string, unknown>): Float32Array {
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   if (o.smoothing === undefined) failType(FN, "options.smoothing (ε ∈ [0, 1]) is required");
   const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);

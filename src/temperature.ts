@@ -1,11 +1,13 @@
 // fitTemperature: temperature scaling (Guo et al. 2017), the T ∈ [0.01, 100] that minimises the mean
-// NLL of softmax(z/T) (SPEC.md). In β = 1/T the mean NLL f(β) = mean_i [log Σ_j exp(β z_ij) − β z_iy]
+// NLL of softmax(z/T) In β = 1/T the mean NLL f(β) = mean_i [log Σ_j exp(β z_ij) − β z_iy]
 // is convex (f'' = mean variance of z under p ≥ 0), so the minimiser is the root of the increasing f'.
 // Search: safeguarded Newton on β — a Newton step when it lands inside the current bracket and shrinks
 // fast enough, else a geometric bisection of the bracket — with one wasm pass per step giving f, f'
 // and f'' together. β stays on the f32 grid the kernel computes with, so what is evaluated is exactly
-// the β reported.
+// the β reported. (docs/spec.md "fitTemperature")
 
+import { MOMENTS_RESULT } from "./abi.js";
+import { enter, leave } from "./guard.js";
 import { heap, type Heap } from "./memory.js";
 import type { FitTemperatureOptions, FitTemperatureResult, Float32Input, Int32Input } from "./types.js";
 import { badLabel, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, rowsOf } from "./validate.js";
@@ -31,8 +33,18 @@ interface Point {
  * over the rows not labelled `ignoreIndex`, with the NLL before (T = 1) and after.
  */
 export function fitTemperature(logits: Float32Input, labels: Int32Input, options: FitTemperatureOptions): FitTemperatureResult {
-  const h = heap(FN);
+  heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(logits, labels, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unknown>): FitTemperatureResult {
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
   const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
   const z = f32Operand(FN, "logits", logits, h);
@@ -44,10 +56,24 @@ export function fitTemperature(logits: Float32Input, labels: Int32Input, options
   const yPtr = place(h, y, "b");
   copyIn(h, z, zPtr);
   copyIn(h, y, yPtr);
-  const at = (beta: number): Point => evaluate(h, zPtr, yPtr, n, k, ignoreIndex, beta);
+  // Logits beyond ±1e12: the kernel's f32 exp has a floor (~1e-38) that, multiplied by gaps
+  // z − m that large, swamps the moments (the fit then lands on the wrong bound). Such inputs are
+  // evaluated here in f64 instead, exactly as the kernel's scalar path does (one JS pass per step).
+  const exact = hasLargeLogit(h.f32, zPtr >>> 2, n * k);
+  if (exact) {
+    const bad = h.exports.labelScan(yPtr, n, k, ignoreIndex, 0);
+    if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
+  }
+  let counted = -1;
+  const at = (beta: number): Point => {
+    if (!exact) return evaluate(h, zPtr, yPtr, n, k, ignoreIndex, beta);
+    const p = moments64(h.f32, zPtr >>> 2, h.i32, yPtr >>> 2, n, k, ignoreIndex, beta);
+    counted = p.count;
+    return p;
+  };
 
   const start = at(1);
-  if (h.f64[(h.results >>> 3) + 1] === 0) {
+  if ((exact ? counted : h.f64[(h.results >>> 3) + MOMENTS_RESULT.count]) === 0) {
     return { temperature: 1, nllBefore: 0, nllAfter: 0, iterations: 0, atBound: false };
   }
   const nllBefore = start.f;
@@ -112,9 +138,67 @@ export function fitTemperature(logits: Float32Input, labels: Int32Input, options
   return done(best, iterations, false);
 }
 
+/** |logits| beyond this get their moments in f64 here (the kernel's exp floor, ~1e-38, times gaps below it stays < 1e-14). */
+const LARGE_LOGIT = 1e12;
+
+/**
+ * Whether some finite |z| exceeds LARGE_LOGIT. One read pass written as a running max of |z| (the
+ * form V8 compiles tightest: ~3× faster than testing each element); ±Infinity and NaN are skipped.
+ */
+function hasLargeLogit(f32: Float32Array, from: number, count: number): boolean {
+  let big = 0;
+  for (let e = from; e < from + count; e++) {
+    const a = Math.abs(f32[e]!);
+    if (a > big && a !== Infinity) big = a;
+  }
+  return big > LARGE_LOGIT;
+}
+
+/**
+ * The mean NLL f(β) and f′, f″ in f64, as assembly/calibration.ts temperatureMoments' scalar path
+ * computes them (β rounded to f32 as the kernel does; exp underflows to exactly 0). Labels are
+ * already checked.
+ */
+function moments64(
+  f32: Float32Array, z: number, i32: Int32Array, y: number, n: number, k: number, ignoreIndex: number, beta: number,
+): Point & { count: number } {
+  const b = Math.fround(beta);
+  let count = 0, F = 0, F1 = 0, F2 = 0;
+  for (let i = 0; i < n; i++) {
+    const yi = i32[y + i]!;
+    if (yi === ignoreIndex) continue;
+    count++;
+    const row = z + i * k;
+    let m = -Infinity, bad = false;
+    for (let j = 0; j < k; j++) {
+      const v = f32[row + j]!;
+      if (v !== v || v === Infinity) bad = true;
+      else if (v > m) m = v;
+    }
+    if (bad || m === -Infinity) {
+      F = F1 = F2 = NaN;
+      continue;
+    }
+    let S = 0, M1 = 0, M2 = 0;
+    for (let j = 0; j < k; j++) {
+      const v = f32[row + j]!;
+      if (v === -Infinity) continue;
+      const d = v - m, e = Math.exp(b * d);
+      if (e === 0) continue; // 0·d² would be NaN for |d| beyond 1e154; its true contribution is 0
+      S += e; M1 += e * d; M2 += e * d * d;
+    }
+    const e1 = M1 / S, dy = f32[row + yi]! - m;
+    F += Math.log(S) - b * dy;
+    F1 += e1 - dy;
+    F2 += M2 / S - e1 * e1;
+  }
+  const inv = count > 0 ? 1 / count : 0;
+  return { beta, f: F * inv, d1: F1 * inv, d2: F2 * inv, count };
+}
+
 function evaluate(h: Heap, zPtr: number, yPtr: number, n: number, k: number, ignoreIndex: number, beta: number): Point {
   const bad = h.exports.temperatureMoments(zPtr, yPtr, n, k, ignoreIndex, beta);
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
   const r = h.results >>> 3;
-  return { beta, f: h.f64[r + 2]!, d1: h.f64[r + 3]!, d2: h.f64[r + 4]! };
+  return { beta, f: h.f64[r + MOMENTS_RESULT.f]!, d1: h.f64[r + MOMENTS_RESULT.d1]!, d2: h.f64[r + MOMENTS_RESULT.d2]! };
 }

@@ -1,4 +1,4 @@
-// Public types of the softxent facade. SPEC.md is the contract for their meaning.
+// Public types of the softxent facade. docs/spec.md is the contract for their meaning.
 
 import type { WasmBuffer } from "./memory.js";
 
@@ -14,7 +14,10 @@ export type SmoothingMode = "uniform" | "others";
 export type ClassWeightMode = "pytorch" | "target";
 
 export interface CrossEntropyOptions {
-  /** Number of classes K (logits are N×K, row-major). Required. */
+  /**
+   * Number of classes K ≥ 1 (logits are N×K, row-major). Required. (PyTorch accepts (N, 0) logits; a
+   * flat array cannot carry K = 0.)
+   */
   classes: number;
   /** Label smoothing ε ∈ [0, 1]. Default 0. */
   smoothing?: number;
@@ -24,7 +27,7 @@ export interface CrossEntropyOptions {
   reduction?: Reduction;
   /** Rows whose label equals this get loss 0 and gradient 0. Default −100. Index targets only. */
   ignoreIndex?: number;
-  /** Per-class weights, length K. */
+  /** Per-class weights, length K, each finite and in [0, 1e30]. */
   classWeights?: Float32Input;
   /** 'pytorch' (default; PyTorch's formula, including its smoothing quirk) or 'target' (w_y scales the whole row). Index targets only. */
   classWeightMode?: ClassWeightMode;
@@ -47,13 +50,14 @@ export interface CrossEntropyResult<L extends number | Float32Array = number | F
 }
 
 export interface LogSoftmaxOptions {
+  /** Number of classes K ≥ 1. */
   classes: number;
   /** Where to write the result (length N·K); may be the logits themselves. */
   out?: Float32Input;
 }
 
 export interface SoftmaxOptions extends LogSoftmaxOptions {
-  /** softmax(z / T). T > 0, default 1. */
+  /** softmax(z / T). T > 0, default 1 (below 2.9e-39 the T → 0 answer is formed in f64; docs/non-finite.md). */
   temperature?: number;
 }
 
@@ -99,7 +103,7 @@ export interface BackendInfo {
   version: string;
 }
 
-// ---------------------------------------------------------------- the soft-target family (issue 5)
+// ---------------------------------------------------------------- the soft-target family
 
 export interface SigmoidCrossEntropyOptions {
   /** Classes per row K; needed with `posWeight` (element e belongs to class e mod K). */
@@ -108,7 +112,7 @@ export interface SigmoidCrossEntropyOptions {
   smoothing?: number;
   /** 'mean' (default: over all elements), 'sum', or 'none' (element-wise losses). */
   reduction?: Reduction;
-  /** Weight of the positive term per class, length K (PyTorch `BCEWithLogitsLoss(pos_weight=…)`). */
+  /** Weight of the positive term per class, length K, each in [0, 1e30] (PyTorch `BCEWithLogitsLoss(pos_weight=…)`). */
   posWeight?: Float32Input;
   /** Compute the gradient. Default true. */
   grad?: boolean;
@@ -119,7 +123,7 @@ export interface SigmoidCrossEntropyOptions {
 export interface DistillationOptions {
   /** Number of classes K. Required. */
   classes: number;
-  /** Softening temperature T > 0. Default 1. */
+  /** Softening temperature T ∈ [1e-30, 1e16] (the range the f32 kernel computes; docs/non-finite.md). Default 1. */
   temperature?: number;
   /** Weight α ∈ [0, 1] of the KL term; (1−α) weighs the label cross-entropy. Default 0.5 with labels, else 1 (and must be 1). */
   alpha?: number;
@@ -144,13 +148,13 @@ export type Binning = "uniform" | "quantile";
 export interface CalibrationOptions {
   /** Number of classes K. Required. */
   classes: number;
-  /** Number of bins M, an integer ≥ 1. Default 15. */
+  /** Number of bins M, an integer in [1, 65536]. Default 15. */
   bins?: number;
   /** 'uniform' (default): equal-width bins (b/M, (b+1)/M]; 'quantile': equal-mass bins. */
   binning?: Binning;
   /** 'logits' (default) or 'probabilities' (rows used as p as they are). */
   from?: "logits" | "probabilities";
-  /** Divide logits by T > 0 first. Default 1. Not allowed with from: 'probabilities'. */
+  /** Divide logits by T > 0 first (below 2.9e-39 the T → 0 metrics are formed in f64). Default 1. Not allowed with from: 'probabilities'. */
   temperature?: number;
   /** Rows with this label are left out. Default −100. */
   ignoreIndex?: number;

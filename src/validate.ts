@@ -1,15 +1,54 @@
-// Every error message of the library is produced here (SPEC.md "Errors"): TypeError for a wrong
+// Every error message of the library is produced here (docs/spec.md "Errors"): TypeError for a wrong
 // type, RangeError for a wrong size, length, value or option, each saying what was expected and
-// what was received. Nothing here touches wasm memory, so a throw leaves the library as it was.
+// what was received. Nothing here writes wasm memory, so a throw leaves the library as it was.
+//
+// Inputs are read so that no caller code runs once a call has started using memory: options are
+// read once, up front (`checkOptions` returns a snapshot), and typed arrays are inspected through the
+// intrinsic %TypedArray%.prototype getters captured at load, which a subclass or a Proxy cannot
+// override (a Proxy is not a typed array to them, and is refused).
 
-import { WasmBuffer, type Heap } from "./memory.js";
+import { bufferState, isWasmBuffer, type Heap } from "./memory.js";
+
+const TA_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
+function intrinsic(key: PropertyKey): (this: unknown) => unknown {
+  return Object.getOwnPropertyDescriptor(TA_PROTO, key)!.get! as (this: unknown) => unknown;
+}
+const taTag = intrinsic(Symbol.toStringTag) as (this: unknown) => string | undefined;
+const taLength = intrinsic("length") as (this: unknown) => number;
+const taBuffer = intrinsic("buffer") as (this: unknown) => ArrayBufferLike;
+const taByteOffset = intrinsic("byteOffset") as (this: unknown) => number;
+const abDetached = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "detached")?.get as ((this: ArrayBuffer) => boolean) | undefined;
+
+/** The typed-array kind of `x` ('Float32Array', …) if it is a genuine typed array, else undefined. */
+export function typedArrayKind(x: unknown): string | undefined {
+  return taTag.call(x);
+}
+
+/** The ArrayBuffer of a genuine typed array (intrinsic getter). */
+export function bufferOf(x: unknown): ArrayBufferLike {
+  return taBuffer.call(x);
+}
+
+/** Whether a (zero-length) array's buffer has been detached, e.g. transferred to a worker. */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer) return false;
+  if (abDetached) return abDetached.call(buffer as ArrayBuffer);
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 /** Short description of a received value for messages. */
 export function describe(x: unknown): string {
   if (x === null) return "null";
   if (x === undefined) return "undefined";
-  if (x instanceof WasmBuffer) return `WasmBuffer<${x.kind}>(${x.length})${x.released ? " (released)" : ""}`;
-  if (ArrayBuffer.isView(x)) return `${x.constructor.name}(${(x as unknown as { length?: number }).length ?? x.byteLength})`;
+  if (isWasmBuffer(x)) return `WasmBuffer<${x.kind}>(${x.length})${x.released ? " (released)" : ""}`;
+  const tag = taTag.call(x);
+  if (tag !== undefined) return `${tag}(${taLength.call(x)})`;
+  if (ArrayBuffer.isView(x)) return `DataView(${x.byteLength})`;
   if (Array.isArray(x)) return `Array(${x.length})`;
   if (typeof x === "number") return String(x);
   if (typeof x === "string") return JSON.stringify(x);
@@ -30,16 +69,26 @@ export function failType(fn: string, msg: string): never {
   throw new TypeError(`softxent.${fn}: ${msg}`);
 }
 
-/** Options must be a plain object with known keys only (a typo must not be silently ignored). */
+/**
+ * Options must be an object with known keys only (a typo must not be silently ignored). Returns a
+ * snapshot: each option read exactly once, here, before anything else of the call happens — so a
+ * getter cannot change what was validated (say, class weights) after it was validated.
+ */
 export function checkOptions(fn: string, options: unknown, allowed: ReadonlySet<string>, required: boolean): Record<string, unknown> {
   if (options === undefined && !required) return {};
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     failType(fn, `options must be an object like { classes: 10 }; received ${describe(options)}`);
   }
+  // Own properties in one spread (each getter runs once; the fastest copy V8 has), then — only for an
+  // object with its own prototype — the inherited enumerable ones, read once here too.
+  const snapshot: Record<string, unknown> = { ...options };
+  const proto: unknown = Object.getPrototypeOf(options);
+  const plain = proto === Object.prototype || proto === null;
   for (const key in options) {
     if (!allowed.has(key)) fail(fn, `unknown option '${key}'; expected one of ${[...allowed].join(", ")}`);
+    if (!plain && !Object.prototype.hasOwnProperty.call(snapshot, key)) snapshot[key] = (options as Record<string, unknown>)[key];
   }
-  return options as Record<string, unknown>;
+  return snapshot;
 }
 
 export function classesOf(fn: string, value: unknown): number {
@@ -83,8 +132,14 @@ export function bool(fn: string, name: string, value: unknown, dflt: boolean): b
  */
 export interface Operand<T extends Float32Array | Int32Array> {
   ptr: number;
+  /** Element count, read through the intrinsic getter (never the object's own `length`). */
   length: number;
   copy: T | null;
+  /** Whether the elements are f32 (else i32). */
+  f32: boolean;
+  /** For a copied operand: its ArrayBuffer and byte offset, read through the intrinsic getters. */
+  buffer: ArrayBufferLike | null;
+  byteOffset: number;
   /** The object the caller passed (for in-place identity checks). */
   source: unknown;
 }
@@ -92,23 +147,26 @@ export interface Operand<T extends Float32Array | Int32Array> {
 function resolve<T extends Float32Array | Int32Array>(
   fn: string, name: string, x: unknown, h: Heap, ctor: typeof Float32Array | typeof Int32Array, allocName: string,
 ): Operand<T> {
-  if (x instanceof WasmBuffer) {
-    if (x.released) failType(fn, `${name} is a WasmBuffer that has been released (or belonged to an instance replaced by init())`);
-    if (x._heap !== h) failType(fn, `${name} is a WasmBuffer of another softxent instance`);
-    if (x._ctor !== ctor) failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
-    return { ptr: x.byteOffset, length: x.length, copy: null, source: x };
+  if (isWasmBuffer(x)) {
+    const s = bufferState(x);
+    if (s.heap === null) failType(fn, `${name} is a WasmBuffer that has been released (or belonged to an instance replaced by init())`);
+    if (s.heap !== h) failType(fn, `${name} is a WasmBuffer of another softxent instance`);
+    if (s.ctor !== ctor) failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
+    return { ptr: s.ptr, length: s.length, copy: null, f32: ctor === Float32Array, buffer: null, byteOffset: 0, source: x };
   }
-  if (x instanceof ctor) {
-    if (x.buffer === h.memory.buffer) {
-      if (h.ownerOf(x.byteOffset, x.byteLength) === null) {
-        failType(fn, `${name} is a view into softxent's wasm memory outside any live WasmBuffer`);
+  if (taTag.call(x) === ctor.name) {
+    const buffer = taBuffer.call(x), byteOffset = taByteOffset.call(x), length = taLength.call(x);
+    if (buffer === h.memory.buffer) {
+      if (h.ownerOf(byteOffset, length * 4) === null) {
+        failType(fn, `${name} is a view into softxent's wasm memory outside any live WasmBuffer (a view of a released buffer?)`);
       }
-      return { ptr: x.byteOffset, length: x.length, copy: null, source: x };
+      return { ptr: byteOffset, length, copy: null, f32: ctor === Float32Array, buffer: null, byteOffset: 0, source: x };
     }
-    if (h.isDetachedMemory(x.buffer)) {
-      failType(fn, `${name} is a view of softxent's wasm memory taken before the memory grew (now detached, length 0); read buf.view again after allocating`);
+    if (h.isDetachedMemory(buffer)) {
+      failType(fn, `${name} is a view of softxent's wasm memory taken before the memory grew or a buffer was released (now detached, length 0); read buf.view again after allocating`);
     }
-    return { ptr: -1, length: x.length, copy: x as T, source: x };
+    if (length === 0 && isDetached(buffer)) failType(fn, `${name} is ${article(ctor.name)} whose ArrayBuffer has been detached (transferred)`);
+    return { ptr: -1, length, copy: x as T, f32: ctor === Float32Array, buffer, byteOffset, source: x };
   }
   return failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
 }
@@ -135,19 +193,51 @@ export function badLabel(fn: string, name: string, row: number, value: number, k
   return fail(fn, `${name}[${row}] = ${value} is out of range for classes = ${k} (and is not ignoreIndex = ${ignoreIndex})`);
 }
 
-/** Class weights / pos weights: finite and ≥ 0. Reads only (no wasm memory touched). */
-export function checkWeights(fn: string, name: string, values: Float32Array): void {
-  for (let j = 0; j < values.length; j++) {
-    const v = values[j]!;
+/**
+ * Class weights / pos weights: finite and ≥ 0, read where they are (the caller's array, or wasm
+ * memory for a resident operand). Called after the options snapshot and the intrinsic operand
+ * checks, so no caller code runs between this check and the copy: the values checked are the
+ * values used. Reads only (no wasm memory written).
+ */
+export function checkWeights(fn: string, name: string, w: Operand<Float32Array>, f32: Float32Array): void {
+  const src = w.copy ?? f32;
+  const at = w.copy === null ? w.ptr >>> 2 : 0;
+  for (let j = 0; j < w.length; j++) {
+    const v = src[at + j]!;
     if (!(v >= 0 && v < Infinity)) fail(fn, `${name}[${j}] = ${v}; weights must be finite and ≥ 0`);
+    if (v > MAX_WEIGHT_F32) {
+      fail(fn, `${name}[${j}] = ${v}; weights must be ≤ ${MAX_WEIGHT} (a weighted row loss is an f32: beyond that it overflows)`);
+    }
   }
+}
+
+/**
+ * The largest class weight / pos weight accepted. Weighted per-row terms are f32 products; with
+ * weights near the f32 maximum (3.4e38) they overflow where the f64 answer is finite. Any realistic
+ * weighting (ratios of counts) is far below 1e30.
+ */
+export const MAX_WEIGHT = 1e30;
+/** MAX_WEIGHT as the f32 the caller's 1e30 becomes (so that 1e30 itself is accepted). */
+const MAX_WEIGHT_F32 = Math.fround(MAX_WEIGHT);
+
+/**
+ * A temperature option: a number in (0, ∞) (the message every function shares), then within
+ * [lo, hi] where the f32 kernels compute it exactly (docs/non-finite.md "Temperatures").
+ */
+export function temperatureIn(fn: string, value: unknown, lo: number, hi: number): number {
+  const T = numberIn(fn, "temperature", value, 0, Number.MAX_VALUE, 1, true);
+  if (T < lo || T > hi) {
+    const upper = hi === Number.MAX_VALUE ? "∞)" : `${hi.toExponential().replace("e+", "e")}]`;
+    fail(fn, `options.temperature must be in [${lo}, ${upper} (the range computed in f32 without overflow); received ${T}`);
+  }
+  return T;
 }
 
 /** Distinct operands must not overlap unless the API allows it (gradOut over logits). */
 export function checkNoOverlap(fn: string, a: Operand<Float32Array | Int32Array>, an: string, b: Operand<Float32Array | Int32Array>, bn: string): void {
   if (a.ptr < 0 || b.ptr < 0) {
-    if (a.copy !== null && b.copy !== null && a.copy.buffer === b.copy.buffer) {
-      const a0 = a.copy.byteOffset, a1 = a0 + a.copy.byteLength, b0 = b.copy.byteOffset, b1 = b0 + b.copy.byteLength;
+    if (a.buffer !== null && a.buffer === b.buffer) {
+      const a0 = a.byteOffset, a1 = a0 + a.length * 4, b0 = b.byteOffset, b1 = b0 + b.length * 4;
       if (a0 < b1 && b0 < a1) fail(fn, `${an} and ${bn} overlap in memory; they must be distinct`);
     }
     return;
@@ -155,11 +245,12 @@ export function checkNoOverlap(fn: string, a: Operand<Float32Array | Int32Array>
   if (a.ptr < b.ptr + b.length * 4 && b.ptr < a.ptr + a.length * 4) fail(fn, `${an} and ${bn} overlap in memory; they must be distinct`);
 }
 
-/** An integer option that must be ≥ min (counts such as bins). */
-export function countAtLeast(fn: string, name: string, value: unknown, min: number, dflt: number): number {
+/** An integer option in [min, max] (counts such as bins). */
+export function countIn(fn: string, name: string, value: unknown, min: number, max: number, dflt: number): number {
   if (value === undefined) return dflt;
   if (typeof value !== "number") failType(fn, `options.${name} must be an integer ≥ ${min}; received ${describe(value)}`);
-  if (!Number.isInteger(value) || value < min || value > 0x7fffffff) fail(fn, `options.${name} must be an integer ≥ ${min}; received ${value}`);
+  if (!Number.isInteger(value) || value < min) fail(fn, `options.${name} must be an integer ≥ ${min}; received ${value}`);
+  if (value > max) fail(fn, `options.${name} must be an integer in [${min}, ${max}]; received ${value}`);
   return value;
 }
 

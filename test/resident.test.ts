@@ -244,8 +244,8 @@ for (const simd of [true, false]) {
       expect(() => allocFloat32(Number.MAX_SAFE_INTEGER)).toThrow(RangeError);
       expect(() => allocFloat32(2 ** 30)).toThrow(/wasm32/);
       expect(backendInfo()).toEqual(before);
-      // A plain array reporting more elements than wasm32 can hold: refused while staging, before
-      // any copy (a subclass stands in for a > 4 GiB array, which this machine need not allocate).
+      // A subclass whose overridden `length` claims more elements than wasm32 can hold: the claim is
+      // not believed (lengths are read through the intrinsic getter); the call uses its real 8 floats.
       const kk = 8;
       class Huge extends Float32Array {
         override get length(): number {
@@ -258,9 +258,8 @@ for (const simd of [true, false]) {
         }
       }
       const huge = new Huge(kk);
-      expect(() => crossEntropy(huge, new HugeLabels(1), { classes: kk })).toThrow(RangeError);
-      expect(() => crossEntropy(huge, new HugeLabels(1), { classes: kk })).toThrow(/wasm32/);
-      expect(() => softmax(huge, { classes: kk })).toThrow(RangeError);
+      expect(crossEntropy(huge, new HugeLabels(1), { classes: kk }).loss).toBeCloseTo(Math.log(kk), 6);
+      expect(Array.from(softmax(huge, { classes: kk }))).toEqual(Array.from(softmax(new Float32Array(kk), { classes: kk })));
       expect(backendInfo().memoryBytes).toBe(before.memoryBytes);
       expect(Array.from(z.view)).toEqual(kept);
       // And the library keeps working, with the right answers.

@@ -2,7 +2,7 @@
  * Calibration metrics (Guo et al. 2017) in double precision: ECE, MCE, Brier score, NLL,
  * accuracy, mean confidence and the reliability-diagram bins.
  *
- * Choices where SPEC.md is silent:
+ * Choices where docs/spec.md is silent:
  * - Rows labelled ignoreIndex (default −100) are left out. With no row left, every metric is 0
  *   and every bin has count 0, accuracy 0, confidence 0 (uniform bins keep their edges b/M,
  *   (b+1)/M; quantile bins get lower = upper = 0).

@@ -1,6 +1,6 @@
 /**
  * Softmax cross-entropy with label smoothing, class weights and z-loss, and its gradient, in plain
- * double precision (SPEC.md "crossEntropy" plus the lead's rules for edge cases).
+ * double precision (docs/spec.md "crossEntropy" plus its rules for edge cases).
  *
  * Per row i with log-softmax ℓ (over the unmasked classes V, K' = |V|) and weighted target r
  * (the coefficient of −ℓ_j in the row loss):

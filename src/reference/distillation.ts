@@ -7,10 +7,12 @@
  *          (terms with pt_j = 0 contribute 0)
  *   row_i = α·T²·KL_i + (1−α)·CE_i       (CE_i: crossEntropy on the raw student logits, no weights)
  *   ∂row_i/∂s_i = α·T·(ps − pt) + (1−α)·∂CE_i/∂s_i
+ * At large T the KL term is computed in a form that keeps its digits (kl.ts): T²·KL → ½·Var(t − s)
+ * as T → ∞ (per row, uniform weights over the classes), not the noise of two O(1/T) sums.
  * 'mean': Σ row_i / n (n = rows not ignored; n = 0 → loss 0 and a zero gradient);
  * 'sum': Σ row_i; 'none': the row_i, gradient of their sum.
  *
- * Edge rules (choices where SPEC.md is silent are marked "chosen"):
+ * Edge rules (choices where docs/spec.md is silent are marked "chosen"):
  * - NaN or +Infinity anywhere in the student or teacher row: row NaN, gradient row NaN.
  * - a class masked in the student (−Infinity) where the teacher probability is > 0: the KL term
  *   is +Infinity; the row loss is +Infinity and its gradient row NaN. This includes a student row
@@ -24,6 +26,7 @@
 import { crossEntropy } from "./cross_entropy.js";
 import { rowCount, rowSoftmax } from "./softmax.js";
 import { checkLabel } from "./smooth.js";
+import { temperedKl } from "./kl.js";
 import type { DistillationOptions, LossResult, NumericArray } from "./types.js";
 
 type RowOutcome = "ok" | "infinite" | "nan";
@@ -107,8 +110,16 @@ export function distillation(
             kl += pt * (t.logp[j]! - s.logp[j]!);
           }
           if (outcome === "ok") {
-            loss += alpha * T * T * kl;
-            for (let j = 0; j < K; j++) g[j] = alpha * T * (s.p[j]! - t.p[j]!);
+            // Small tempered differences (large T): the cancellation-free form (kl.ts); else the
+            // plain sum above, which has no cancellation to fear there.
+            const safe = temperedKl(student, teacher, i * K, K, T, s.p);
+            if (safe !== null) {
+              loss += alpha * safe.t2kl;
+              for (let j = 0; j < K; j++) g[j] = alpha * safe.tGrad[j]!;
+            } else {
+              loss += alpha * T * T * kl;
+              for (let j = 0; j < K; j++) g[j] = alpha * T * (s.p[j]! - t.p[j]!);
+            }
           }
         }
       }

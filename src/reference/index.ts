@@ -1,5 +1,5 @@
 /**
- * The plain double-precision reference ("the oracle") of softxent: every function of SPEC.md
+ * The plain double-precision reference ("the oracle") of softxent: every function of docs/spec.md
  * written for clarity in ordinary JavaScript numbers. Tests compare the wasm kernels against it;
  * it is never used as a fallback.
  */

@@ -1,5 +1,5 @@
 /**
- * Dense smoothed targets q (SPEC.md crossEntropy "Smoothed target"), all K classes valid.
+ * Dense smoothed targets q (docs/spec.md crossEntropy "Smoothed target"), all K classes valid.
  */
 import type { NumericArray, SmoothTargetsOptions, SmoothingMode } from "./types.js";
 
@@ -52,6 +52,7 @@ export function smoothTargets(labels: NumericArray, options: SmoothTargetsOption
   const ignoreIndex = options.ignoreIndex ?? -100;
   const N = labels.length;
   const out = new Float64Array(N * K);
+  if (N === 0) return out; // nothing proportional to K for an empty batch (K may be anything ≥ 1)
   const allValid: boolean[] = new Array<boolean>(K).fill(true);
   for (let i = 0; i < N; i++) {
     const y = Number(labels[i]);

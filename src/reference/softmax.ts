@@ -2,7 +2,7 @@
  * Row-wise log-softmax and softmax in double precision, plus the per-row helper every other
  * reference function builds on.
  *
- * Conventions (SPEC.md "Notation"):
+ * Conventions (docs/spec.md "Notation"):
  * - a masked class is a logit exactly equal to -Infinity;
  * - m is the max over the unmasked classes, ℓ_j = (z_j − m) − log Σ_{k∈V} exp(z_k − m),
  *   never z_j − lse (which loses precision for large logits);
@@ -41,8 +41,10 @@ export function rowSoftmax(
   let nonFinite = false;
   let validCount = 0;
   let m = -Infinity;
+  // Classify and take the max on the raw logits, then divide the differences: (z − m)/T, never
+  // z/T − m/T (which overflows to ±Infinity for a tiny T and turns a finite row into NaN).
   for (let j = 0; j < K; j++) {
-    const v = Number(logits[row * K + j]) / temperature;
+    const v = Number(logits[row * K + j]);
     x[j] = v;
     if (Number.isNaN(v) || v === Infinity) {
       nonFinite = true;
@@ -67,9 +69,10 @@ export function rowSoftmax(
       masked,
     };
   }
+  for (let j = 0; j < K; j++) if (!masked[j]) x[j] = (x[j]! - m) / temperature;
   let sum = 0;
   for (let j = 0; j < K; j++) {
-    if (!masked[j]) sum += Math.exp(x[j]! - m);
+    if (!masked[j]) sum += Math.exp(x[j]!);
   }
   const logSum = Math.log(sum);
   for (let j = 0; j < K; j++) {
@@ -77,11 +80,11 @@ export function rowSoftmax(
       logp[j] = -Infinity;
       p[j] = 0;
     } else {
-      logp[j] = x[j]! - m - logSum;
+      logp[j] = x[j]! - logSum;
       p[j] = Math.exp(logp[j]!);
     }
   }
-  return { status: "ok", logp, p, lse: m + logSum, validCount, masked };
+  return { status: "ok", logp, p, lse: m / temperature + logSum, validCount, masked };
 }
 
 /** Number of rows N = length / K. */
