@@ -11,6 +11,7 @@ export { sigmoidCrossEntropy } from "./sigmoid";
 export { distillation } from "./distillation";
 export { calibrationRows, temperatureMoments } from "./calibration";
 export { linearCrossEntropy, linearScratchBytes } from "./linear_cross_entropy";
+export { gemm } from "./gemm";
 
 /** First byte the facade may use. */
 export function heapBase(): usize { return (__heap_base + 15) & ~15; }
