@@ -148,6 +148,20 @@ describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd
     }
   });
 
+  it("classes masked by a −Infinity bias get no probability and zero gradients", () => {
+    for (const layout of ["vd", "dv"] as const) {
+      for (const smoothing of [0, 0.1]) {
+        const c = { ...base, n: 10, d: 9, v: 30, layout, bias: true, smoothing, zLoss: 1e-3, seed: 81 };
+        const { hidden, weight, labels, options } = data(c);
+        for (let j = 0; j < 30; j += 4) options.bias![j] = -Infinity;
+        for (let i = 0; i < labels.length; i++) if (labels[i]! % 4 === 0) labels[i] = labels[i]! + 1;
+        const got = linearCrossEntropy(hidden, weight, labels, options);
+        compare(got, ref.linearCrossEntropy(hidden, weight, labels, options), `masked ${layout} ε=${smoothing}`);
+        for (let j = 0; j < 30; j += 4) expect(got.gradBias![j]).toBe(0);
+      }
+    }
+  });
+
   it("every row ignored under 'mean': loss 0 and zero gradients (accumulate leaves the sums as they were)", () => {
     const { hidden, weight, labels, options } = data({ ...base, bias: true, seed: 7 });
     labels.fill(-100);
