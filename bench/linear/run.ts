@@ -17,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import { repoRoot } from "../paths.js";
 import { tfPeer } from "../peers/tfjs.js";
 import { alternate, fmt, type Stats } from "./timing.js";
+import { linearChart, type LinearReport } from "./chart.js";
 
 type Softxent = typeof import("../../dist/index.js");
 type Memory = typeof import("../../dist/memory.js");
@@ -174,4 +175,6 @@ report.fused = fused;
 
 const out = quick ? join(root, "build", "linear-quick.json") : join(root, "bench", "results", "linear.json");
 writeFileSync(out, JSON.stringify(report, null, 2) + "\n");
-console.log(`\nwritten ${out}`);
+const svg = out.replace(/\.json$/, ".svg");
+writeFileSync(svg, linearChart(report as unknown as LinearReport));
+console.log(`\nwritten ${out} and ${svg}`);
