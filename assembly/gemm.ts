@@ -187,11 +187,13 @@ function tile6(kc: i32, a: usize, rs: usize, cs: usize, b: usize, pb: usize, c: 
   for (let r: usize = 0; r < 6; r++) edgeRow(c + r * ldc, EDGE + (r << 5), alpha, add, w);
 }
 
+// A multiply and an add, never fused, here and in edgeRow: then an element's value does not depend on
+// whether its column sits in a full panel or the narrow last one (nor on how threads split the tiles).
 // @ts-ignore: decorator
 @inline function storeRow(c: usize, lo: v128, hi: v128, al: v128, add: bool): void {
   if (add) {
-    v128.store(c, madd(lo, al, v128.load(c)));
-    v128.store(c, madd(hi, al, v128.load(c, 16)), 16);
+    v128.store(c, f32x4.add(v128.load(c), f32x4.mul(lo, al)));
+    v128.store(c, f32x4.add(v128.load(c, 16), f32x4.mul(hi, al)), 16);
   } else {
     v128.store(c, f32x4.mul(lo, al));
     v128.store(c, f32x4.mul(hi, al), 16);
