@@ -3,16 +3,16 @@
 // a batch are never held. Then times the same head as TF.js trains it (Dense + tf.losses.
 // softmaxCrossEntropy, wasm backend, one thread) and reports step time and peak memory of both.
 //
-// Model: hidden = E[w−1] + ½·E[w−2] (input embeddings E, V×D), logits = hidden·Wᵀ + b (W: V×D,
-// PyTorch layout 'vd'), plain SGD on E, W and b. Small on purpose: the point is the head.
+// The model is examples/lm/model.ts (shared with the browser page, `npm run demo:lm:browser`).
 //
 //   npm run demo:lm -- --steps 100 --batch 512 --dim 128
 
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { backendInfo, init, linearCrossEntropy } from "softxent";
+import { backendInfo, init } from "softxent";
 import { loadBrown } from "./corpus.js";
+import { NextWordModel } from "./model.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -29,38 +29,19 @@ const STEPS = Number(args.steps), N = Number(args.batch), D = Number(args.dim), 
 const TF_STEPS = Number(args["tf-steps"]), ELR = Number(args["embedding-lr"]);
 const MB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-let seed = 12345;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-
 await init();
 const corpus = loadBrown(V);
 const ids = corpus.ids;
 const split = Math.floor(ids.length * 0.95);
 console.log(`Brown corpus: ${ids.length} tokens, ${corpus.distinct} distinct words, vocabulary ${V} (rest → <unk>); softxent ${backendInfo().build}`);
 
-const E = Float32Array.from({ length: V * D }, () => 0.1 * gauss());
-const W = Float32Array.from({ length: V * D }, () => 0.02 * gauss());
-const b = new Float32Array(V);
-const hidden = new Float32Array(N * D), labels = new Int32Array(N), pos = new Int32Array(N);
-const gradHidden = new Float32Array(N * D), gradWeight = new Float32Array(V * D), gradBias = new Float32Array(V);
-
-/** A batch of positions in [lo, hi): hidden rows from the two previous words, labels the next word. */
-function batch(lo: number, hi: number, positions?: ArrayLike<number>): void {
-  for (let i = 0; i < N; i++) {
-    const t = positions ? positions[i]! : lo + 2 + Math.floor(rand() * (hi - lo - 2));
-    pos[i] = t;
-    labels[i] = ids[t]!;
-    const e1 = ids[t - 1]! * D, e2 = ids[t - 2]! * D;
-    for (let k = 0; k < D; k++) hidden[i * D + k] = E[e1 + k]! + 0.5 * E[e2 + k]!;
-  }
-}
-
+const model = new NextWordModel(ids, { vocab: V, dim: D, batch: N, lr: LR, embeddingLr: ELR });
+const { W, b, hidden, labels } = model;
 /** Mean loss over fixed held-out positions (grad: false: no gradient is computed). */
 const evalPositions = Int32Array.from({ length: N }, (_, i) => split + 2 + Math.floor(((i + 0.5) / N) * (ids.length - split - 3)));
 function heldOut(): number {
-  batch(0, 0, evalPositions);
-  return linearCrossEntropy(hidden, W, labels, { classes: V, bias: b, grad: false }).loss;
+  model.batch(0, 0, evalPositions);
+  return model.loss();
 }
 
 const before = heldOut();
@@ -68,40 +49,19 @@ console.log(`held-out loss before training ${before.toFixed(3)} (perplexity ${Ma
 const headMs: number[] = [], stepMs: number[] = [];
 for (let s = 1; s <= STEPS; s++) {
   const t0 = performance.now();
-  batch(0, split);
-  const t1 = performance.now();
-  const { loss } = linearCrossEntropy(hidden, W, labels, { classes: V, bias: b, gradHidden, gradWeight, gradBias });
-  const t2 = performance.now();
-  for (let e = 0; e < W.length; e++) W[e]! -= LR * gradWeight[e]!;
-  for (let j = 0; j < V; j++) b[j]! -= LR * gradBias[j]!;
-  for (let i = 0; i < N; i++) {
-    const t = pos[i]!, e1 = ids[t - 1]! * D, e2 = ids[t - 2]! * D;
-    for (let k = 0; k < D; k++) {
-      const g = ELR * gradHidden[i * D + k]!;
-      E[e1 + k]! -= g;
-      E[e2 + k]! -= 0.5 * g;
-    }
-  }
-  headMs.push(t2 - t1);
+  const r = model.step(0, split);
+  headMs.push(r.headMs);
   stepMs.push(performance.now() - t0);
-  if (s === 1 || s % 20 === 0 || s === STEPS) console.log(`step ${s}: batch loss ${loss.toFixed(3)}`);
+  if (s === 1 || s % 20 === 0 || s === STEPS) console.log(`step ${s}: batch loss ${r.loss.toFixed(3)}`);
 }
 const after = heldOut();
 const mean = (x: number[]) => x.reduce((a, c) => a + c, 0) / x.length;
 const ourHead = mean(headMs.slice(1)), ourStep = mean(stepMs.slice(1));
 const ourMemory = backendInfo().memoryBytes;
 console.log(`held-out loss after ${STEPS} steps ${after.toFixed(3)} (perplexity ${Math.exp(after).toFixed(0)})`);
-{
-  // what the model has learned: the likeliest next words after a few contexts
-  const show = (w2: string, w1: string) => {
-    const i2 = corpus.vocab.indexOf(w2), i1 = corpus.vocab.indexOf(w1);
-    const h = new Float32Array(D);
-    for (let k = 0; k < D; k++) h[k] = E[i1 * D + k]! + 0.5 * E[i2 * D + k]!;
-    const scores = Array.from({ length: V }, (_, j) => { let z = b[j]!; for (let k = 0; k < D; k++) z += h[k]! * W[j * D + k]!; return [z, j] as const; });
-    scores.sort((x, y) => y[0] - x[0]);
-    console.log(`  "${w2} ${w1} …" → ${scores.slice(0, 5).map(([, j]) => corpus.vocab[j]).join(", ")}`);
-  };
-  show("</s>", "the"); show("of", "the"); show("he", "said");
+for (const [w2, w1] of [["</s>", "the"], ["of", "the"], ["he", "said"]] as const) {
+  const top = model.predict(corpus.vocab.indexOf(w2), corpus.vocab.indexOf(w1), 5);
+  console.log(`  "${w2} ${w1} …" → ${top.map((j) => corpus.vocab[j]).join(", ")}`);
 }
 
 // ---- the same head, trained by TF.js: Dense + tf.losses.softmaxCrossEntropy (wasm backend)
@@ -115,7 +75,7 @@ console.log = console.warn = () => {}; // TF.js's "use tfjs-node" banner
 await tf.setBackend("wasm");
 await tf.ready();
 console.log = log; console.warn = warn;
-batch(0, split);
+model.batch(0, split);
 const h = tf.tensor2d(hidden, [N, D]);
 const onehot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), V).cast("float32"));
 const dense = tf.layers.dense({ units: V, inputShape: [D] });
