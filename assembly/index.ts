@@ -10,6 +10,8 @@ export { expPass, scalePass } from "./bounds";
 export { sigmoidCrossEntropy } from "./sigmoid";
 export { distillation } from "./distillation";
 export { calibrationRows, temperatureMoments } from "./calibration";
+export { linearCrossEntropy, linearScratchBytes } from "./linear_cross_entropy";
+export { gemm } from "./gemm";
 
 /** First byte the facade may use. */
 export function heapBase(): usize { return (__heap_base + 15) & ~15; }

@@ -60,6 +60,16 @@ export interface CoreExports {
     conf: number, correct: number, w64: number,
   ): number;
   temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
+  linearCrossEntropy(
+    h: number, w: number, bias: number, y: number, n: number, d: number, v: number, layout: number, eps: number,
+    others: number, ignoreIndex: number, cw: number, wMode: number, lambda: number, reduction: number, chunkRows: number,
+    scratch: number, grad: number, gh: number, gw: number, gb: number, acc: number, rowLoss: number,
+  ): number;
+  linearScratchBytes(chunkRows: number, v: number): number;
+  gemm(
+    m: number, n: number, k: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
+    c: number, ldc: number, alpha: number, acc: number, pack: number,
+  ): void;
 }
 
 /** Which build runs: relaxed SIMD (fused multiply-add), SIMD, or scalar. */

@@ -17,6 +17,7 @@ export { sigmoidCrossEntropy } from "./sigmoid.js";
 export { distillation } from "./distillation.js";
 export { calibration } from "./calibration.js";
 export { fitTemperature } from "./temperature.js";
+export { linearCrossEntropy, DEFAULT_CHUNK_BYTES, type LinearCrossEntropyOptions, type LinearCrossEntropyResult, type WeightLayout } from "./linear_cross_entropy.js";
 export { WasmBuffer } from "./memory.js";
 export type * from "./types.js";
 

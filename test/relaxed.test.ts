@@ -26,6 +26,7 @@ const SUITES = [
   "test/fuzz/cross_entropy.fuzz.test.ts",
   "test/fuzz/softmax.fuzz.test.ts",
   "test/fuzz/family.fuzz.test.ts",
+  "test/linear_cross_entropy-parity.test.ts",
 ];
 
 describe("relaxed-SIMD build", () => {

@@ -12,3 +12,4 @@ export { sigmoidCrossEntropy, sigmoid, softplus } from "./sigmoid.js";
 export { distillation } from "./distillation.js";
 export { calibration } from "./calibration.js";
 export { fitTemperature, meanNll, MIN_TEMPERATURE, MAX_TEMPERATURE } from "./temperature.js";
+export { linearCrossEntropy, type LinearCrossEntropyOptions, type LinearCrossEntropyResult } from "./linear_cross_entropy.js";

@@ -1,0 +1,139 @@
+// The fused linear head (docs/spec.md "linearCrossEntropy"): crossEntropy(H·Wᵀ + b, y) and its
+// gradients with respect to H, W and b, without ever holding the N×V logits.
+//
+// Rows go through in chunks of `chunkRows`. Per chunk: logits = H_c·Wᵀ (+ b) into scratch; the index
+// cross-entropy row kernel (cross_entropy.ts) turns them, in place, into their gradient G_c; then
+//   ∂H_c = s·G_c·W,   ∂W += s·G_cᵀ·H_c ('vd', V×D) or s·H_cᵀ·G_c ('dv', D×V),   ∂b += s·Σ_rows G_c.
+//
+// Reduction across chunks. The divisor D = Σ w_y over the non-ignored rows (their count without
+// weights) and their count n are taken first over ALL labels (labelScan, which also finds a bad label
+// before anything is written). Each chunk then runs with reduction 'sum' and z-loss λ' = λ·D/n, and
+// 'mean' scales by s = 1/D at the end (loss) and inside the products (gradients, for free):
+//   Σ_i (CE_i + λ'·lse_i²)/D = ΣCE/D + λ·Σlse²/n,
+// exactly the 'mean' of the contract (CE part over D, z-loss part over n). D = 0 under 'mean' gives
+// loss 0 and zero gradients. The chunks' loss sums are added in f64 in chunk order.
+//
+// Threads (later): every product partitions its output tiles, and each output element's summation
+// order depends only on the chunk boundaries and gemm's KC blocks (never on who computes it), so a
+// pool can split the tiles of each product (and the rows of the loss kernel, whose per-row results
+// are summed in row order) and stay bitwise identical to one thread. The chunk size must then be the
+// same for every thread count (it is: it depends on V and the byte budget only).
+
+import { RESULTS, REDUCE_MEAN, REDUCE_NONE, REDUCE_SUM, WEIGHT_NONE } from "./common";
+import { crossEntropyIndex, labelScan } from "./cross_entropy";
+import { gemm, GEMM_PACK_BYTES } from "./gemm";
+
+export const LAYOUT_VD: i32 = 0;
+export const LAYOUT_DV: i32 = 1;
+
+// @ts-ignore: decorator
+@inline function align16(x: usize): usize { return (x + 15) & ~<usize>15; }
+
+/** Scratch bytes linearCrossEntropy needs for a chunk of `chunkRows` rows of `v` classes. */
+export function linearScratchBytes(chunkRows: i32, v: i32): usize {
+  return align16(<usize>chunkRows * <usize>v << 2) + align16(<usize>v << 2) + GEMM_PACK_BYTES;
+}
+
+/**
+ * h: N×D hidden; wt: the weight, V×D (layout 0, 'vd') or D×V (layout 1, 'dv'); bias: V floats or 0;
+ * y: N labels; w: V class weights or 0 (wMode as crossEntropyIndex). scratch: linearScratchBytes.
+ * With grad: gh (N×D) is overwritten; gw (the weight's shape) and gb (V, or 0 without a bias) are
+ * overwritten, or added into when acc. rowLoss: N floats for reduction 'none', else 0.
+ * No output may overlap an input or the scratch. Returns −1, or the first row with a label out of
+ * range (nothing written then). RESULTS[2] = the reduced loss (for 'none': the sum of row losses).
+ */
+export function linearCrossEntropy(
+  h: usize, wt: usize, bias: usize, y: usize, n: i32, d: i32, v: i32, layout: i32,
+  eps: f64, others: bool, ignoreIndex: i32, w: usize, wMode: i32, lambda: f64, reduction: i32,
+  chunkRows: i32, scratch: usize, grad: bool, gh: usize, gw: usize, gb: usize, acc: bool, rowLoss: usize,
+): i32 {
+  if (!w) wMode = WEIGHT_NONE;
+  const bad = labelScan(y, n, v, ignoreIndex, wMode != WEIGHT_NONE ? w : 0);
+  if (bad >= 0) return bad;
+  const D = load<f64>(RESULTS), cnt = load<f64>(RESULTS + 8);
+  const mean = reduction == REDUCE_MEAN;
+  const wBytes = <usize>v * <usize>d << 2;
+  if (grad && !acc) {
+    memory.fill(gw, 0, wBytes);
+    if (gb) memory.fill(gb, 0, <usize>v << 2);
+  }
+  if (mean && D == 0) {
+    if (grad) memory.fill(gh, 0, <usize>n * <usize>d << 2);
+    store<f64>(RESULTS + 16, 0);
+    return -1;
+  }
+  const s: f64 = mean ? 1 / D : 1;
+  const lam: f64 = mean ? lambda * D / cnt : lambda;
+  const red = reduction == REDUCE_NONE ? REDUCE_NONE : REDUCE_SUM;
+  const z = scratch;
+  const row = z + align16(<usize>chunkRows * <usize>v << 2); // the loss kernel's scratch row (grad: false)
+  const pack = row + align16(<usize>v << 2);
+  const alpha = <f32>s;
+  const vd = layout == LAYOUT_VD;
+  let loss: f64 = 0;
+  for (let r0 = 0; r0 < n; r0 += chunkRows) {
+    const nc = min(chunkRows, n - r0);
+    const hc = h + (<usize>r0 * <usize>d << 2);
+    // logits: H_c (nc×D) times Wᵀ (D×V): W's rows are read along D ('vd') or W itself ('dv')
+    if (vd) gemm(nc, v, d, hc, d, 1, wt, 1, d, z, v, 1, false, pack);
+    else gemm(nc, v, d, hc, d, 1, wt, v, 1, z, v, 1, false, pack);
+    if (bias) addBias(z, nc, v, bias);
+    crossEntropyIndex(
+      z, y + (<usize>r0 << 2), nc, v, eps, others, ignoreIndex, w, wMode, lam, red,
+      grad ? z : row, grad, rowLoss ? rowLoss + (<usize>r0 << 2) : 0,
+    );
+    loss += load<f64>(RESULTS + 16);
+    if (!grad) continue;
+    const ghc = gh + (<usize>r0 * <usize>d << 2);
+    if (vd) {
+      gemm(nc, d, v, z, v, 1, wt, d, 1, ghc, d, alpha, false, pack);   // G_c·W
+      gemm(v, d, nc, z, 1, v, hc, d, 1, gw, d, alpha, true, pack);     // gw (V×D) += G_cᵀ·H_c
+    } else {
+      gemm(nc, d, v, z, v, 1, wt, 1, v, ghc, d, alpha, false, pack);   // G_c·Wᵀ (W is D×V)
+      gemm(d, v, nc, hc, 1, d, z, v, 1, gw, v, alpha, true, pack);     // gw (D×V) += H_cᵀ·G_c
+    }
+    if (gb) addColumnSums(gb, z, nc, v, alpha);
+  }
+  store<f64>(RESULTS + 16, mean ? loss * s : loss);
+  return -1;
+}
+
+/** z[i][j] += bias[j] for the nc rows of a chunk. */
+function addBias(z: usize, nc: i32, v: i32, bias: usize): void {
+  const stride = <usize>v << 2;
+  for (let i = 0; i < nc; i++) {
+    const r = z + <usize>i * stride;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= v; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(r + o, f32x4.add(v128.load(r + o), v128.load(bias + o)));
+      }
+    }
+    for (; j < v; j++) {
+      const o = <usize>j << 2;
+      store<f32>(r + o, load<f32>(r + o) + load<f32>(bias + o));
+    }
+  }
+}
+
+/** gb[j] += alpha·Σ_i g[i][j] over the nc rows of a chunk (rows summed in order, in f32). */
+function addColumnSums(gb: usize, g: usize, nc: i32, v: i32, alpha: f32): void {
+  const stride = <usize>v << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const al = f32x4.splat(alpha);
+    for (; j + 4 <= v; j += 4) {
+      const o = <usize>j << 2;
+      let sum = f32x4.splat(0);
+      for (let i = 0; i < nc; i++) sum = f32x4.add(sum, v128.load(g + <usize>i * stride + o));
+      v128.store(gb + o, f32x4.add(v128.load(gb + o), f32x4.mul(sum, al)));
+    }
+  }
+  for (; j < v; j++) {
+    const o = <usize>j << 2;
+    let sum: f32 = 0;
+    for (let i = 0; i < nc; i++) sum += load<f32>(g + <usize>i * stride + o);
+    store<f32>(gb + o, load<f32>(gb + o) + sum * alpha);
+  }
+}

@@ -1,0 +1,231 @@
+// linearCrossEntropy: the output layer and the loss in one call (docs/spec.md "linearCrossEntropy"),
+// exactly crossEntropy(hidden·Wᵀ + bias, target) with the gradients chained through the product, in
+// chunks of rows so that the N×V logits are never held. Validation happens before any byte of wasm
+// memory is written; labels are range-checked by the kernel's first pass, which writes nothing when it
+// finds a bad one.
+//
+// Memory: the inputs (copied into scratch unless resident), the outputs (written in place when
+// resident), and one chunk: max(chunkBytes, 4·V) for the chunk's logits plus 4·V + 512 KiB for the
+// product's packing. The chunk does not depend on N.
+
+import { REDUCE, RESULT, WEIGHT } from "./abi.js";
+import { heap } from "./memory.js";
+import type { ClassWeightMode, Float32Input, Int32Input, Reduction, SmoothingMode } from "./types.js";
+import {
+  badLabel, bool, checkNoOverlap, checkOptions, checkWeights, classesOf, countIn, expectLength, f32Operand,
+  fail, i32Operand, integer, numberIn, oneOf, type Operand,
+} from "./validate.js";
+import { copyIn, deliver, place } from "./stage.js";
+import { enter, leave } from "./guard.js";
+
+export type WeightLayout = "vd" | "dv";
+
+export interface LinearCrossEntropyOptions {
+  /** Number of classes V (the weight is V×D or D×V). Required. */
+  classes: number;
+  /** 'vd' (default): weight is V×D (PyTorch nn.Linear.weight, tied embeddings); 'dv': D×V (a TF.js Dense kernel). */
+  weightLayout?: WeightLayout;
+  /** Bias, length V. */
+  bias?: Float32Input;
+  /** Label smoothing ε ∈ [0, 1]. Default 0. */
+  smoothing?: number;
+  smoothingMode?: SmoothingMode;
+  /** 'mean' (default): Σ L_i / Σ w_{y_i}; 'sum'; 'none': per-row losses. */
+  reduction?: Reduction;
+  /** Rows whose label equals this get loss 0 and contribute no gradient. Default −100. */
+  ignoreIndex?: number;
+  classWeights?: Float32Input;
+  classWeightMode?: ClassWeightMode;
+  /** z-loss strength λ ≥ 0. Default 0. */
+  zLoss?: number;
+  /** Compute the gradients. Default true. */
+  grad?: boolean;
+  /** Where to write ∂hidden (N·D); always overwritten. */
+  gradHidden?: Float32Input;
+  /** Where to write ∂weight (the weight's layout, V·D). */
+  gradWeight?: Float32Input;
+  /** Where to write ∂bias (V); needs `bias`. */
+  gradBias?: Float32Input;
+  /** Add into the given gradWeight / gradBias instead of overwriting them (gradient accumulation). Default false. */
+  accumulate?: boolean;
+  /**
+   * Bytes of logits held at once (one chunk of rows; at least one row of 4·V bytes is always held).
+   * Default 32 MiB (DEFAULT_CHUNK_BYTES). Changes speed and memory, never the result beyond f32 rounding
+   * of the ∂weight / ∂bias sums.
+   */
+  chunkBytes?: number;
+}
+
+export interface LinearCrossEntropyResult<L extends number | Float32Array = number | Float32Array> {
+  /** The reduced loss, or per-row losses for reduction 'none'. */
+  loss: L;
+  /** ∂loss/∂hidden (N·D), or null with grad: false. */
+  gradHidden: Float32Array | null;
+  /** ∂loss/∂weight in the weight's layout, or null with grad: false. */
+  gradWeight: Float32Array | null;
+  /** ∂loss/∂bias, or null without a bias or with grad: false. */
+  gradBias: Float32Array | null;
+}
+
+/**
+ * Default bytes of logits per chunk: 32 MiB (258 rows at V = 32000, 162 at V = 50257). Why not less:
+ * every chunk adds its G_cᵀ·H_c into the whole ∂weight (V·D floats read and written once per chunk), so
+ * a chunk of few rows makes that product memory-bound (at 512×768×50257, 36-row chunks stream 4 GB
+ * through ∂weight); a few hundred rows keep it compute-bound. 32 MiB is 1/16 of the 524 MB that the
+ * logits and their gradient take at 2048×32000.
+ */
+export const DEFAULT_CHUNK_BYTES = 32 << 20;
+/** The largest chunk accepted (wasm32 could not hold more). */
+const MAX_CHUNK_BYTES = 2 ** 31;
+
+const FN = "linearCrossEntropy";
+const KEYS: ReadonlySet<string> = new Set([
+  "classes", "weightLayout", "bias", "smoothing", "smoothingMode", "reduction", "ignoreIndex", "classWeights",
+  "classWeightMode", "zLoss", "grad", "gradHidden", "gradWeight", "gradBias", "accumulate", "chunkBytes",
+]);
+const LAYOUTS = ["vd", "dv"] as const;
+const REDUCTIONS = ["mean", "sum", "none"] as const;
+const SMOOTHING_MODES = ["uniform", "others"] as const;
+const WEIGHT_MODES = ["pytorch", "target"] as const;
+/** assembly/common.ts and assembly/linear_cross_entropy.ts codes */
+const LAYOUT_CODE = { vd: 0, dv: 1 } as const;
+/** The micro-kernel's row count: chunks of a multiple of it keep every row on the 6-row kernel. */
+const MR = 6;
+
+/** Rows per chunk for a byte budget: a multiple of MR where the budget allows, at least one row. */
+export function chunkRowsFor(chunkBytes: number, classes: number, rows: number): number {
+  let r = Math.max(1, Math.floor(chunkBytes / (4 * classes)));
+  if (r >= MR) r -= r % MR;
+  return Math.max(1, Math.min(r, rows));
+}
+
+/**
+ * Softmax cross-entropy of the logits hidden·Wᵀ + bias, with its gradients with respect to hidden,
+ * the weight and the bias, in one call that never holds the N×V logits. Every index-target option of
+ * crossEntropy applies.
+ */
+export function linearCrossEntropy(
+  hidden: Float32Input, weight: Float32Input, target: Int32Input, options: LinearCrossEntropyOptions & { reduction: "none" },
+): LinearCrossEntropyResult<Float32Array>;
+export function linearCrossEntropy(
+  hidden: Float32Input, weight: Float32Input, target: Int32Input, options: LinearCrossEntropyOptions & { reduction?: "mean" | "sum" },
+): LinearCrossEntropyResult<number>;
+export function linearCrossEntropy(
+  hidden: Float32Input, weight: Float32Input, target: Int32Input, options: LinearCrossEntropyOptions,
+): LinearCrossEntropyResult<number | Float32Array>;
+export function linearCrossEntropy(
+  hidden: Float32Input, weight: Float32Input, target: Int32Input, options: LinearCrossEntropyOptions,
+): LinearCrossEntropyResult<number | Float32Array> {
+  heap(FN);
+  const o = checkOptions(FN, options, KEYS, true);
+  enter(FN);
+  try {
+    return compute(hidden, weight, target, o);
+  } finally {
+    leave();
+  }
+}
+
+function compute(
+  hidden: Float32Input, weight: Float32Input, target: Int32Input, o: Record<string, unknown>,
+): LinearCrossEntropyResult<number | Float32Array> {
+  const h = heap(FN); // after the options' getters (one could have replaced the instance)
+  const v = classesOf(FN, o.classes);
+  const layout = oneOf(FN, "weightLayout", o.weightLayout, LAYOUTS, "vd");
+  const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
+  const smoothingMode = oneOf(FN, "smoothingMode", o.smoothingMode, SMOOTHING_MODES, "uniform");
+  const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
+  const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
+  const weightMode = oneOf(FN, "classWeightMode", o.classWeightMode, WEIGHT_MODES, "pytorch");
+  const lambda = numberIn(FN, "zLoss", o.zLoss, 0, Number.MAX_VALUE, 0);
+  const wantGrad = bool(FN, "grad", o.grad, true);
+  const accumulate = bool(FN, "accumulate", o.accumulate, false);
+  const chunkBytes = countIn(FN, "chunkBytes", o.chunkBytes, 1, MAX_CHUNK_BYTES, DEFAULT_CHUNK_BYTES);
+
+  const W = f32Operand(FN, "weight", weight, h);
+  if (W.length === 0 || W.length % v !== 0) {
+    fail(FN, `weight.length = ${W.length} must be a positive multiple of classes = ${v} (${layout === "vd" ? "V×D" : "D×V"}, weightLayout '${layout}')`);
+  }
+  const d = W.length / v;
+  const H = f32Operand(FN, "hidden", hidden, h);
+  if (H.length % d !== 0) fail(FN, `hidden.length = ${H.length} is not a multiple of D = weight.length / classes = ${d}`);
+  const n = H.length / d;
+  const Y = i32Operand(FN, "target", target, h);
+  expectLength(FN, "target", Y.length, n, `one label per row: hidden.length / D = ${n}`);
+
+  let B: Operand<Float32Array> | null = null;
+  if (o.bias !== undefined) {
+    B = f32Operand(FN, "bias", o.bias, h);
+    expectLength(FN, "bias", B.length, v, "one bias per class");
+  }
+  let cw: Operand<Float32Array> | null = null;
+  if (o.classWeights !== undefined) {
+    cw = f32Operand(FN, "classWeights", o.classWeights, h);
+    expectLength(FN, "classWeights", cw.length, v, "one weight per class");
+    checkWeights(FN, "classWeights", cw, h.f32);
+  }
+
+  const inputs: [Operand<Float32Array | Int32Array>, string][] = [[H, "hidden"], [W, "weight"], [Y, "target"]];
+  if (B) inputs.push([B, "bias"]);
+  if (cw) inputs.push([cw, "classWeights"]);
+  const outputs: [Operand<Float32Array>, string][] = [];
+  const output = (name: "gradHidden" | "gradWeight" | "gradBias", length: number, what: string): Operand<Float32Array> | null => {
+    const x = o[name];
+    if (x === undefined) return null;
+    if (!wantGrad) fail(FN, `options.${name} was given together with grad: false`);
+    const op = f32Operand(FN, name, x, h);
+    expectLength(FN, name, op.length, length, what);
+    for (const [inp, iname] of inputs) checkNoOverlap(FN, op, name, inp, iname);
+    for (const [out, oname] of outputs) checkNoOverlap(FN, op, name, out, oname);
+    outputs.push([op, name]);
+    return op;
+  };
+  const gH = output("gradHidden", n * d, `N·D = ${n}·${d}`);
+  const gW = output("gradWeight", v * d, `the weight's length, ${v * d}`);
+  if (o.gradBias !== undefined && B === null) fail(FN, "options.gradBias needs options.bias (the gradient of a bias that is not there); received no bias");
+  const gB = output("gradBias", v, "one per class");
+  if (accumulate && wantGrad) {
+    if (gW === null) fail(FN, "options.accumulate needs options.gradWeight (the gradient to add into); received no gradWeight");
+    if (B !== null && gB === null) fail(FN, "options.accumulate with a bias needs options.gradBias (the gradient to add into); received no gradBias");
+  }
+
+  // ---- stage (all pointers first, then copies)
+  const rows = chunkRowsFor(chunkBytes, v, n);
+  const hPtr = place(h, H, "lce.hidden");
+  const wPtr = place(h, W, "lce.weight");
+  const yPtr = place(h, Y, "lce.target");
+  const bPtr = B ? place(h, B, "lce.bias") : 0;
+  const cwPtr = cw ? place(h, cw, "lce.classWeights") : 0;
+  const at = (op: Operand<Float32Array> | null, slot: string, bytes: number): number =>
+    op !== null && op.copy === null ? op.ptr : h.scratchPtr(slot, bytes);
+  const ghPtr = wantGrad ? at(gH, "lce.gradHidden", n * d * 4) : 0;
+  const gwPtr = wantGrad ? at(gW, "lce.gradWeight", v * d * 4) : 0;
+  const gbPtr = wantGrad && B ? at(gB, "lce.gradBias", v * 4) : 0;
+  const lossPtr = reduction === "none" ? h.scratchPtr("lce.loss", n * 4) : 0;
+  const scratch = h.scratchPtr("lce.chunk", h.exports.linearScratchBytes(rows, v));
+  copyIn(h, H, hPtr);
+  copyIn(h, W, wPtr);
+  copyIn(h, Y, yPtr);
+  if (B) copyIn(h, B, bPtr);
+  if (cw) copyIn(h, cw, cwPtr);
+  if (accumulate && wantGrad) {
+    copyIn(h, gW!, gwPtr);
+    if (gB) copyIn(h, gB, gbPtr);
+  }
+
+  const bad = h.exports.linearCrossEntropy(
+    hPtr, wPtr, bPtr, yPtr, n, d, v, LAYOUT_CODE[layout], eps, smoothingMode === "others" ? 1 : 0, ignoreIndex,
+    cwPtr, cw ? WEIGHT[weightMode] : WEIGHT.none, lambda, REDUCE[reduction], rows, scratch,
+    wantGrad ? 1 : 0, ghPtr, gwPtr, gbPtr, accumulate ? 1 : 0, lossPtr,
+  );
+  if (bad >= 0) badLabel(FN, "target", bad, h.i32[(yPtr >>> 2) + bad]!, v, ignoreIndex);
+
+  const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + RESULT.loss]!;
+  if (!wantGrad) return { loss, gradHidden: null, gradWeight: null, gradBias: null };
+  return {
+    loss,
+    gradHidden: deliver(h, ghPtr, n * d, gH),
+    gradWeight: deliver(h, gwPtr, v * d, gW),
+    gradBias: B ? deliver(h, gbPtr, v, gB) : null,
+  };
+}
