@@ -11,7 +11,7 @@
 
 import {
   rowMax, rowMaxFast, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill,
-  rowSumB, rowSumC, rowSumD, rowExpSumS,
+  rowSumB, rowSumC, rowSumD, rowExpSumS, expSumRepairAtMax,
 } from "./rows";
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at } from "./math/vec";
@@ -520,6 +520,27 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
       sHi = f64x2.add(sHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));
       dv = f32x4.add(dv, pt ? f32x4.mul(d, v128.load32_splat(at(w, j2))) : d);
     }
+    // The pair sums above held e_y in f32 with its partner column: on a confident row (label the clear
+    // argmax) e_y = 1 and the partner's tiny e lost most of its bits, and the row loss is log S with S =
+    // 1 + tiny (20% off at K = 3). Re-add each row's pair (y, y ^ 1) in f64 (the odd last column has no
+    // partner: 0). With 'others' the tile held 1 at y, which is what was summed, fixed up just below.
+    // the target's e (with 'others' the 1 that stood in for it until the fix-up below)
+    let eyv = f32x4.splat(load<f32>(TILE + (<usize>y0 << 4)));
+    eyv = f32x4.replace_lane(eyv, 1, load<f32>(TILE + (<usize>y1 << 4) + 4));
+    eyv = f32x4.replace_lane(eyv, 2, load<f32>(TILE + (<usize>y2 << 4) + 8));
+    eyv = f32x4.replace_lane(eyv, 3, load<f32>(TILE + (<usize>y3 << 4) + 12));
+    {
+      const kEven = k & ~1;
+      const av = eyv;
+      let bv = f32x4.splat(y0 < kEven ? load<f32>(TILE + (<usize>(y0 ^ 1) << 4)) : 0);
+      bv = f32x4.replace_lane(bv, 1, y1 < kEven ? load<f32>(TILE + (<usize>(y1 ^ 1) << 4) + 4) : 0);
+      bv = f32x4.replace_lane(bv, 2, y2 < kEven ? load<f32>(TILE + (<usize>(y2 ^ 1) << 4) + 8) : 0);
+      bv = f32x4.replace_lane(bv, 3, y3 < kEven ? load<f32>(TILE + (<usize>(y3 ^ 1) << 4) + 12) : 0);
+      const sv = f32x4.add(av, bv);
+      sLo = f64x2.add(sLo, f64x2.sub(f64x2.add(f64x2.promote_low_f32x4(av), f64x2.promote_low_f32x4(bv)), f64x2.promote_low_f32x4(sv)));
+      sHi = f64x2.add(sHi, f64x2.sub(f64x2.add(f64x2.promote_low_f32x4(hiOf(av)), f64x2.promote_low_f32x4(hiOf(bv))),
+        f64x2.promote_low_f32x4(hiOf(sv))));
+    }
     if (cOth) {
       let ey = f32x4.splat(expNeg(zy0 - m0));
       ey = f32x4.replace_lane(ey, 1, expNeg(zy1 - m1));
@@ -532,6 +553,7 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
       store<f32>(TILE + (<usize>y1 << 4) + 4, f32x4.extract_lane(ey, 1));
       store<f32>(TILE + (<usize>y2 << 4) + 8, f32x4.extract_lane(ey, 2));
       store<f32>(TILE + (<usize>y3 << 4) + 12, f32x4.extract_lane(ey, 3));
+      eyv = ey;
     }
     // Per-row finish, two rows per f64x2 (lo: rows 0–1, hi: rows 2–3): rowFinish's formulas with the
     // per-call coefficients of crossEntropyIndex (see vQW … vG0), and the log taken here (vlogF64)
@@ -546,11 +568,6 @@ function tile4(z: usize, y: usize, i: i32, k: i32, ignoreIndex: i32, w: usize, g
       av4 = f32x4.replace_lane(av4, 2, load<f32>(at(w, y2)));
       av4 = f32x4.replace_lane(av4, 3, load<f32>(at(w, y3)));
     }
-    // the target's e, read before the tile is overwritten
-    let eyv = f32x4.splat(load<f32>(TILE + (<usize>y0 << 4)));
-    eyv = f32x4.replace_lane(eyv, 1, load<f32>(TILE + (<usize>y1 << 4) + 4));
-    eyv = f32x4.replace_lane(eyv, 2, load<f32>(TILE + (<usize>y2 << 4) + 8));
-    eyv = f32x4.replace_lane(eyv, 3, load<f32>(TILE + (<usize>y3 << 4) + 12));
     finishPair(sLo, f64x2.promote_low_f32x4(dv), f64x2.promote_low_f32x4(lyv), f64x2.promote_low_f32x4(mx),
       f64x2.promote_low_f32x4(av4), f64x2.promote_low_f32x4(eyv), pt);
     const alLo = v128.load(FIN + FIN_ALPHA), cLo = v128.load(FIN + FIN_C), gyLo = v128.load(FIN + FIN_GY);
@@ -762,7 +779,8 @@ let rowZ: f64 = 0;
   if (fast) {
     const pt = cMode == WEIGHT_PYTORCH;
     if (excl) store<f32>(at(zi, yi), m);
-    let S = noD ? rowExpSumS(zi, gi, k, m) : pt ? rowExpSumW(zi, gi, w, k, m) : rowExpSum(zi, gi, k, m);
+    // y's term is summed exactly (dominantRepair): on a confident row it is the 1 of S = 1 + tiny
+    let S = noD ? rowExpSumS(zi, gi, k, m, yi) : pt ? rowExpSumW(zi, gi, w, k, m, yi) : rowExpSum(zi, gi, k, m, yi);
     const sumB = noD ? 0 : rowSumB;
     if (excl) {
       const e = expNeg(zy - m);
@@ -850,13 +868,19 @@ function probRow(
     // K = 1: the loss is 0 and the CE gradient exactly 0; the generic path gets that without rounding
     let fast = (!probe || rowFinite) && k > 1;
     if (fast) {
-      const S = rowExpSumT(zi, gi, ti, w, k, m);
+      let S = rowExpSumT(zi, gi, ti, w, k, m);
       const R = A * rowSumC + B * W, RD = A * rowSumB + B * rowSumD;
       // a masked class makes r·(z − m) −∞ or NaN (r = 0), NaN/+∞ logits make it NaN
       fast = probe || (RD - RD == 0 && S - S == 0);
       if (fast) {
-        const logS = Math.log(S);
+        // A confident row (loss ≪ Σ r): its loss log S needs S's dominant 1 summed exactly (rows.ts)
+        let logS = Math.log(S);
         ce = R * logS - RD;
+        if (ce < R * 0.25) {
+          S += expSumRepairAtMax(gi, k);
+          logS = Math.log(S);
+          ce = R * logS - RD;
+        }
         const lse = <f64>m + logS;
         lse2 = lse * lse;
         if (grad) {

@@ -78,29 +78,50 @@ export function rowMaxFast(z: usize, k: i32): f32 {
 }
 
 /**
+ * The f64 correction that re-sums, term by term, the f32 partial sum of pass 2 that held e_jx: pass 2
+ * adds each lane of a group of `group` floats (16: four vectors, 8: two) in f32 before the group goes
+ * into f64, and when e_jx = 1 dominates a row whose other terms are tiny (a confident row: label the
+ * clear argmax, loss = log S → 0) that f32 sum drops most of the tiny part of S = 1 + tiny, up to 20%
+ * of a per-row loss at K = 3 (docs/spec.md "Accuracy": 1e-5 relative on such rows). Re-adding that one
+ * lane's terms in f64 makes S exact to f64 rounding, for one row read of `group / 4` floats.
+ * Preconditions: the pass stored e (reads e_j back), groups start at 0 and end at `end` (a multiple of
+ * `group`); jx < 0 or jx ≥ end: nothing to repair (later terms went into f64 one vector at a time).
+ */
+// @ts-ignore: decorator
+@inline function dominantRepair(e: usize, jx: i32, end: i32, group: i32): f64 {
+  if (<u32>jx >= <u32>end) return 0;
+  const b = (jx & ~(group - 1)) + (jx & 3);
+  const a0 = load<f32>(at(e, b)), a1 = load<f32>(at(e, b + 4));
+  if (group == 8) return (<f64>a0 + <f64>a1) - <f64>(a0 + a1);
+  const a2 = load<f32>(at(e, b + 8)), a3 = load<f32>(at(e, b + 12));
+  return ((<f64>a0 + <f64>a1) + (<f64>a2 + <f64>a3)) - <f64>((a0 + a1) + (a2 + a3));
+}
+
+/**
  * Pass 2, plain: e_j = exp(z_j − m) into `e` (may equal `z`), returns Σ e_j; rowSumB = Σ (z_j − m).
+ * jx ≥ 0: the index of the term that may dominate (the label), summed exactly (dominantRepair).
  * Preconditions: the row is finite (rowFinite), so every z_j − m ≤ 0.
  */
-export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
-  return expSum(z, e, k, m, true, true);
+export function rowExpSum(z: usize, e: usize, k: i32, m: f32, jx: i32 = -1): f64 {
+  return expSum(z, e, k, m, true, true, jx);
 }
 
 /**
  * Pass 2 without Σ (z − m) (rowSumB is left alone): for callers that do not need it — cross-entropy
  * without smoothing mass, whose pass 1 then is the probe. That sum costs about a seventh of the pass.
  */
-export function rowExpSumS(z: usize, e: usize, k: i32, m: f32): f64 {
-  return expSum(z, e, k, m, true, false);
+export function rowExpSumS(z: usize, e: usize, k: i32, m: f32, jx: i32 = -1): f64 {
+  return expSum(z, e, k, m, true, false, jx);
 }
 
 /** Σ exp(z_j − m) only, storing nothing (logSoftmax). */
 export function rowSumExp(z: usize, k: i32, m: f32): f64 {
-  return expSum(z, 0, k, m, false, false);
+  return expSum(z, 0, k, m, false, false, -1);
 }
 
 /** The body of the three above; `store` and `withD` are constants at every call, so each is specialised. */
 // @ts-ignore: decorator
-@inline function expSum(z: usize, e: usize, k: i32, m: f32, keep: bool, withD: bool): f64 {
+@inline function expSum(z: usize, e: usize, k: i32, m: f32, keep: bool, withD: bool, jx: i32): f64 {
   let S: f64 = 0, D: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
@@ -139,6 +160,7 @@ export function rowSumExp(z: usize, k: i32, m: f32): f64 {
       if (withD) da = accF64(da, d0);
     }
     S = hsum2(sa); D = hsum2(da);
+    if (keep) S += dominantRepair(e, jx, k & ~15, 16);
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
@@ -193,7 +215,7 @@ export function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): 
 }
 
 /** Pass 2 with class weights: as rowExpSum, but rowSumB = Σ w_j (z_j − m). */
-export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
+export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32, jx: i32 = -1): f64 {
   let S: f64 = 0, D: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
@@ -223,6 +245,7 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
       da = accF64(da, f32x4.mul(d0, v128.load(at(w, j))));
     }
     S = hsum2(sa); D = hsum2(da);
+    S += dominantRepair(e, jx, k & ~7, 8);
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
@@ -256,6 +279,9 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
     // roundings): targets are often K equal values (uniform or smoothed), which a long f32 lane sum would
     // round the same way each time. Four vectors a step, and a loop each with and without weights, as
     // the index-target pass (1.4–1.6× faster than one vector a step with a flush per vector).
+    // A confident row (targets on the clear argmax) needs S's dominant 1 summed exactly: the caller
+    // then adds expSumRepairAtMax (here no label tells where the 1 is; one vector at a time into f64
+    // instead cost 13% on every row).
     let sa = f64x2.splat(0), tda = sa, ta = sa, wda = sa;
     if (w) {
       for (; j + 16 <= k4; j += 16) {
@@ -329,6 +355,26 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
   rowSumC = T;
   rowSumD = WD;
   return S;
+}
+
+/**
+ * dominantRepair for the first term of a stored row e that is exactly 1 (e_j = exp(0): the row max),
+ * for passes that sum groups of 16 (rowExpSum, rowExpSumT) and know no label. A scan of the stored
+ * row up to the max's group: callers take it only for rows whose loss is small enough for the f32
+ * rounding of S to matter (a confident row), and a row with two maxima has S ≥ 2 (nothing to repair).
+ */
+export function expSumRepairAtMax(e: usize, k: i32): f64 {
+  if (ASC_FEATURE_SIMD) {
+    const end = k & ~15;
+    const one = f32x4.splat(1);
+    for (let j = 0; j < end; j += 16) {
+      const hit = v128.or(
+        v128.or(f32x4.eq(v128.load(at(e, j)), one), f32x4.eq(v128.load(at(e, j + 4)), one)),
+        v128.or(f32x4.eq(v128.load(at(e, j + 8)), one), f32x4.eq(v128.load(at(e, j + 12)), one)));
+      if (v128.any_true(hit)) return dominantRepair(e, j + ctz(i32x4.bitmask(hit)), end, 16);
+    }
+  }
+  return 0;
 }
 
 /** Pass 3, plain: g_j = α·e_j − c (in place over e = g). */
