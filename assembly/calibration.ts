@@ -13,7 +13,7 @@
 
 import { rowMax, rowFinite } from "./rows";
 import { rowExpSumSq, rowMoments, softmax64, hasNaNOrInf, extraB, extraC } from "./rows_extra";
-import { labelScan } from "./cross_entropy";
+import { labelScan } from "./ce_labels";
 import { expNeg } from "./math/exp";
 import { at } from "./math/vec";
 import { RESULTS } from "./common";

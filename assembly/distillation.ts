@@ -24,7 +24,7 @@ import { rowMax, rowFinite, rowExpSum, rowExpSumScaled, rowFill, rowSumB } from 
 import {
   rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, softmax64, hasNaNOrInf, extraB, extraC,
 } from "./rows_extra";
-import { labelScan } from "./cross_entropy";
+import { labelScan } from "./ce_labels";
 import { at } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
 

@@ -3,7 +3,8 @@
 
 import { RESULTS } from "./common";
 
-export { crossEntropyIndex, crossEntropyProb, labelScan } from "./cross_entropy";
+export { crossEntropyIndex, crossEntropyProb } from "./cross_entropy";
+export { labelScan } from "./ce_labels";
 export { logSoftmax, softmax } from "./softmax";
 export { smoothTargets } from "./smooth";
 export { expPass, scalePass } from "./bounds";
