@@ -3,7 +3,10 @@
 // time, finished two rows per f64x2, and scattered back (scatter4). SIMD builds only; a tile with an
 // ignored or non-finite row returns false and the caller takes those rows by the row path.
 
-import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import {
+  EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4,
+  expNeg, vexpNeg,
+} from "./math/exp";
 import { at } from "./math/vec";
 import { vlogF64 } from "./math/log";
 import { WEIGHT_NONE, WEIGHT_PYTORCH } from "./common";
@@ -213,12 +216,12 @@ export function tile4(ctx: CeCall, z: usize, y: usize, i: i32, k: i32, ignoreInd
       store<f32>(TILE + (<usize>y3 << 4) + 12, m3);
     }
     // pass B: e = exp(z − m) in place in the tile, lane sums
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     // S per lane (row) in f64: pairs of columns summed in f32, then into two f64x2 accumulators (rows
     // 0–1 and 2–3). An f32 lane sum rounds every tiny addend the same way once it holds the dominant
     // e = 1: one confident class among near-zero logits put S 1e-6 off (1.6× the gradient bound of docs/spec.md "Accuracy").
@@ -338,12 +341,12 @@ export function tileProb(ctx: CeCall, z: usize, t: usize, i: i32, k: i32, w: usi
     if (!ctx.gatherFinite) return false;
     gather4(ctx, t0, t0 + stride, t0 + 2 * stride, t0 + 3 * stride, k, TILE_T);
     if (!ctx.gatherFinite) return false;
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     // pass B: e = exp(z − m) in place; per lane S = Σ e, T = Σ t·w, TD = Σ t·w·(z − m), WD = Σ w·(z − m),
     // each summed a column at a time into f64 (rows 0–1 and 2–3): targets are often equal values that a
     // long f32 lane sum would round the same way each time. t·w goes back into the targets' tile.

@@ -8,7 +8,10 @@
 // accuracy in S, which every gradient entry divides by.
 // Multiple results are returned through module globals (read right after the call).
 
-import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import {
+  EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4,
+  expNeg, vexpNeg,
+} from "./math/exp";
 import { hmax, at, accF64, hsum2 } from "./math/vec";
 
 
@@ -125,12 +128,12 @@ export function rowSumExp(z: usize, k: i32, m: f32): f64 {
   let S: f64 = 0, D: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), da = f64x2.splat(0);
@@ -180,12 +183,12 @@ export function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): 
   let S: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     const mv = f32x4.splat(m), tv = f32x4.splat(invT);
     const k4 = k & ~3;
     let sa = f64x2.splat(0);
@@ -219,12 +222,12 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32, jx: i32
   let S: f64 = 0, D: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), da = f64x2.splat(0);
@@ -267,12 +270,12 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
   let S: f64 = 0, TD: f64 = 0, T: f64 = 0, WD: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
     // Every sum goes into f64 a group of four vectors at a time, each group summed pairwise in f32 (two

@@ -4,7 +4,10 @@
 // put distillation's gradient 8× over SPEC's bound on one confident class among near-zero logits).
 // Extra results are returned through module globals read right after the call. Preconditions for all: the row is finite and m is its max, so every exponent is ≤ 0.
 
-import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import {
+  EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4, EXP_AT_ZERO,
+  expNeg, vexpNeg,
+} from "./math/exp";
 import { PHI_CONSTS, PHI_CONSTS64, PHI_LO, PHI_HI, phiH, expRed } from "./math/phi";
 import { at, accF64, hsum2 } from "./math/vec";
 
@@ -22,13 +25,13 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
   let S: f64 = 0, D: f64 = 0, A: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), da = sa, aa = sa;
@@ -88,13 +91,13 @@ export function rowTeacherKl(t: usize, s: usize, et: usize, k: i32, mt: f32, ms:
   let S: f64 = 0, D: f64 = 0, mb: f32 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
     let mbv = zero;
     const k4 = k & ~3;
@@ -149,11 +152,11 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
     const vlo = v128.load32_splat(PHI_CONSTS + 36), vhi = v128.load32_splat(PHI_CONSTS + 40);
     const log2e = v128.load64_splat(PHI_CONSTS64), ln2 = v128.load64_splat(PHI_CONSTS64 + 8);
     const xlo = v128.load64_splat(PHI_CONSTS64 + 16), xhi = v128.load64_splat(PHI_CONSTS64 + 24);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const civ = f64x2.splat(ci), k0v = f64x2.splat(K0), mtv = f64x2.splat(mt);
     let mxv = f64x2.splat(-Infinity);
     const k4 = k & ~3;
@@ -291,13 +294,13 @@ export function rowExpSumSq(z: usize, k: i32, m: f32, c: f32): f64 {
   let S: f64 = 0, Q: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const mv = f32x4.splat(m), cv = f32x4.splat(c);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), qa = sa;
@@ -324,13 +327,13 @@ export function rowMoments(z: usize, k: i32, m: f32, beta: f32): f64 {
   let S: f64 = 0, M1: f64 = 0, M2: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const mv = f32x4.splat(m), bv = f32x4.splat(beta);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), a1 = sa, a2 = sa;
