@@ -3,8 +3,8 @@
 // passes cannot take. indexRow / probRow leave their results in the call context (ce_call.ts).
 
 import {
-  rowMax, rowMaxFast, rowFinite, rowExpSum, rowExpSumW, rowExpSumT, rowAxpc, rowAxpcW, rowAxpcT, rowFill,
-  rowSumB, rowSumC, rowSumD, rowExpSumS, expSumRepairAtMax,
+  rowMax, rowMaxFast, rowFinite, expStoreSum, expStoreSumWeighted, expStoreSumTargets, scaleSubtract, scaleSubtractWeighted, scaleSubtractTargets, rowFill,
+  shiftSum, weightedShiftSum, targetShiftSum, targetSum, weightShiftSum, expStoreSumOnly, expSumRepairAtMax,
 } from "./rows";
 import { expNeg } from "./math/exp";
 import { at } from "./math/vec";
@@ -95,8 +95,8 @@ import { deferRow } from "./ce_deferred_logs";
     const pt = ctx.weightMode == WEIGHT_PYTORCH;
     if (excl) store<f32>(at(zi, yi), m);
     // y's term is summed exactly (dominantRepair): on a confident row it is the 1 of S = 1 + tiny
-    let S = noD ? rowExpSumS(zi, gi, k, m, yi) : pt ? rowExpSumW(zi, gi, w, k, m, yi) : rowExpSum(zi, gi, k, m, yi);
-    const sumB = noD ? 0 : rowSumB;
+    let S = noD ? expStoreSumOnly(zi, gi, k, m, yi) : pt ? expStoreSumWeighted(zi, gi, w, k, m, yi) : expStoreSum(zi, gi, k, m, yi);
+    const sumB = noD ? 0 : pt ? weightedShiftSum : shiftSum;
     if (excl) {
       const e = expNeg(zy - m);
       if (zi != gi) store<f32>(at(zi, yi), zy);
@@ -109,8 +109,8 @@ import { deferRow } from "./ce_deferred_logs";
       lse2 = ctx.lse2;
       if (grad) {
         const ey = <f64>load<f32>(at(gi, yi));
-        if (pt) rowAxpcW(gi, w, k, <f32>ctx.alpha, <f32>ctx.gradC);
-        else rowAxpc(gi, k, <f32>ctx.alpha, <f32>ctx.gradC);
+        if (pt) scaleSubtractWeighted(gi, w, k, <f32>ctx.alpha, <f32>ctx.gradC);
+        else scaleSubtract(gi, k, <f32>ctx.alpha, <f32>ctx.gradC);
         store<f32>(at(gi, yi), <f32>(ctx.alpha * ey - ctx.gradY));
       }
     }
@@ -141,8 +141,8 @@ export function probRow(ctx: CeCall,
     // K = 1: the loss is 0 and the CE gradient exactly 0; the generic path gets that without rounding
     let fast = (!probe || rowFinite) && k > 1;
     if (fast) {
-      let S = rowExpSumT(zi, gi, ti, w, k, m);
-      const R = A * rowSumC + B * W, RD = A * rowSumB + B * rowSumD;
+      let S = expStoreSumTargets(zi, gi, ti, w, k, m);
+      const R = A * targetSum + B * W, RD = A * targetShiftSum + B * weightShiftSum;
       // a masked class makes r·(z − m) −∞ or NaN (r = 0), NaN/+∞ logits make it NaN
       fast = probe || (RD - RD == 0 && S - S == 0);
       if (fast) {
@@ -158,7 +158,7 @@ export function probRow(ctx: CeCall,
         lse2 = lse * lse;
         if (grad) {
           const alpha = (s * R + s * 2 * lambda * lse) / S;
-          rowAxpcT(gi, ti, w, k, <f32>alpha, <f32>(s * A), <f32>(s * B));
+          scaleSubtractTargets(gi, ti, w, k, <f32>alpha, <f32>(s * A), <f32>(s * B));
         }
       }
     }

@@ -20,7 +20,9 @@
 // class, NaN or +Infinity in either row take rowGeneric, a scalar f64 path that follows the reference's
 // rules for such rows.
 
-import { rowMax, rowFinite, rowExpSum, rowExpSumScaled, rowFill, rowSumB } from "./rows";
+import {
+  rowMax, rowFinite, expStoreSum as rowExpSum, expStoreSumScaled as rowExpSumScaled, rowFill, shiftSum as rowSumB,
+} from "./rows";
 import {
   rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, softmax64, hasNaNOrInf, extraB, extraC,
 } from "./rows_extra";

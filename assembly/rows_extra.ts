@@ -35,7 +35,7 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
     const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), da = sa, aa = sa;
-    // Four vectors a step, S summed exactly as rowExpSumScaled sums the teacher at T ≤ 1 (pairwise in
+    // Four vectors a step, S summed exactly as expStoreSumScaled sums the teacher at T ≤ 1 (pairwise in
     // f32, then into f64): identical distributions then give identical sums and a KL of exactly 0.
     for (; j + 16 <= k4; j += 16) {
       const ds0 = f32x4.sub(v128.load(at(s, j)), msv), ds1 = f32x4.sub(v128.load(at(s, j + 4)), msv);

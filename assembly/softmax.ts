@@ -3,7 +3,9 @@
 // exactly: masked → −Infinity / 0; NaN or +Infinity anywhere in the row → the whole row NaN;
 // every class masked → NaN.
 
-import { rowMax, rowFinite, rowSumExp, rowExpSumScaled, rowAxpc, rowFill } from "./rows";
+import {
+  rowMax, rowFinite, expSumNoStore as rowSumExp, expStoreSumScaled as rowExpSumScaled, scaleSubtract as rowAxpc, rowFill,
+} from "./rows";
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at, accF64, hsum2 } from "./math/vec";
 
