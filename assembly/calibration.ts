@@ -12,7 +12,8 @@
 //   f_i = log Σ exp(β d_j) − β d_y,  f'_i = E_p[d] − d_y,  f''_i = Var_p[d],  d_j = z_j − m.
 
 import { rowMax, rowFinite } from "./rows";
-import { rowExpSumSq, rowMoments, softmax64, hasNaNOrInf, extraB, extraC } from "./rows_extra";
+import { rowExpSumSq, rowMoments, extraB, extraC } from "./calibration_rows";
+import { softmax64, hasNaNOrInf } from "./softmax_f64";
 import { labelScan } from "./ce_labels";
 import { expNeg } from "./math/exp";
 import { at } from "./math/vec";

@@ -23,9 +23,8 @@
 import {
   rowMax, rowFinite, expStoreSum as rowExpSum, expStoreSumScaled as rowExpSumScaled, rowFill, shiftSum as rowSumB,
 } from "./rows";
-import {
-  rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, softmax64, hasNaNOrInf, extraB, extraC,
-} from "./rows_extra";
+import { rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, extraB, extraC } from "./distillation_rows";
+import { softmax64, hasNaNOrInf } from "./softmax_f64";
 import { labelScan } from "./ce_labels";
 import { at } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
