@@ -1,4 +1,4 @@
-// Bench-only kernels that measure the limits the real kernels are held to (issue: benchmarks).
+// Bench-only kernels that measure the limits the real kernels are held to (bench/; docs/performance.md).
 // expPass: out = exp(x) with the same vector exp as the softmax kernels — the compute bound.
 // scalePass: out = c·x — the memory bound.
 

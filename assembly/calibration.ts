@@ -1,4 +1,4 @@
-// Calibration metrics and temperature fitting (SPEC.md "calibration", "fitTemperature").
+// Calibration metrics and temperature fitting (docs/spec.md "calibration", "fitTemperature").
 //
 // calibrationRows: per row softmax(z/T) (or given probabilities), top-label confidence c = max p,
 // prediction = first argmax, Brier term, NLL. For a finite row of logits one exp pass suffices:

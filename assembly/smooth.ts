@@ -1,4 +1,4 @@
-// Dense smoothed targets (SPEC.md "smoothTargets").
+// Dense smoothed targets (docs/spec.md "smoothTargets").
 
 import { labelScan } from "./ce_labels";
 import { rowFill } from "./rows";
