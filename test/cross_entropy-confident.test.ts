@@ -47,7 +47,7 @@ function confidentBatch(seed: number, k: number, margin = 12, ignored: number[] 
 }
 
 /** Worst relative error of the non-zero per-row losses, failing with the row and values. */
-function expectRowsRelative(actual: Float32Array, expected: Float32Array, what: string): number {
+function expectRowsRelative(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): number {
   expect(actual.length).toBe(expected.length);
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -76,7 +76,7 @@ describe.each(BUILDS)("crossEntropy on confident rows — $name build", ({ name,
 
   it("the reference's confident rows are what this suite means (loss tiny, not 0)", () => {
     const b = confidentBatch(1, 10);
-    const r = ref.crossEntropy(b.z, b.labels, { classes: 10, reduction: "none" }).loss as Float32Array;
+    const r = ref.crossEntropy(b.z, b.labels, { classes: 10, reduction: "none" }).loss as Float64Array;
     for (const l of r) {
       expect(l).toBeGreaterThan(1e-7);
       expect(l).toBeLessThan(1e-3);
@@ -97,14 +97,14 @@ describe.each(BUILDS)("crossEntropy on confident rows — $name build", ({ name,
     ];
     for (const [what, extra] of variants) {
       const options = { classes: k, reduction: "none" as const, ...extra };
-      const a = crossEntropy(b.z, b.labels, options as never).loss as Float32Array;
-      const r = ref.crossEntropy(b.z, b.labels, options as never).loss as Float32Array;
+      const a = crossEntropy(b.z, b.labels, options as never).loss as ArrayLike<number>;
+      const r = ref.crossEntropy(b.z, b.labels, options as never).loss as ArrayLike<number>;
       expectRowsRelative(a, r, `K = ${k}, ${what}`);
     }
     // in place: the gradient overwrites the logits (pass 1 probes, pass 2 reads what it wrote)
-    const r = ref.crossEntropy(b.z, b.labels, { classes: k, reduction: "none" }).loss as Float32Array;
+    const r = ref.crossEntropy(b.z, b.labels, { classes: k, reduction: "none" }).loss as ArrayLike<number>;
     const zc = b.z.slice();
-    const a = crossEntropy(zc, b.labels, { classes: k, reduction: "none", gradOut: zc }).loss as Float32Array;
+    const a = crossEntropy(zc, b.labels, { classes: k, reduction: "none", gradOut: zc }).loss as ArrayLike<number>;
     expectRowsRelative(a, r, `K = ${k}, in place`);
   });
 
@@ -112,8 +112,8 @@ describe.each(BUILDS)("crossEntropy on confident rows — $name build", ({ name,
     const b = confidentBatch(2000 + k, k);
     for (const [what, extra] of [["plain", {}], ["weights", { classWeights: weightsFor(k + 1, k) }]] as const) {
       const options = { classes: k, reduction: "none" as const, ...extra };
-      const a = crossEntropy(b.z, b.onehot, options as never).loss as Float32Array;
-      const r = ref.crossEntropy(b.z, b.onehot, options as never).loss as Float32Array;
+      const a = crossEntropy(b.z, b.onehot, options as never).loss as ArrayLike<number>;
+      const r = ref.crossEntropy(b.z, b.onehot, options as never).loss as ArrayLike<number>;
       expectRowsRelative(a, r, `K = ${k}, probability targets, ${what}`);
     }
   });
@@ -124,8 +124,8 @@ describe.each(BUILDS)("crossEntropy on confident rows — $name build", ({ name,
     for (const k of [3, 10, 200]) {
       for (const margin of [4, 8, 16, 20]) {
         const b = confidentBatch(3000 + k + margin, k, margin);
-        const a = crossEntropy(b.z, b.labels, { classes: k, reduction: "none" }).loss as Float32Array;
-        const r = ref.crossEntropy(b.z, b.labels, { classes: k, reduction: "none" }).loss as Float32Array;
+        const a = crossEntropy(b.z, b.labels, { classes: k, reduction: "none" }).loss as ArrayLike<number>;
+        const r = ref.crossEntropy(b.z, b.labels, { classes: k, reduction: "none" }).loss as ArrayLike<number>;
         expectRowsRelative(a, r, `K = ${k}, margin ${margin}`);
       }
     }
