@@ -1,5 +1,5 @@
-// Worst-case error of crossEntropy against the f64 reference, per build, over the SPEC's input
-// classes (N(0, 3²) logits, scale 1e4, offsets ±1e7, K from 1 to 131072), in units of SPEC.md's
+// Worst-case error of crossEntropy against the f64 reference, per build, over the input
+// classes of docs/spec.md "Accuracy" (N(0, 3²) logits, scale 1e4, offsets ±1e7, K from 1 to 131072), in units of its
 // bounds: loss error / (1e-6·max(1,|L|)) and gradient error / (5e-7·max(1, max|g|)) under 'sum'.
 // Then the per-row losses ('none') of confident rows (label the clear argmax by a margin of 12, loss
 // → 0; probability targets one-hot there) at K = 2…200: worst relative error, held to 1e-5.
@@ -18,7 +18,7 @@ for (const options of [{ relaxedSimd: true }, { simd: true, relaxedSimd: false }
   } catch {
     continue; // the relaxed build where the engine does not validate it
   }
-  console.log(`\n${backendInfo().build} build — worst error as a fraction of the SPEC bound (≤ 1 passes)`);
+  console.log(`\n${backendInfo().build} build — worst error as a fraction of the docs/spec.md bound (≤ 1 passes)`);
   console.log("range         smoothing  loss (rel err / 1e-6)   grad (abs err / 5e-7·max(1,max|g|))");
   for (const [name, scale, offset] of ranges) {
     for (const smoothing of [0, 0.1]) {
