@@ -1,20 +1,23 @@
-// Bench-only kernels that measure the limits the real kernels are held to (issue: benchmarks).
+// Bench-only kernels that measure the limits the real kernels are held to (bench/; docs/performance.md).
 // expPass: out = exp(x) with the same vector exp as the softmax kernels — the compute bound.
 // scalePass: out = c·x — the memory bound.
 
-import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import {
+  EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4,
+  expNeg, vexpNeg,
+} from "./math/exp";
 import { at } from "./math/vec";
 
 /** out_j = exp(x_j) for x_j ≤ 0 (the softmax domain). */
 export function expPass(x: usize, out: usize, len: i32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     // four vectors a step, as the kernels' pass 2: the fastest exp pass we found (1.18× two vectors a
     // step in the SIMD build, the same in the relaxed one; eight spill registers and lose)
     for (; j + 16 <= len; j += 16) {

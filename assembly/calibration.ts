@@ -1,4 +1,4 @@
-// Calibration metrics and temperature fitting (SPEC.md "calibration", "fitTemperature").
+// Calibration metrics and temperature fitting (docs/spec.md "calibration", "fitTemperature").
 //
 // calibrationRows: per row softmax(z/T) (or given probabilities), top-label confidence c = max p,
 // prediction = first argmax, Brier term, NLL. For a finite row of logits one exp pass suffices:
@@ -12,8 +12,9 @@
 //   f_i = log Σ exp(β d_j) − β d_y,  f'_i = E_p[d] − d_y,  f''_i = Var_p[d],  d_j = z_j − m.
 
 import { rowMax, rowFinite } from "./rows";
-import { rowExpSumSq, rowMoments, softmax64, hasNaNOrInf, extraB, extraC } from "./rows_extra";
-import { labelScan } from "./cross_entropy";
+import { rowExpSumSq, rowMoments, extraB, extraC } from "./calibration_rows";
+import { softmax64, hasNaNOrInf } from "./softmax_f64";
+import { labelScan } from "./ce_labels";
 import { expNeg } from "./math/exp";
 import { at } from "./math/vec";
 import { RESULTS } from "./common";

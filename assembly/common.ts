@@ -1,7 +1,15 @@
 // Constants and the results area shared by the kernels and the facade.
 
-/** Results of the last kernel call, f64 slots: [0] divisor D, [1] count n, [2] loss, [3..7] kernel-specific. */
+/** Results of the last kernel call: eight f64 slots, at the byte offsets below. */
 export const RESULTS: usize = memory.data(64, 16);
+/** Byte offset of the reduction divisor D (Σ of the non-ignored rows' weights, or their count). */
+export const RESULT_DIVISOR: usize = 0;
+/** Byte offset of the count n of non-ignored rows. */
+export const RESULT_COUNT: usize = 8;
+/** Byte offset of the reduced loss (cross-entropy, distillation, sigmoid; calibration keeps its sums in 2…5). */
+export const RESULT_LOSS: usize = 16;
+/** Byte offset of the first of the kernel-specific slots 3…7 (calibration, temperature fitting). */
+export const RESULT_EXTRA: usize = 24;
 
 export const REDUCE_MEAN: i32 = 0;
 export const REDUCE_SUM: i32 = 1;

@@ -1,4 +1,4 @@
-// Knowledge distillation, fused loss + gradient (SPEC.md "distillation"; Hinton et al. 2015):
+// Knowledge distillation, fused loss + gradient (docs/spec.md "distillation"; Hinton et al. 2015):
 //   row_i = α·T²·KL(softmax(t_i/T) ‖ softmax(s_i/T)) + (1−α)·CE_ε(s_i, y_i)
 //   ∂row_i/∂s_i = α·T·(ps − pt) + (1−α)·(p − q)       (p = softmax(s_i), q the smoothed target)
 // With a_j = (s_j − ms)/T, b_j = (t_j − mt)/T, es = exp(a), et = exp(b) and their sums Ss, St:
@@ -20,11 +20,12 @@
 // class, NaN or +Infinity in either row take rowGeneric, a scalar f64 path that follows the reference's
 // rules for such rows.
 
-import { rowMax, rowFinite, rowExpSum, rowExpSumScaled, rowFill, rowSumB } from "./rows";
 import {
-  rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, softmax64, hasNaNOrInf, extraB, extraC,
-} from "./rows_extra";
-import { labelScan } from "./cross_entropy";
+  rowMax, rowFinite, expStoreSum as rowExpSum, expStoreSumScaled as rowExpSumScaled, rowFill, shiftSum as rowSumB,
+} from "./rows";
+import { rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, extraB, extraC } from "./distillation_rows";
+import { softmax64, hasNaNOrInf } from "./softmax_f64";
+import { labelScan } from "./ce_labels";
 import { at } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
 
@@ -191,7 +192,7 @@ export function distillation(
             E = 1 / (1 + z);
             M = -z * E;
           } else {
-            // Too wide for the accurate pass. (The direct formula's gradient reached 1.02× SPEC's bound
+            // Too wide for the accurate pass. (The direct formula's gradient reached 1.02× docs/spec.md's bound
             // on such a row — logits ~1e4 at T ≈ 28, found by fuzzing — so the exact f64 path takes it.)
             kl = 0;
             generic = true;

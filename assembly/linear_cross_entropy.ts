@@ -20,7 +20,8 @@
 // same for every thread count (it is: it depends on V and the byte budget only).
 
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE, REDUCE_SUM, WEIGHT_NONE } from "./common";
-import { crossEntropyIndex, labelScan } from "./cross_entropy";
+import { crossEntropyIndex } from "./cross_entropy";
+import { labelScan } from "./ce_labels";
 import { gemm, GEMM_PACK_BYTES } from "./gemm";
 
 export const LAYOUT_VD: i32 = 0;

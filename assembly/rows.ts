@@ -1,5 +1,5 @@
 // Row passes shared by the softmax-family kernels. Each works on one row of `k` contiguous f32.
-// The structure that keeps these kernels near the exp bound (PERF-NOTES.md):
+// The structure that keeps these kernels near the exp bound (docs/performance.md):
 //   pass 1: max (and a finiteness probe),
 //   pass 2: e_j = exp(z_j − m), stored, summed — exactly one exp per element,
 //   pass 3: scale / subtract the target, over the stored e.
@@ -8,14 +8,22 @@
 // accuracy in S, which every gradient entry divides by.
 // Multiple results are returned through module globals (read right after the call).
 
-import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import {
+  EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4,
+  expNeg, vexpNeg,
+} from "./math/exp";
 import { hmax, at, accF64, hsum2 } from "./math/vec";
 
 
-/** Second and third results of the last row pass. */
-export let rowSumB: f64 = 0;
-export let rowSumC: f64 = 0;
-export let rowSumD: f64 = 0;
+// Second results of the pass-2 variants, one global per meaning (read right after the call):
+/** Σ (z_j − m), set by expStoreSum. */
+export let shiftSum: f64 = 0;
+/** Σ w_j (z_j − m), set by expStoreSumWeighted. */
+export let weightedShiftSum: f64 = 0;
+/** Σ t_j w_j (z_j − m), Σ t_j w_j and Σ w_j (z_j − m), set by expStoreSumTargets (w_j = 1 unweighted). */
+export let targetShiftSum: f64 = 0;
+export let targetSum: f64 = 0;
+export let weightShiftSum: f64 = 0;
 /** Set by rowMax: false when the row holds NaN, ±Infinity (masked classes) or overflows f32 when summed. */
 export let rowFinite: bool = true;
 
@@ -78,38 +86,59 @@ export function rowMaxFast(z: usize, k: i32): f32 {
 }
 
 /**
- * Pass 2, plain: e_j = exp(z_j − m) into `e` (may equal `z`), returns Σ e_j; rowSumB = Σ (z_j − m).
- * Preconditions: the row is finite (rowFinite), so every z_j − m ≤ 0.
+ * The f64 correction that re-sums, term by term, the f32 partial sum of pass 2 that held e_jx: pass 2
+ * adds each lane of a group of `group` floats (16: four vectors, 8: two) in f32 before the group goes
+ * into f64, and when e_jx = 1 dominates a row whose other terms are tiny (a confident row: label the
+ * clear argmax, loss = log S → 0) that f32 sum drops most of the tiny part of S = 1 + tiny, up to 20%
+ * of a per-row loss at K = 3 (docs/spec.md "Accuracy": 1e-5 relative on such rows). Re-adding that one
+ * lane's terms in f64 makes S exact to f64 rounding, for one row read of `group / 4` floats.
+ * Preconditions: the pass stored e (reads e_j back), groups start at 0 and end at `end` (a multiple of
+ * `group`); jx < 0 or jx ≥ end: nothing to repair (later terms went into f64 one vector at a time).
  */
-export function rowExpSum(z: usize, e: usize, k: i32, m: f32): f64 {
-  return expSum(z, e, k, m, true, true);
+// @ts-ignore: decorator
+@inline function dominantRepair(e: usize, jx: i32, end: i32, group: i32): f64 {
+  if (<u32>jx >= <u32>end) return 0;
+  const b = (jx & ~(group - 1)) + (jx & 3);
+  const a0 = load<f32>(at(e, b)), a1 = load<f32>(at(e, b + 4));
+  if (group == 8) return (<f64>a0 + <f64>a1) - <f64>(a0 + a1);
+  const a2 = load<f32>(at(e, b + 8)), a3 = load<f32>(at(e, b + 12));
+  return ((<f64>a0 + <f64>a1) + (<f64>a2 + <f64>a3)) - <f64>((a0 + a1) + (a2 + a3));
 }
 
 /**
- * Pass 2 without Σ (z − m) (rowSumB is left alone): for callers that do not need it — cross-entropy
+ * Pass 2, plain: e_j = exp(z_j − m) into `e` (may equal `z`), returns Σ e_j; shiftSum = Σ (z_j − m).
+ * jx ≥ 0: the index of the term that may dominate (the label), summed exactly (dominantRepair).
+ * Preconditions: the row is finite (rowFinite), so every z_j − m ≤ 0.
+ */
+export function expStoreSum(z: usize, e: usize, k: i32, m: f32, jx: i32 = -1): f64 {
+  return expSumBody(z, e, k, m, true, true, jx);
+}
+
+/**
+ * Pass 2 without Σ (z − m) (shiftSum is left alone): for callers that do not need it — cross-entropy
  * without smoothing mass, whose pass 1 then is the probe. That sum costs about a seventh of the pass.
  */
-export function rowExpSumS(z: usize, e: usize, k: i32, m: f32): f64 {
-  return expSum(z, e, k, m, true, false);
+export function expStoreSumOnly(z: usize, e: usize, k: i32, m: f32, jx: i32 = -1): f64 {
+  return expSumBody(z, e, k, m, true, false, jx);
 }
 
 /** Σ exp(z_j − m) only, storing nothing (logSoftmax). */
-export function rowSumExp(z: usize, k: i32, m: f32): f64 {
-  return expSum(z, 0, k, m, false, false);
+export function expSumNoStore(z: usize, k: i32, m: f32): f64 {
+  return expSumBody(z, 0, k, m, false, false, -1);
 }
 
 /** The body of the three above; `store` and `withD` are constants at every call, so each is specialised. */
 // @ts-ignore: decorator
-@inline function expSum(z: usize, e: usize, k: i32, m: f32, keep: bool, withD: bool): f64 {
+@inline function expSumBody(z: usize, e: usize, k: i32, m: f32, keep: bool, withD: bool, jx: i32): f64 {
   let S: f64 = 0, D: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), da = f64x2.splat(0);
@@ -139,6 +168,7 @@ export function rowSumExp(z: usize, k: i32, m: f32): f64 {
       if (withD) da = accF64(da, d0);
     }
     S = hsum2(sa); D = hsum2(da);
+    if (keep) S += dominantRepair(e, jx, k & ~15, 16);
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
@@ -146,7 +176,7 @@ export function rowSumExp(z: usize, k: i32, m: f32): f64 {
     if (keep) store<f32>(at(e, j), v);
     S += v; D += d;
   }
-  if (withD) rowSumB = D;
+  if (withD) shiftSum = D;
   return S;
 }
 
@@ -154,20 +184,20 @@ export function rowSumExp(z: usize, k: i32, m: f32): f64 {
  * e_j = exp((z_j − m)·invT) into e (may equal z), returns Σ e, each group of four vectors summed into
  * f64 (softmax with temperature, and distillation's teacher at T ≤ 1).
  */
-export function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): f64 {
+export function expStoreSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): f64 {
   let S: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     const mv = f32x4.splat(m), tv = f32x4.splat(invT);
     const k4 = k & ~3;
     let sa = f64x2.splat(0);
-    // four vectors a step, as rowExpSum; each group's sum straight into f64 (see accF64)
+    // four vectors a step, as expStoreSum; each group's sum straight into f64 (see accF64)
     for (; j + 16 <= k4; j += 16) {
       const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), tv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
       const e1 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j + 4)), mv), tv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
@@ -192,17 +222,17 @@ export function rowExpSumScaled(z: usize, e: usize, k: i32, m: f32, invT: f32): 
   return S;
 }
 
-/** Pass 2 with class weights: as rowExpSum, but rowSumB = Σ w_j (z_j − m). */
-export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
+/** Pass 2 with class weights: as expStoreSum, but weightedShiftSum = Σ w_j (z_j − m). */
+export function expStoreSumWeighted(z: usize, e: usize, w: usize, k: i32, m: f32, jx: i32 = -1): f64 {
   let S: f64 = 0, D: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), da = f64x2.splat(0);
@@ -223,6 +253,7 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
       da = accF64(da, f32x4.mul(d0, v128.load(at(w, j))));
     }
     S = hsum2(sa); D = hsum2(da);
+    S += dominantRepair(e, jx, k & ~7, 8);
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
@@ -230,32 +261,35 @@ export function rowExpSumW(z: usize, e: usize, w: usize, k: i32, m: f32): f64 {
     store<f32>(at(e, j), v);
     S += v; D += d * load<f32>(at(w, j));
   }
-  rowSumB = D;
+  weightedShiftSum = D;
   return S;
 }
 
 /**
  * Pass 2 with probability targets, r_j = (a·t_j + b)·w_j (w = 0: no weights). Returns Σ e_j;
- * rowSumB = Σ t_j w_j (z_j − m), rowSumC = Σ t_j w_j, rowSumD = Σ w_j (z_j − m). The caller assembles
- * Σ r (z − m) = a·rowSumB + b·rowSumD and Σ r = a·rowSumC + b·Σ w: the uniform part b is never summed
+ * targetShiftSum = Σ t_j w_j (z_j − m), targetSum = Σ t_j w_j, weightShiftSum = Σ w_j (z_j − m). The caller
+ * assembles Σ r (z − m) = a·targetShiftSum + b·weightShiftSum and Σ r = a·targetSum + b·Σ w: the uniform part b is never summed
  * lane by lane (K equal terms would pile up rounding in one direction). `e` may equal `z` but not `t`.
  */
-export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f32): f64 {
+export function expStoreSumTargets(z: usize, e: usize, t: usize, w: usize, k: i32, m: f32): f64 {
   let S: f64 = 0, TD: f64 = 0, T: f64 = 0, WD: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
     const mv = f32x4.splat(m);
     const k4 = k & ~3;
     // Every sum goes into f64 a group of four vectors at a time, each group summed pairwise in f32 (two
     // roundings): targets are often K equal values (uniform or smoothed), which a long f32 lane sum would
     // round the same way each time. Four vectors a step, and a loop each with and without weights, as
     // the index-target pass (1.4–1.6× faster than one vector a step with a flush per vector).
+    // A confident row (targets on the clear argmax) needs S's dominant 1 summed exactly: the caller
+    // then adds expSumRepairAtMax (here no label tells where the 1 is; one vector at a time into f64
+    // instead cost 13% on every row).
     let sa = f64x2.splat(0), tda = sa, ta = sa, wda = sa;
     if (w) {
       for (; j + 16 <= k4; j += 16) {
@@ -325,14 +359,34 @@ export function rowExpSumT(z: usize, e: usize, t: usize, w: usize, k: i32, m: f3
     store<f32>(at(e, j), v);
     S += v; TD += <f64>tj * <f64>d; T += tj; WD += wd;
   }
-  rowSumB = TD;
-  rowSumC = T;
-  rowSumD = WD;
+  targetShiftSum = TD;
+  targetSum = T;
+  weightShiftSum = WD;
   return S;
 }
 
+/**
+ * dominantRepair for the first term of a stored row e that is exactly 1 (e_j = exp(0): the row max),
+ * for passes that sum groups of 16 (expStoreSum, expStoreSumTargets) and know no label. A scan of the stored
+ * row up to the max's group: callers take it only for rows whose loss is small enough for the f32
+ * rounding of S to matter (a confident row), and a row with two maxima has S ≥ 2 (nothing to repair).
+ */
+export function expSumRepairAtMax(e: usize, k: i32): f64 {
+  if (ASC_FEATURE_SIMD) {
+    const end = k & ~15;
+    const one = f32x4.splat(1);
+    for (let j = 0; j < end; j += 16) {
+      const hit = v128.or(
+        v128.or(f32x4.eq(v128.load(at(e, j)), one), f32x4.eq(v128.load(at(e, j + 4)), one)),
+        v128.or(f32x4.eq(v128.load(at(e, j + 8)), one), f32x4.eq(v128.load(at(e, j + 12)), one)));
+      if (v128.any_true(hit)) return dominantRepair(e, j + ctz(i32x4.bitmask(hit)), end, 16);
+    }
+  }
+  return 0;
+}
+
 /** Pass 3, plain: g_j = α·e_j − c (in place over e = g). */
-export function rowAxpc(g: usize, k: i32, alpha: f32, c: f32): void {
+export function scaleSubtract(g: usize, k: i32, alpha: f32, c: f32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const av = f32x4.splat(alpha), cv = f32x4.splat(c);
@@ -349,7 +403,7 @@ export function rowAxpc(g: usize, k: i32, alpha: f32, c: f32): void {
 }
 
 /** Pass 3 with weights: g_j = α·e_j − c·w_j. */
-export function rowAxpcW(g: usize, w: usize, k: i32, alpha: f32, c: f32): void {
+export function scaleSubtractWeighted(g: usize, w: usize, k: i32, alpha: f32, c: f32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const av = f32x4.splat(alpha), cv = f32x4.splat(c);
@@ -362,7 +416,7 @@ export function rowAxpcW(g: usize, w: usize, k: i32, alpha: f32, c: f32): void {
 }
 
 /** Pass 3 with probability targets: g_j = α·e_j − s·(a·t_j + b)·w_j (w = 0: no weights). */
-export function rowAxpcT(g: usize, t: usize, w: usize, k: i32, alpha: f32, sa: f32, sb: f32): void {
+export function scaleSubtractTargets(g: usize, t: usize, w: usize, k: i32, alpha: f32, sa: f32, sb: f32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const av = f32x4.splat(alpha), sav = f32x4.splat(sa), sbv = f32x4.splat(sb);

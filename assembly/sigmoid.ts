@@ -1,4 +1,4 @@
-// Element-wise sigmoid cross-entropy with logits, fused loss + gradient (SPEC.md "sigmoidCrossEntropy").
+// Element-wise sigmoid cross-entropy with logits, fused loss + gradient (docs/spec.md "sigmoidCrossEntropy").
 //
 // With u = exp(−|x|) (one exp), sp = log1p(u) (one log), w = 1 + u and r = 1/w (one division):
 //   softplus(x) = max(x, 0) + sp,  softplus(−x) = max(−x, 0) + sp,  σ(x) = x ≥ 0 ? r : u·r.

@@ -1,6 +1,6 @@
-// Dense smoothed targets (SPEC.md "smoothTargets").
+// Dense smoothed targets (docs/spec.md "smoothTargets").
 
-import { labelScan } from "./cross_entropy";
+import { labelScan } from "./ce_labels";
 import { rowFill } from "./rows";
 import { at } from "./math/vec";
 

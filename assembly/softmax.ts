@@ -1,9 +1,11 @@
-// Row-wise logSoftmax and softmax (with temperature), max-subtracted (SPEC.md).
+// Row-wise logSoftmax and softmax (with temperature), max-subtracted (docs/spec.md "logSoftmax · softmax").
 // Rows with a masked class, NaN or +Infinity go through a scalar path that applies the rules
 // exactly: masked → −Infinity / 0; NaN or +Infinity anywhere in the row → the whole row NaN;
 // every class masked → NaN.
 
-import { rowMax, rowFinite, rowSumExp, rowExpSumScaled, rowAxpc, rowFill } from "./rows";
+import {
+  rowMax, rowFinite, expSumNoStore as rowSumExp, expStoreSumScaled as rowExpSumScaled, scaleSubtract as rowAxpc, rowFill,
+} from "./rows";
 import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
 import { at, accF64, hsum2 } from "./math/vec";
 

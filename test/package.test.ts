@@ -24,11 +24,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
  * and for logSoftmax (no stores), the small-K tile's f64x2 finish and the f64x2 log brought the builds
  * from relaxed 38 410 / simd 39 022 B to 40 500 / 41 320 B, and the small-K tile for probability targets
  * (2× at K = 10) to 46 048 / 47 057 B; budgets ~10% above that.
+ * Raised again (2026-11-27): the fused head (linearCrossEntropy with its strided GEMM micro-kernel) and the
+ * confident-row repairs (dominantRepair, expSumRepairAtMax) brought the builds to relaxed 51 553 /
+ * simd 52 675 / scalar 26 682 B; budgets ~10% above that, room for the threaded builds' entry points.
  */
 const WASM_BUDGET: Record<string, number> = {
-  "dist/wasm/softxent.relaxed.wasm": 50_700,
-  "dist/wasm/softxent.simd.wasm": 51_800,
-  "dist/wasm/softxent.scalar.wasm": 26_700,
+  "dist/wasm/softxent.relaxed.wasm": 56_700,
+  "dist/wasm/softxent.simd.wasm": 57_900,
+  "dist/wasm/softxent.scalar.wasm": 29_400,
 };
 
 interface PackFile {

@@ -16,6 +16,7 @@ const FLAG = "--experimental-wasm-relaxed-simd";
 const SUITES = [
   "test/cross_entropy.parity.test.ts",
   "test/cross_entropy-long-batches.test.ts",
+  "test/cross_entropy-confident.test.ts",
   "test/known-values.test.ts",
   "test/errors.test.ts",
   "test/non-finite.test.ts",

@@ -11,7 +11,7 @@
 // log1p(u) = log(w) + (u − (w − 1)) / w with w = 1 + u rounded: the second term restores what the
 // rounding of w dropped (for u < 2^-24, w = 1 and the result is u, as it should be).
 //
-// Constants live in a data segment and are loaded into locals before loops (PERF-NOTES.md, point 3).
+// Constants live in a data segment and are loaded into locals before loops (docs/performance.md: V8 rebuilds v128 constants inside loops).
 
 /** f32 constants, 16-byte aligned; index × 4 = byte offset. */
 export const LOG_CONSTS: usize = memory.data<f32>([

@@ -9,6 +9,8 @@
 // value: rounding it to f32 first would cost a relative error ε·|v| in e^{−v}, 5e-6 at v = −80), the
 // polynomial of math/exp.ts on r in f32 (max relative error 1.2e-7).
 
+import { EXP_LOG2E_F64, EXP_LN2_F64, EXP_MIN_ARG_F64, EXP_MAX_ARG_F64, expPoly } from "./exp";
+
 /** H's coefficients (of v^0 … v^8), f32, 16-byte aligned; index × 4 = byte offset. */
 export const PHI_CONSTS: usize = memory.data<f32>([
   0.5000000020830818,
@@ -25,12 +27,7 @@ export const PHI_CONSTS: usize = memory.data<f32>([
 ], 16);
 
 /** f64 constants for expRed's reduction: log2(e), ln 2, lower and upper clamps. */
-export const PHI_CONSTS64: usize = memory.data<f64>([
-  1.4426950408889634,
-  0.6931471805599453,
-  -87.33654,
-  88.3762626647949,
-], 16);
+export const PHI_CONSTS64: usize = memory.data<f64>([EXP_LOG2E_F64, EXP_LN2_F64, EXP_MIN_ARG_F64, EXP_MAX_ARG_F64], 16);
 
 export const PHI_LO: f32 = -2.0;
 export const PHI_HI: f32 = 1.0;
@@ -52,11 +49,9 @@ export const PHI_HI: f32 = 1.0;
 /** e^x for x ∈ [−87.3, 88.3] (clamped to it), with the reduction in f64 and the f32 polynomial of exp.ts. */
 // @ts-ignore: decorator
 @inline export function expRed(x: f64): f32 {
-  x = min<f64>(max<f64>(x, -87.33654), 88.3762626647949);
-  const n = nearest<f64>(x * 1.4426950408889634);
-  const r = <f32>(x - n * 0.6931471805599453);
-  const p: f32 = (((<f32>0.0013814592966809869 * r + <f32>0.0083687175065279) * r + <f32>0.04166838899254799) * r
-    + <f32>0.1666652113199234) * r + <f32>0.4999999403953552;
-  const y: f32 = (<f32>1.0 + r) + (r * r) * p;
+  x = min<f64>(max<f64>(x, EXP_MIN_ARG_F64), EXP_MAX_ARG_F64);
+  const n = nearest<f64>(x * EXP_LOG2E_F64);
+  const r = <f32>(x - n * EXP_LN2_F64);
+  const y: f32 = expPoly(r);
   return reinterpret<f32>(reinterpret<i32>(y) + (<i32>n << 23));
 }

@@ -24,7 +24,7 @@
 /**
  * acc (f64x2) += the four f32 lanes of v, pairwise. Pass-2 sums flush each group of four vectors here:
  * an f32 lane that holds a dominant e = 1 and takes many tiny addends would round each of them the same
- * way (one confident class among many near-zero logits put S 1e-6 off, 3× SPEC's gradient bound).
+ * way (one confident class among many near-zero logits put S 1e-6 off, 3× the gradient bound of docs/spec.md "Accuracy").
  */
 // @ts-ignore: decorator
 @inline export function accF64(acc: v128, v: v128): v128 {

@@ -1,15 +1,20 @@
-// Row passes for the soft-target family (distillation, calibration, temperature fitting), in the
-// style of rows.ts: one row of `k` contiguous f32, one exp per element, every vector's sum added into
-// f64 (accF64: a long f32 lane sum that holds a dominant e rounds each small addend the same way, which
-// put distillation's gradient 8× over SPEC's bound on one confident class among near-zero logits).
-// Extra results are returned through module globals read right after the call. Preconditions for all: the row is finite and m is its max, so every exponent is ≤ 0.
+// Row passes of distillation (distillation.ts; docs/spec.md "distillation"), in the style of rows.ts:
+// one row of `k` contiguous f32, one exp per element, every vector's sum added into f64 (accF64: a long
+// f32 lane sum that holds a dominant e rounds each small addend the same way, which put distillation's
+// gradient 8× over the bound of docs/spec.md "Accuracy" on one confident class among near-zero logits).
+// Preconditions for all: the rows are finite and ms / mt are their maxima, so every exponent is ≤ 0.
+//
+// Second and third results go to extraB / extraC, read right after the call; each pass's doc says what
+// they hold. (They are not shared with calibration_rows.ts.)
 
-import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import {
+  EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4, EXP_AT_ZERO,
+  expNeg, vexpNeg,
+} from "./math/exp";
 import { PHI_CONSTS, PHI_CONSTS64, PHI_LO, PHI_HI, phiH, expRed } from "./math/phi";
 import { at, accF64, hsum2 } from "./math/vec";
 
-
-/** Second and third results of the last pass of this file. */
+/** Second and third results of the last pass of this file (see each pass). */
 export let extraB: f64 = 0;
 export let extraC: f64 = 0;
 
@@ -22,17 +27,17 @@ export function rowKlStudent(s: usize, t: usize, et: usize, es: usize, k: i32, m
   let S: f64 = 0, D: f64 = 0, A: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
     const k4 = k & ~3;
     let sa = f64x2.splat(0), da = sa, aa = sa;
-    // Four vectors a step, S summed exactly as rowExpSumScaled sums the teacher at T ≤ 1 (pairwise in
+    // Four vectors a step, S summed exactly as expStoreSumScaled sums the teacher at T ≤ 1 (pairwise in
     // f32, then into f64): identical distributions then give identical sums and a KL of exactly 0.
     for (; j + 16 <= k4; j += 16) {
       const ds0 = f32x4.sub(v128.load(at(s, j)), msv), ds1 = f32x4.sub(v128.load(at(s, j + 4)), msv);
@@ -88,13 +93,13 @@ export function rowTeacherKl(t: usize, s: usize, et: usize, k: i32, mt: f32, ms:
   let S: f64 = 0, D: f64 = 0, mb: f32 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const msv = f32x4.splat(ms), mtv = f32x4.splat(mt), cv = f32x4.splat(c);
     let mbv = zero;
     const k4 = k & ~3;
@@ -149,11 +154,11 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
     const vlo = v128.load32_splat(PHI_CONSTS + 36), vhi = v128.load32_splat(PHI_CONSTS + 40);
     const log2e = v128.load64_splat(PHI_CONSTS64), ln2 = v128.load64_splat(PHI_CONSTS64 + 8);
     const xlo = v128.load64_splat(PHI_CONSTS64 + 16), xhi = v128.load64_splat(PHI_CONSTS64 + 24);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const civ = f64x2.splat(ci), k0v = f64x2.splat(K0), mtv = f64x2.splat(mt);
     let mxv = f64x2.splat(-Infinity);
     const k4 = k & ~3;
@@ -285,110 +290,3 @@ export function rowCombine(g: usize, es: usize, et: usize, ec: usize, k: i32, cA
     store<f32>(at(g, j), v);
   }
 }
-
-/** Calibration: returns S = Σ e_j with e_j = exp((z_j − m)·c) (nothing stored); extraB = Σ e_j². */
-export function rowExpSumSq(z: usize, k: i32, m: f32, c: f32): f64 {
-  let S: f64 = 0, Q: f64 = 0;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
-    const mv = f32x4.splat(m), cv = f32x4.splat(c);
-    const k4 = k & ~3;
-    let sa = f64x2.splat(0), qa = sa;
-    for (; j < k4; j += 4) {
-      const e0 = vexpNeg(f32x4.mul(f32x4.sub(v128.load(at(z, j)), mv), cv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-      sa = accF64(sa, e0);
-      qa = accF64(qa, f32x4.mul(e0, e0));
-    }
-    S += hsum2(sa); Q += hsum2(qa);
-  }
-  for (; j < k; j++) {
-    const v = expNeg((load<f32>(at(z, j)) - m) * c);
-    S += v; Q += <f64>(v * v);
-  }
-  extraB = Q;
-  return S;
-}
-
-/**
- * Temperature fitting: with d_j = z_j − m and e_j = exp(β·d_j), returns Σ e_j;
- * extraB = Σ e_j·d_j, extraC = Σ e_j·d_j² (nothing stored).
- */
-export function rowMoments(z: usize, k: i32, m: f32, beta: f32): f64 {
-  let S: f64 = 0, M1: f64 = 0, M2: f64 = 0;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
-    const mv = f32x4.splat(m), bv = f32x4.splat(beta);
-    const k4 = k & ~3;
-    let sa = f64x2.splat(0), a1 = sa, a2 = sa;
-    for (; j < k4; j += 4) {
-      const d = f32x4.sub(v128.load(at(z, j)), mv);
-      const e0 = vexpNeg(f32x4.mul(d, bv), lo, log2e, magic, ln2, p0, p1, p2, p3, one, p4);
-      const ed = f32x4.mul(e0, d);
-      sa = accF64(sa, e0);
-      a1 = accF64(a1, ed);
-      a2 = accF64(a2, f32x4.mul(ed, d));
-    }
-    S += hsum2(sa); M1 += hsum2(a1); M2 += hsum2(a2);
-  }
-  for (; j < k; j++) {
-    const d = load<f32>(at(z, j)) - m;
-    const e0 = expNeg(d * beta);
-    const ed = e0 * d;
-    S += e0; M1 += ed; M2 += <f64>(ed * d);
-  }
-  extraB = M1;
-  extraC = M2;
-  return S;
-}
-
-/**
- * Scalar f64 softmax of z/T over the unmasked (≠ −Infinity) classes, for the rare rows the fast passes
- * do not take: p (K f64) and log p (K f64; −Infinity / 0 on masked classes). Returns K' (0: nothing
- * written). Precondition: no NaN or +Infinity in the row.
- */
-export function softmax64(z: usize, k: i32, T: f64, p: usize, lp: usize): i32 {
-  let m: f64 = -Infinity;
-  let kv = 0;
-  for (let j = 0; j < k; j++) {
-    const v = <f64>load<f32>(at(z, j)) / T;
-    if (v != -Infinity) { kv++; if (v > m) m = v; }
-  }
-  if (kv == 0) return 0;
-  let S: f64 = 0;
-  for (let j = 0; j < k; j++) {
-    const v = <f64>load<f32>(at(z, j)) / T;
-    if (v != -Infinity) S += Math.exp(v - m);
-  }
-  const logS = Math.log(S);
-  for (let j = 0; j < k; j++) {
-    const v = <f64>load<f32>(at(z, j)) / T;
-    const l = v == -Infinity ? -Infinity : (v - m) - logS;
-    store<f64>(lp + (<usize>j << 3), l);
-    store<f64>(p + (<usize>j << 3), v == -Infinity ? 0 : Math.exp(l));
-  }
-  return kv;
-}
-
-/** Whether the row holds a NaN or +Infinity. */
-export function hasNaNOrInf(z: usize, k: i32): bool {
-  for (let j = 0; j < k; j++) {
-    const v = load<f32>(at(z, j));
-    if (v != v || v == Infinity) return true;
-  }
-  return false;
-}
-
