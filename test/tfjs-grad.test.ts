@@ -179,6 +179,22 @@ for (const backend of ["cpu", "wasm"] as const) {
       tf.dispose([x, W, b, oh]);
     });
 
+    it("a gradient tensor kept by the caller is not overwritten by later steps (nor by wasm memory growth)", () => {
+      const n = 6, k = 50;
+      const y = labelsOf(n, k);
+      const z1 = tf.tensor2d(randomLogits(rng, n, k, 3), [n, k]);
+      const first = tf.grad((x: tf.Tensor) => softmaxCrossEntropy(tf, y, x) as tf.Scalar)(z1);
+      const kept = Float32Array.from(first.dataSync() as Float32Array);
+      // later steps, a larger one among them (its staging grows softxent's memory)
+      for (const [m, kk] of [[n, k], [400, 3000], [n, k]] as const) {
+        const z = tf.tensor2d(randomLogits(rng, m, kk, 3), [m, kk]);
+        tf.dispose(tf.grad((x: tf.Tensor) => softmaxCrossEntropy(tf, labelsOf(m, kk), x) as tf.Scalar)(z));
+        z.dispose();
+      }
+      expect(Array.from(first.dataSync())).toEqual(Array.from(kept));
+      tf.dispose([z1, first]);
+    });
+
     it("an empty batch (N = 0) gives loss 0 and an empty gradient", () => {
       const z = tf.zeros([0, 5]);
       const r = tf.valueAndGrad((x: tf.Tensor) => softmaxCrossEntropy(tf, new Int32Array(0), x) as tf.Scalar)(z);
