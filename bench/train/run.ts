@@ -67,12 +67,12 @@ async function main(): Promise<void> {
   const onlyAt = argv.indexOf("--only");
   const only = onlyAt >= 0 ? argv[onlyAt + 1]!.split(",").map((s) => s.trim()) : undefined;
   const backendsAt = argv.indexOf("--backends");
-  const backends = (backendsAt >= 0 ? argv[backendsAt + 1]!.split(",") : ["cpu", "wasm"]) as Array<"cpu" | "wasm">;
+  const backends = (backendsAt >= 0 ? argv[backendsAt + 1]!.split(",").filter((b) => b === "cpu" || b === "wasm") : ["cpu", "wasm"]) as Array<"cpu" | "wasm">;
   const timeAt = argv.indexOf("--time");
   const timeMs = timeAt >= 0 ? Number(argv[timeAt + 1]) : 2000;
   const budget: Budget = quick ? { warmup: 1, minSteps: 2, maxSteps: 3, timeMs: 0 } : { warmup: 2, minSteps: 10, maxSteps: 400, timeMs };
   // Steps of a second or more: the untimed first step of each (its loss is recorded) is the warm-up.
-  const slowBudget: Budget = quick ? { warmup: 0, minSteps: 1, maxSteps: 1, timeMs: 0 } : { warmup: 0, minSteps: 3, maxSteps: 20, timeMs: timeMs * 0.75 };
+  const slowBudget: Budget = quick ? { warmup: 0, minSteps: 1, maxSteps: 1, timeMs: 0 } : { warmup: 0, minSteps: 2, maxSteps: 20, timeMs: timeMs * 0.75 };
   const root = repoRoot();
   const started = Date.now();
   const log = (line: string) => console.log(line);

@@ -66,8 +66,15 @@ function stat(times: number[]): Stat {
   return { steps: s.length, meanMs: times.reduce((a, b) => a + b, 0) / times.length, p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
+interface Timings {
+  a: number[];
+  b: number[];
+  /** a ÷ b of the two back-to-back steps of each round. */
+  ratios: number[];
+}
+
 /** Times a and b alternately (a b, b a, a b, …). Steps may return promises (trainOnBatch). */
-async function pair(a: Step, b: Step, budget: Budget): Promise<[Stat, Stat, number]> {
+async function pairRaw(a: Step, b: Step, budget: Budget): Promise<Timings> {
   for (let i = 0; i < budget.warmup; i++) {
     await a();
     await b();
@@ -86,10 +93,18 @@ async function pair(a: Step, b: Step, budget: Budget): Promise<[Stat, Stat, numb
       spent += dt;
     }
   }
-  const ratios = ta.map((t, i) => t / tb[i]!).sort((x, y) => x - y);
-  const mid = ratios.length >> 1;
-  const median = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
-  return [stat(ta), stat(tb), median];
+  return { a: ta, b: tb, ratios: ta.map((t, i) => t / tb[i]!) };
+}
+
+function summarise(t: Timings): [Stat, Stat, number] {
+  const r = t.ratios.slice().sort((x, y) => x - y);
+  const mid = r.length >> 1;
+  const median = r.length % 2 === 1 ? r[mid]! : (r[mid - 1]! + r[mid]!) / 2;
+  return [stat(t.a), stat(t.b), median];
+}
+
+async function pair(a: Step, b: Step, budget: Budget): Promise<[Stat, Stat, number]> {
+  return summarise(await pairRaw(a, b, budget));
 }
 
 /** A small seeded generator (mulberry32), so that Node and the page draw the same data. */
@@ -215,48 +230,73 @@ function twinModels(ctx: Context, spec: ModelSpec): [TF.Sequential, TF.Sequentia
   return [a, b];
 }
 
+/** One implementation pair on given twins: the untimed first step of each (its loss kept), then timed steps. */
+async function runKind(
+  ctx: Context, spec: ModelSpec, kind: "fit" | "loop", ma: TF.Sequential, mb: TF.Sequential, batches: Batch[],
+  tfLoss: (y: TF.Tensor, z: TF.Tensor) => TF.Tensor, budget: Budget, first: (l: Row["firstLoss"]) => void,
+): Promise<Timings> {
+  const { tf, sx } = ctx;
+  let ia = 0, ib = 0;
+  let stepA: () => Promise<number> | number, stepB: () => Promise<number> | number;
+  const opts: TF.Optimizer[] = [];
+  if (kind === "fit") {
+    // model.fit's per-batch step. softxent in its per-example form (reduction 'none'), as
+    // docs/trainer.md recommends for model.compile; fit's targets are one-hot for both.
+    ma.compile({ optimizer: tf.train.sgd(0.01), loss: tfLoss as never });
+    mb.compile({ optimizer: tf.train.sgd(0.01), loss: sx.crossEntropyLoss(tf, { smoothing: SMOOTHING, reduction: "none" }) as never });
+    stepA = async () => { const b = batches[ia++ % batches.length]!; return (await ma.trainOnBatch(b.x, b.onehot)) as number; };
+    stepB = async () => { const b = batches[ib++ % batches.length]!; return (await mb.trainOnBatch(b.x, b.onehot)) as number; };
+  } else {
+    // A custom loop: optimizer.minimize over the model's variables, the cost read back each step.
+    // tf.losses takes one-hot labels; softxent takes the index labels directly.
+    const oa = tf.train.sgd(0.01), ob = tf.train.sgd(0.01);
+    opts.push(oa, ob);
+    const loop = (m: TF.Sequential, o: TF.Optimizer, loss: (b: Batch, z: TF.Tensor) => TF.Tensor, next: () => Batch) => () => {
+      const b = next();
+      const cost = o.minimize(() => loss(b, m.apply(b.x) as TF.Tensor) as TF.Scalar, true)!;
+      const v = cost.dataSync()[0]!;
+      cost.dispose();
+      return v;
+    };
+    stepA = loop(ma, oa, (b, z) => tfLoss(b.onehot, z), () => batches[ia++ % batches.length]!);
+    stepB = loop(mb, ob, (b, z) => sx.softmaxCrossEntropy(tf, b.index, z, { smoothing: SMOOTHING }), () => batches[ib++ % batches.length]!);
+  }
+  first({ tfLosses: await stepA(), softxent: await stepB() });
+  const t = await pairRaw(stepA, stepB, budget);
+  for (const o of opts) o.dispose();
+  return t;
+}
+
 async function modelScenarios(ctx: Context, spec: ModelSpec): Promise<Row[]> {
   const { tf, sx } = ctx;
   const rows: Row[] = [];
   const batches = batchesFor(ctx, spec);
   const budget = spec.slow ? ctx.slowBudget : ctx.budget;
   const tfLoss = (y: TF.Tensor, z: TF.Tensor) => tf.losses.softmaxCrossEntropy(y, z, undefined, SMOOTHING);
+  // Which twin is built first matters to TF.js's heap layout (measured: the second one ran up to 10%
+  // slower on the wasm backend at 512→512→32000, whichever loss it had). Each scenario runs in two
+  // halves, the tf.losses twin built first in one and the softxent twin in the other, pooled.
+  const half: Budget = {
+    warmup: budget.warmup, minSteps: Math.ceil(budget.minSteps / 2), maxSteps: Math.ceil(budget.maxSteps / 2), timeMs: budget.timeMs / 2,
+  };
   for (const kind of ["fit", "loop"] as const) {
-    const [ma, mb] = twinModels(ctx, spec);
-    let ia = 0, ib = 0;
-    let stepA: () => Promise<number> | number, stepB: () => Promise<number> | number;
-    const opts: TF.Optimizer[] = [];
-    if (kind === "fit") {
-      // model.fit's per-batch step. softxent in its per-example form (reduction 'none'), as
-      // docs/trainer.md recommends for model.compile; fit's targets are one-hot for both.
-      ma.compile({ optimizer: tf.train.sgd(0.01), loss: tfLoss as never });
-      mb.compile({ optimizer: tf.train.sgd(0.01), loss: sx.crossEntropyLoss(tf, { smoothing: SMOOTHING, reduction: "none" }) as never });
-      stepA = async () => { const b = batches[ia++ % batches.length]!; return (await ma.trainOnBatch(b.x, b.onehot)) as number; };
-      stepB = async () => { const b = batches[ib++ % batches.length]!; return (await mb.trainOnBatch(b.x, b.onehot)) as number; };
-    } else {
-      // A custom loop: optimizer.minimize over the model's variables, the cost read back each step.
-      // tf.losses takes one-hot labels; softxent takes the index labels directly.
-      const oa = tf.train.sgd(0.01), ob = tf.train.sgd(0.01);
-      opts.push(oa, ob);
-      const loop = (m: TF.Sequential, o: TF.Optimizer, loss: (b: Batch, z: TF.Tensor) => TF.Tensor, next: () => Batch) => () => {
-        const b = next();
-        const cost = o.minimize(() => loss(b, m.apply(b.x) as TF.Tensor) as TF.Scalar, true)!;
-        const v = cost.dataSync()[0]!;
-        cost.dispose();
-        return v;
-      };
-      stepA = loop(ma, oa, (b, z) => tfLoss(b.onehot, z), () => batches[ia++ % batches.length]!);
-      stepB = loop(mb, ob, (b, z) => sx.softmaxCrossEntropy(tf, b.index, z, { smoothing: SMOOTHING }), () => batches[ib++ % batches.length]!);
+    const pooled: Timings = { a: [], b: [], ratios: [] };
+    let firstLoss = { tfLosses: NaN, softxent: NaN };
+    for (const swap of [false, true]) {
+      const [m1, m2] = twinModels(ctx, spec);
+      const [ma, mb] = swap ? [m2, m1] : [m1, m2];
+      const t = await runKind(ctx, spec, kind, ma, mb, batches, tfLoss, half, (l) => { if (!swap) firstLoss = l; });
+      pooled.a.push(...t.a);
+      pooled.b.push(...t.b);
+      pooled.ratios.push(...t.ratios);
+      ma.dispose();
+      mb.dispose();
     }
-    const firstLoss = { tfLosses: await stepA(), softxent: await stepB() };
-    const [a, b, pairedMedian] = await pair(stepA, stepB, budget);
+    const [a, b, pairedMedian] = summarise(pooled);
     rows.push(report(ctx, {
       runtime: ctx.runtime, backend: tf.getBackend(), kind, label: spec.label, tfLosses: a, softxent: b,
       ratio: a.meanMs / b.meanMs, pairedMedian, firstLoss,
     }));
-    ma.dispose();
-    mb.dispose();
-    for (const o of opts) o.dispose();
   }
   for (const b of batches) tf.dispose([b.x, b.onehot, b.index]);
   return rows;
