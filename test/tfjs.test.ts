@@ -177,7 +177,11 @@ describe("softxent/tfjs where tf.losses.softmaxCrossEntropy has no equivalent (a
       const labels = randomLabels(n, k);
       const ignore = options.ignoreIndex ?? -100;
       for (const r of ignoreRows ?? []) labels[r] = ignore;
-      const refOptions = { ...options, classes: k, classWeights: options.classWeights as Float32Array | undefined };
+      // the cases use string reductions only (tf.Reduction values are tested in tfjs-fit.test.ts)
+      const refOptions = {
+        ...options, classes: k, classWeights: options.classWeights as Float32Array | undefined,
+        reduction: options.reduction as "mean" | "sum" | "none" | undefined,
+      };
       const ref = reference.crossEntropy(z, labels, refOptions);
       const tfOptions = name.includes("as a tensor") ? { ...options, classWeights: tf.tensor1d(weights) } : options;
       const logits = tf.tensor2d(z, [n, k]);
