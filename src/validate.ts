@@ -200,9 +200,12 @@ export function badLabel(fn: string, name: string, row: number, value: number, k
  * values used. Reads only (no wasm memory written).
  */
 export function checkWeights(fn: string, name: string, w: Operand<Float32Array>, f32: Float32Array): void {
-  const src = w.copy ?? f32;
-  const at = w.copy === null ? w.ptr >>> 2 : 0;
-  for (let j = 0; j < w.length; j++) {
+  checkWeightValues(fn, name, w.copy ?? f32, w.copy === null ? w.ptr >>> 2 : 0, w.length);
+}
+
+/** The weights check of checkWeights over `length` values of `src` from index `at` (a private copy). */
+export function checkWeightValues(fn: string, name: string, src: Float32Array, at = 0, length = src.length): void {
+  for (let j = 0; j < length; j++) {
     const v = src[at + j]!;
     if (!(v >= 0 && v < Infinity)) fail(fn, `${name}[${j}] = ${v}; weights must be finite and ≥ 0`);
     if (v > MAX_WEIGHT_F32) {

@@ -4,7 +4,7 @@
 // Keras users bring their own spellings (`labelSmoothing`, `label_smoothing`, `weights`), and a
 // dropped `labelSmoothing` would train without smoothing. See docs/spec.md, "TF.js adapter".
 
-import { checkWeights, describe, fail, failType, integer, numberIn, oneOf } from "../validate.js";
+import { checkWeightValues, describe, fail, failType, integer, numberIn, oneOf } from "../validate.js";
 import type { ClassWeightMode, SmoothingMode } from "../types.js";
 
 export type TfReduction = "mean" | "sum" | "none";
@@ -113,7 +113,7 @@ function weightsOf(fn: string, w: unknown): Float32Array | undefined {
   } else {
     return failType(fn, `options.classWeights must be a Float32Array, a number[] or a 1-D tf.Tensor of K weights; received ${describe(w)}`);
   }
-  checkWeights(fn, "classWeights", values);
+  checkWeightValues(fn, "classWeights", values);
   return values;
 }
 
