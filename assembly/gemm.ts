@@ -18,7 +18,7 @@
 // fused multiply-add in the relaxed build), and the blocks are added into C in increasing p. That order
 // depends only on (i, j, k), never on which tile or thread computes the element: splitting the C tiles
 // among threads gives bitwise-identical results. The f32 error is then about √KC·2⁻²⁴ relative per
-// block, which meets docs/spec.md's bar for D ≤ 4096 (see test/linear_cross_entropy-parity.test.ts).
+// block, which meets docs/spec.md's bar for D ≤ 4096 (see test/parity/linear_cross_entropy.test.ts).
 //
 // Preconditions: m, n ≥ 0; k ≥ 0 (k = 0 gives C = 0, or C unchanged with acc); C does not overlap A,
 // B or pack; all pointers 4-byte aligned (16-byte alignment is not needed).

@@ -2,7 +2,7 @@
 // (docs/spec.md, "TF.js adapter": no extra N×K tensor operation, no new N×K host array once warm).
 //
 // What each TF.js backend does with memory (tfjs 4.22, read from its sources and checked by
-// test/tfjs-grad.test.ts, whose kept-gradient case fails if the cpu backend is handed a view):
+// test/integration/tfjs-grad.test.ts, whose kept-gradient case fails if the cpu backend is handed a view):
 // - wasm: tensors live in TF.js's own wasm heap. `backend.typedArrayFromHeap(t)` is a view of a
 //   tensor's bytes (no copy); `tf.tensor(values)` copies `values` into that heap at once (malloc +
 //   memcpy), so handing it a view of softxent's memory is safe and allocates no host array.

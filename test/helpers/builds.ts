@@ -1,6 +1,6 @@
 /**
  * The builds every parity suite runs against. Normally the SIMD and the scalar build. The relaxed-SIMD
- * build needs an engine that validates it (Node 20: --experimental-wasm-relaxed-simd); test/relaxed.test.ts
+ * build needs an engine that validates it (Node 20: --experimental-wasm-relaxed-simd); test/parity/relaxed.test.ts
  * re-runs the parity suites in such a process with SOFTXENT_BUILDS=relaxed-simd, where `initSync({ simd: true })`
  * picks the relaxed build by itself (each suite checks which build runs).
  */

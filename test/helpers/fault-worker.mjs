@@ -1,4 +1,4 @@
-// A worker for test/faults.test.ts: its own softxent instance (imports dist/index.js), its own
+// A worker for test/unit/faults.test.ts: its own softxent instance (imports dist/index.js), its own
 // stream of valid and invalid calls, each valid one compared with the f64 reference. Posts a summary.
 import { parentPort, workerData } from "node:worker_threads";
 import * as sx from "../../dist/index.js";

@@ -1,0 +1,184 @@
+/**
+ * Package hygiene: `npm pack` ships exactly what a user needs (the built JS with its .d.ts, the two
+ * wasm builds, README, LICENSE, package.json) and nothing else; each wasm file stays under its size
+ * budget; the published entry has no top-level await and no static import of a Node built-in.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * Size budgets in bytes, about 25% above the sizes when the budget was set (2026-11, with every kernel
+ * of docs/spec.md — cross-entropy, softmax, smoothing, sigmoid CE, distillation, calibration, temperature:
+ * simd 29 841 B, scalar 20 715 B). Raised once, deliberately: the four-vector unrolled row passes, the
+ * small-K tile and the degree-4 exp polynomial brought the builds to relaxed 32 397 B, simd 32 765 B,
+ * scalar 21 386 B (budgets again ~25% above). A change that pushes a build over its budget should raise the
+ * budget deliberately, in the same commit, and say why.
+ * Raised again (2026-11-26): specialised pass-2 loops for cross-entropy without smoothing (no Σ (z − m))
+ * and for logSoftmax (no stores), the small-K tile's f64x2 finish and the f64x2 log brought the builds
+ * from relaxed 38 410 / simd 39 022 B to 40 500 / 41 320 B, and the small-K tile for probability targets
+ * (2× at K = 10) to 46 048 / 47 057 B; budgets ~10% above that.
+ * Raised again (2026-11-27): the fused head (linearCrossEntropy with its strided GEMM micro-kernel) and the
+ * confident-row repairs (dominantRepair, expSumRepairAtMax) brought the builds to relaxed 51 553 /
+ * simd 52 675 / scalar 26 682 B; budgets ~10% above that, room for the threaded builds' entry points.
+ */
+const WASM_BUDGET: Record<string, number> = {
+  "dist/wasm/softxent.relaxed.wasm": 56_700,
+  "dist/wasm/softxent.simd.wasm": 57_900,
+  "dist/wasm/softxent.scalar.wasm": 29_400,
+};
+
+interface PackFile {
+  path: string;
+  size: number;
+}
+
+function packList(): PackFile[] {
+  const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const parsed = JSON.parse(out) as Array<{ files: PackFile[] }>;
+  return parsed[0]!.files;
+}
+
+const files = packList();
+const paths = new Set(files.map((f) => f.path));
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  main: string;
+  types: string;
+  exports: Record<string, string | Record<string, string>>;
+};
+
+/** Where a shipped file is allowed to come from. */
+function allowed(path: string): boolean {
+  if (path === "package.json" || path === "README.md" || path === "LICENSE") return true;
+  if (/^dist\/wasm\/softxent\.(relaxed|simd|scalar)\.wasm$/.test(path)) return true;
+  return /^dist\/(?!wasm\/)[\w/-]+\.(js|d\.ts)$/.test(path);
+}
+
+describe("npm pack", () => {
+  it("ships only built JS, type declarations, the three wasm builds, README, LICENSE and package.json", () => {
+    const unexpected = [...paths].filter((p) => !allowed(p));
+    expect(unexpected).toEqual([]);
+    for (const p of ["package.json", "LICENSE", "dist/index.js", "dist/index.d.ts", ...Object.keys(WASM_BUDGET)]) {
+      expect(paths, p).toContain(p);
+    }
+  });
+
+  it("ships README.md", () => {
+    expect(paths).toContain("README.md");
+  });
+
+  it("ships no tests, sources, build text, maps or tarballs", () => {
+    for (const p of paths) {
+      expect(p).not.toMatch(/^(test|assembly|src|build|bench|scripts|\.ci)\//);
+      expect(p).not.toMatch(/\.(wat|map|tgz|tsbuildinfo)$/);
+      expect(p).not.toMatch(/(^|\/)[^/]+\.ts$(?<!\.d\.ts)/);
+    }
+  });
+
+  it("every shipped module has its .d.ts and comes from a current source file (no stale dist/ leftovers)", () => {
+    for (const p of paths) {
+      if (!p.endsWith(".js")) continue;
+      expect(paths, `${p} has no declaration`).toContain(p.replace(/\.js$/, ".d.ts"));
+      const source = join(root, "src", p.replace(/^dist\//, "").replace(/\.js$/, ".ts"));
+      expect(existsSync(source), `${p} has no source ${source} (stale build output?)`).toBe(true);
+    }
+  });
+
+  it("main, types and every exports target are in the package", () => {
+    const targets = [pkg.main, pkg.types];
+    for (const entry of Object.values(pkg.exports)) {
+      if (typeof entry === "string") targets.push(entry);
+      else targets.push(...Object.values(entry));
+    }
+    for (const t of targets) expect(paths, t).toContain(t.replace(/^\.\//, ""));
+  });
+
+  it("ships no bench-only kernels: no ./bounds subpath, no dist/bounds (the bench takes them from the build by path)", () => {
+    expect(Object.keys(pkg.exports)).not.toContain("./bounds");
+    expect([...paths].filter((p) => /^dist\/bounds\b/.test(p))).toEqual([]);
+  });
+
+  it("LICENSE is MIT, softxent contributors, 2026", () => {
+    const text = readFileSync(join(root, "LICENSE"), "utf8");
+    expect(text).toMatch(/^MIT License/);
+    expect(text).toContain("Copyright (c) 2026 softxent contributors");
+  });
+
+  for (const [path, budget] of Object.entries(WASM_BUDGET)) {
+    it(`${path} stays within its size budget (${budget} bytes)`, () => {
+      const f = files.find((x) => x.path === path);
+      expect(f, path).toBeDefined();
+      expect(f!.size).toBeGreaterThan(1000);
+      expect(f!.size).toBeLessThanOrEqual(budget);
+    });
+  }
+});
+
+/** Top-level await and static import specifiers of a module, found with TypeScript's parser. */
+function moduleShape(file: string): { topLevelAwait: boolean; imports: string[] } {
+  const text = readFileSync(file, "utf8");
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  let topLevelAwait = false;
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node)) return; // await there is not top-level
+    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) topLevelAwait = true;
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  const imports: string[] = [];
+  for (const st of sf.statements) {
+    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
+      imports.push(st.moduleSpecifier.text);
+    }
+  }
+  return { topLevelAwait, imports };
+}
+
+describe("the published entry", () => {
+  const modules = [...paths].filter((p) => p.endsWith(".js"));
+
+  it("has no top-level await in any shipped module", () => {
+    const offenders = modules.filter((p) => moduleShape(join(root, p)).topLevelAwait);
+    expect(offenders).toEqual([]);
+  });
+
+  it("imports only its own modules and @assemblyscript/loader (no Node built-ins, so bundles stay clean)", () => {
+    for (const p of modules) {
+      for (const spec of moduleShape(join(root, p)).imports) {
+        expect(spec.startsWith("./") || spec.startsWith("../../") || spec === "@assemblyscript/loader", `${p} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+
+  it("names the wasm files with literal new URL(..., import.meta.url) so bundlers emit them", () => {
+    const loader = readFileSync(join(root, "dist/loader.js"), "utf8");
+    expect(loader).toContain('new URL("./wasm/softxent.relaxed.wasm", import.meta.url)');
+    expect(loader).toContain('new URL("./wasm/softxent.simd.wasm", import.meta.url)');
+    expect(loader).toContain('new URL("./wasm/softxent.scalar.wasm", import.meta.url)');
+  });
+
+  it("the top-level await check itself catches one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "softxent-tla-"));
+    const tmp = join(dir, "probe.js");
+    try {
+      writeFileSync(tmp, "const f = async () => { await 1; };\nexport const x = await f();\n");
+      expect(moduleShape(tmp).topLevelAwait).toBe(true);
+      writeFileSync(tmp, "export const f = async () => { await 1; };\nfor await (const x of []) {}\n");
+      expect(moduleShape(tmp).topLevelAwait).toBe(true);
+      writeFileSync(tmp, "export const f = async () => { for await (const x of []) {} await 1; };\n");
+      expect(moduleShape(tmp).topLevelAwait).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
