@@ -31,7 +31,7 @@ export async function comparePeer(config: Omit<RunConfig, "out">): Promise<PeerR
     peer: config.peer, label: config.peer, describe: "", versions: {}, status: "ok", error: null, rows: [], notes: [],
   };
   initSync({ simd: true, relaxedSimd: false });
-  let peer;
+  let peer: Awaited<ReturnType<typeof loadPeer>>;
   try {
     peer = await loadPeer(config.peer);
   } catch (err) {

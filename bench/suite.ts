@@ -84,7 +84,10 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
   const dataFor = (s: Shape): BenchData => {
     const id = shapeId(s);
     let d = datasets.get(id);
-    if (!d) datasets.set(id, (d = makeData(s)));
+    if (!d) {
+      d = makeData(s);
+      datasets.set(id, d);
+    }
     return d;
   };
   const refFor = (d: BenchData): Reference => {
@@ -272,7 +275,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
     if (options.tfjs !== false) {
       // wasm first: a TF.js backend that ran earlier in the process must not tax the next one's numbers.
       for (const backend of ["wasm", "cpu"] as TfBackend[]) {
-        let peer;
+        let peer: Awaited<ReturnType<typeof tfPeer>>;
         try {
           peer = await tfPeer(backend);
         } catch (err) {

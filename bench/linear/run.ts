@@ -34,7 +34,10 @@ const tfl = (await import(dist("tfjs-linear.js"))) as TfLinear;
 /** Deterministic data: hidden N(0,1)-ish, weight scaled so that logits have unit-order spread. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
 }
 function problem(n: number, d: number, v: number, seed = 1) {
   const r = lcg(seed);

@@ -232,7 +232,7 @@ function twinModels(ctx: Context, spec: ModelSpec): [TF.Sequential, TF.Sequentia
 
 /** One implementation pair on given twins: the untimed first step of each (its loss kept), then timed steps. */
 async function runKind(
-  ctx: Context, spec: ModelSpec, kind: "fit" | "loop", ma: TF.Sequential, mb: TF.Sequential, batches: Batch[],
+  ctx: Context, kind: "fit" | "loop", ma: TF.Sequential, mb: TF.Sequential, batches: Batch[],
   tfLoss: (y: TF.Tensor, z: TF.Tensor) => TF.Tensor, budget: Budget, first: (l: Row["firstLoss"]) => void,
 ): Promise<Timings> {
   const { tf, sx } = ctx;
@@ -268,7 +268,7 @@ async function runKind(
 }
 
 async function modelScenarios(ctx: Context, spec: ModelSpec): Promise<Row[]> {
-  const { tf, sx } = ctx;
+  const { tf } = ctx;
   const rows: Row[] = [];
   const batches = batchesFor(ctx, spec);
   const budget = spec.slow ? ctx.slowBudget : ctx.budget;
@@ -285,7 +285,7 @@ async function modelScenarios(ctx: Context, spec: ModelSpec): Promise<Row[]> {
     for (const swap of [false, true]) {
       const [m1, m2] = twinModels(ctx, spec);
       const [ma, mb] = swap ? [m2, m1] : [m1, m2];
-      const t = await runKind(ctx, spec, kind, ma, mb, batches, tfLoss, half, (l) => { if (!swap) firstLoss = l; });
+      const t = await runKind(ctx, kind, ma, mb, batches, tfLoss, half, (l) => { if (!swap) firstLoss = l; });
       pooled.a.push(...t.a);
       pooled.b.push(...t.b);
       pooled.ratios.push(...t.ratios);

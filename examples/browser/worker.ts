@@ -47,7 +47,7 @@ async function run(msg: StartMessage): Promise<void> {
     });
   }
   post({ type: "evaluating" });
-  runs.forEach((r, i) => post({ type: "evaluation", run: i, evaluation: r.evaluate() }));
+  for (const [i, r] of runs.entries()) post({ type: "evaluation", run: i, evaluation: r.evaluate() });
   for (const r of runs) r.release();
   post({ type: "done", seconds: (performance.now() - t0) / 1000 });
 }

@@ -34,7 +34,8 @@ export class NextWordModel {
   }
 
   rand(): number {
-    return ((this.seed = (Math.imul(this.seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    this.seed = (Math.imul(this.seed, 1664525) + 1013904223) >>> 0;
+    return this.seed / 2 ** 32;
   }
 
   private gauss(): number {

@@ -62,6 +62,7 @@ export interface CliOptions {
 }
 
 export function parseCli(argv: string[]): CliOptions | "help" {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: parseArgs's inferred type (from the options below), assigned in the try
   let parsed;
   try {
     parsed = parseArgs({

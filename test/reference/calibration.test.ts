@@ -112,10 +112,10 @@ describe("fitTemperature", () => {
   const z = randomLogits(rng, N, K, 3, 0);
   const labels = sampleLabels(rng, z, K, 2);
   let fitted: ReturnType<typeof fitTemperature> | undefined;
-  const fit = () => (fitted ??= fitTemperature(z, labels, { classes: K }));
+  const fitOnce = () => (fitted ??= fitTemperature(z, labels, { classes: K }));
 
   it("recovers T ≈ 2 when labels are drawn from softmax(z / 2)", () => {
-    const r = fit();
+    const r = fitOnce();
     expect(Math.abs(r.temperature - 2)).toBeLessThan(0.05);
     expect(r.atBound).toBe(false);
     expect(r.iterations).toBeGreaterThan(0);
@@ -126,7 +126,7 @@ describe("fitTemperature", () => {
   });
 
   it("the result is a minimiser: NLL at T·(1 ± 1e-3) is not lower", () => {
-    const r = fit();
+    const r = fitOnce();
     expect(nllAt(z, labels, K, r.temperature * (1 + 1e-3))).toBeGreaterThanOrEqual(r.nllAfter);
     expect(nllAt(z, labels, K, r.temperature * (1 - 1e-3))).toBeGreaterThanOrEqual(r.nllAfter);
   });

@@ -60,7 +60,10 @@ for (const build of BUILDS) {
       const o: Record<string, unknown> = {};
       const values: Record<string, unknown> = { classes: k, smoothing: 0.1, ignoreIndex: -1, classWeightMode: "pytorch", reduction: "sum" };
       for (const key of Object.keys(values)) {
-        Object.defineProperty(o, key, { enumerable: true, get: () => ((reads[key] = (reads[key] ?? 0) + 1), values[key]) });
+        Object.defineProperty(o, key, { enumerable: true, get: () => {
+          reads[key] = (reads[key] ?? 0) + 1;
+          return values[key];
+        } });
       }
       crossEntropy(z, y, o as never);
       for (const key of Object.keys(values)) expect(reads[key], key).toBe(1);
