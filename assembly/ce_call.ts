@@ -55,6 +55,10 @@ export class CeCall {
   tileCeSum: f64;
   tileZSum: f64;
 
+  // ---- outputs of the last row block (cross_entropy.ts): Σ of its rows' CE (deferred logs included) and lse²
+  blockCe: f64;
+  blockZ: f64;
+
   /** Where 'none' puts per-row losses (0: not wanted). */
   rowLoss: usize;
   /** WEIGHT_NONE / WEIGHT_PYTORCH / WEIGHT_TARGET (common.ts); probability targets: WEIGHT_PYTORCH. */
@@ -72,4 +76,10 @@ export class CeCall {
 }
 
 /** The context of the one thread that runs today. */
-export const CE_CALL: CeCall = changetype<CeCall>(memory.data(offsetof<CeCall>(), 16));
+export let CE_CALL: CeCall = changetype<CeCall>(memory.data(offsetof<CeCall>(), 16));
+
+/** Moves the call context into a pool worker's context block at `base` (assembly/thread_context.ts). */
+export function rebaseCeCall(base: usize): usize {
+  CE_CALL = changetype<CeCall>(base);
+  return base + ((offsetof<CeCall>() + 15) & ~15);
+}
