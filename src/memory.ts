@@ -203,16 +203,33 @@ export class Heap {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     for (let i = 0; i < this.free.length; i++) {
       const b = this.free[i]!;
-      if (b.size >= size && !(avoidTainted && this.isTainted(b.ptr, b.ptr + size))) {
-        const ptr = b.ptr;
-        if (b.size === size) this.free.splice(i, 1);
-        else { b.ptr += size; b.size -= size; }
-        this.allocatedBytes += size;
-        return ptr;
-      }
+      if (b.size < size) continue;
+      const ptr = avoidTainted ? this.cleanStart(b.ptr, b.ptr + b.size, size) : b.ptr;
+      if (ptr < 0) continue;
+      if (ptr > b.ptr) {
+        // take [ptr, ptr + size) from the middle: the bytes before it stay free
+        const end = b.ptr + b.size;
+        b.size = ptr - b.ptr;
+        if (end > ptr + size) this.free.splice(i + 1, 0, { ptr: ptr + size, size: end - ptr - size });
+      } else if (b.size === size) this.free.splice(i, 1);
+      else { b.ptr += size; b.size -= size; }
+      this.allocatedBytes += size;
+      return ptr;
     }
     this.grow(size);
     return this.alloc(size);
+  }
+
+  /** The lowest start in [from, to) of `size` bytes outside every tainted range, or −1. */
+  private cleanStart(from: number, to: number, size: number): number {
+    let start = from;
+    for (;;) {
+      if (start + size > to) return -1;
+      const end = start + size;
+      const hit = this.tainted.find((r) => start < r.ptr + r.size && r.ptr < end);
+      if (hit === undefined) return start;
+      start = Math.ceil((hit.ptr + hit.size) / ALIGN) * ALIGN;
+    }
   }
 
   private isTainted(ptr: number, end: number): boolean {

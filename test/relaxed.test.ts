@@ -28,6 +28,7 @@ const SUITES = [
   "test/fuzz/softmax.fuzz.test.ts",
   "test/fuzz/family.fuzz.test.ts",
   "test/linear_cross_entropy-parity.test.ts",
+  "test/threads-identity.test.ts",
 ];
 
 describe("relaxed-SIMD build", () => {
