@@ -167,7 +167,7 @@ export class Heap {
    * thread, or a call below POOL_MIN_ELEMENTS). A pool retired by a failed worker is replaced here.
    */
   poolFor(elements: number): Pool | null {
-    if (this.threads === 1 || elements < POOL_MIN_ELEMENTS) return null;
+    if (this.threads === 1 || elements < poolMinElements) return null;
     if (this.pool === null || this.pool.failed) {
       const bytes = this.exports.threadContextBytes();
       const contexts: number[] = [];
@@ -365,7 +365,13 @@ let current: Heap | null = null;
  * costs more than the split gains (measured: bench/threads, docs/performance.md "Threads"). Changes
  * no result: the blocks and their order are the same either way.
  */
-export const POOL_MIN_ELEMENTS = 65536;
+export const POOL_MIN_ELEMENTS = 32768;
+let poolMinElements = POOL_MIN_ELEMENTS;
+
+/** Bench hook (bench/threads.ts measures the threshold): the pool's small-call threshold. */
+export function setPoolMinElements(n: number): void {
+  poolMinElements = n;
+}
 
 export function setHeap(core: LoadedCore, threads = 1): Heap {
   current?.retire();
