@@ -78,7 +78,9 @@ function snapshotInit(fn: string, given: InitOptions | undefined): InitOptions |
 function satisfied(options: InitOptions | undefined, plan: ThreadPlan): boolean {
   const h = heapOrNull();
   if (h === null || options?.wasm !== undefined) return false;
-  if (h.threads !== plan.threads || threadsNote !== plan.note) return false;
+  // without `threads`, the instance in place keeps its thread count (init() from another module
+  // does not drop a threaded instance); a reload for other options runs 1 thread
+  if (options?.threads !== undefined && (h.threads !== plan.threads || threadsNote !== plan.note)) return false;
   const build = h.core.build;
   if (options?.simd !== undefined && (build !== "scalar") !== options.simd) return false;
   if (options?.relaxedSimd !== undefined && (build === "relaxed-simd") !== options.relaxedSimd) return false;

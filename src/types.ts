@@ -89,7 +89,8 @@ export interface InitOptions {
    * More than 1 loads the threaded build over a shared memory and starts a worker pool; it needs
    * SharedArrayBuffer (in a page: cross-origin isolation, the COOP/COEP headers) and rejects where
    * that is missing, while 'auto' falls back to 1 (backendInfo().threadsNote says why).
-   * Not combinable with `wasm` sources yet.
+   * Not combinable with `wasm` sources yet. Without `threads`, init() keeps a loaded instance's
+   * thread count when that instance satisfies the other options.
    */
   threads?: number | "auto";
 }

@@ -43,6 +43,9 @@ describe("threads option", () => {
     expect(backendInfo().threads).toBe(Math.min(255, availableParallelism()));
     await init({ threads: 2 });
     expect(backendInfo().threads).toBe(2);
+    await init(); // another module's init() keeps the threaded instance
+    initSync({ simd: true });
+    expect(backendInfo().threads).toBe(2);
     expect(() => initSync({ threads: 0 })).toThrow(RangeError);
     expect(() => initSync({ threads: 2.5 })).toThrow(/options\.threads/);
     expect(() => initSync({ threads: "many" as unknown as number })).toThrow(TypeError);
