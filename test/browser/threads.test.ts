@@ -4,6 +4,7 @@
  * import.meta.url)`) over a shared memory, the workers take blocks, and the results are bitwise the
  * one-thread results (the main thread spins while it waits). Served without the headers,
  * `threads: 2` rejects naming the cause and the headers, and `'auto'` runs one thread with a note.
+ * A Worker (where training belongs) runs its own pool too.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +13,7 @@ import { browserSuites, launchChromium, type Browser } from "./chromium.js";
 import { serveStatic, type StaticServer } from "./server.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const LOADER = "/node_modules/@assemblyscript/loader/index.js";
 const ISOLATION = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
 
 describe.runIf(browserSuites)("threads in headless Chromium", () => {
@@ -23,10 +25,16 @@ describe.runIf(browserSuites)("threads in headless Chromium", () => {
     const mounts = {
       "/": join(root, "test/browser/pages"),
       "/dist/": join(root, "dist"),
+      // the same files with the bare import resolved, for workers (import maps do not reach them)
+      "/esm/": join(root, "dist"),
       "/node_modules/@assemblyscript/loader/": join(root, "node_modules/@assemblyscript/loader"),
     };
-    isolated = await serveStatic({ mounts, headers: ISOLATION });
-    plain = await serveStatic({ mounts });
+    const transform = (path: string, body: Buffer) =>
+      path.startsWith("/esm/") && path.endsWith(".js")
+        ? Buffer.from(body.toString("utf8").replaceAll('"@assemblyscript/loader"', JSON.stringify(LOADER)))
+        : body;
+    isolated = await serveStatic({ mounts, transform, headers: ISOLATION });
+    plain = await serveStatic({ mounts, transform });
     browser = await launchChromium();
   });
 
@@ -84,6 +92,22 @@ describe.runIf(browserSuites)("threads in headless Chromium", () => {
     expect(out.lossEqual).toBe(true);
     expect(out.gradEqual).toBe(true);
     expect(out.logEqual).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it("with COOP/COEP: a Worker trains with threads: 2 (its pool started from the Worker) and gets the one-thread bits", async () => {
+    const { page, errors } = await open(isolated.origin);
+    const out = await page.evaluate(
+      () =>
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          const w = new Worker("/threads-worker.js", { type: "module" });
+          w.onmessage = (e) => { w.terminate(); resolve(e.data as Record<string, unknown>); };
+          w.onerror = (e) => { w.terminate(); reject(new Error(`worker: ${e.message}`)); };
+          w.postMessage(null);
+        }),
+    );
+    expect(out).toMatchObject({ ok: true, inWorker: true, threads: 2, equal: true });
+    expect(out.workerBlocks as number).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   });
 
