@@ -1,7 +1,8 @@
 // The per-call state of a cross-entropy call (crossEntropyIndex / crossEntropyProb), in one struct:
 // the entry point fills it and passes it to every row, tile and log-flush routine. One field, one
-// meaning. With a thread pool each thread gets its own (the scratch blocks of ce_deferred_logs.ts and
-// ce_tile.ts would then move into it too); today there is one, CE_CALL.
+// meaning. Each instance has its own CE_CALL: a static block, which a thread-pool instance moves into
+// its context block (assembly/thread_context.ts), as it does the scratch of ce_deferred_logs.ts and
+// ce_tile.ts.
 //
 // An unmanaged class over a static data block: fields are plain loads and stores at fixed offsets, and
 // nothing is allocated (the facade owns every byte above heapBase).
@@ -75,7 +76,7 @@ export class CeCall {
   gatherFinite: bool;
 }
 
-/** The context of the one thread that runs today. */
+/** This instance's call context (rebased by setThreadContext in a threaded build). */
 export let CE_CALL: CeCall = changetype<CeCall>(memory.data(offsetof<CeCall>(), 16));
 
 /** Moves the call context into a pool worker's context block at `base` (assembly/thread_context.ts). */

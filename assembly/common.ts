@@ -1,6 +1,9 @@
 // Constants and the results area shared by the kernels and the facade.
 
-/** Results of the last kernel call: eight f64 slots, at the byte offsets below. */
+/**
+ * Results of the last kernel call: eight f64 slots, at the byte offsets below. A global, not a
+ * constant: a threaded instance moves it into its own context block (assembly/thread_context.ts).
+ */
 export let RESULTS: usize = memory.data(64, 16);
 /** Byte offset of the reduction divisor D (Σ of the non-ignored rows' weights, or their count). */
 export const RESULT_DIVISOR: usize = 0;
