@@ -157,5 +157,5 @@ const header = [
 const out = join(repoRoot(), "bench", "results");
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "threads.md"), [...header, ...lines].join("\n"));
-writeFileSync(join(out, "threads.json"), JSON.stringify({ node: process.versions.node, build: info.build, cores, loadBefore, loadAfter, roundMs: ROUND_MS, rounds: ROUNDS, rows }, null, 2) + "\n");
+writeFileSync(join(out, "threads.json"), `${JSON.stringify({ node: process.versions.node, build: info.build, cores, loadBefore, loadAfter, roundMs: ROUND_MS, rounds: ROUNDS, rows }, null, 2)}\n`);
 console.log(`wrote bench/results/threads.{json,md}`);

@@ -46,7 +46,10 @@ export function ceProb(
 ): void {
   const ex = h.exports;
   const pool = n === 0 ? null : h.poolFor(n * k);
-  if (pool === null) return ex.crossEntropyProb(z, t, n, k, eps, w, lambda, red, g, grad, rowLoss);
+  if (pool === null) {
+    ex.crossEntropyProb(z, t, n, k, eps, w, lambda, red, g, grad, rowLoss);
+    return;
+  }
   const s = red === REDUCE.mean ? 1 / n : 1;
   const W = ex.probWeightSum(w, k);
   const nb = ex.ceBlocks(n, k);

@@ -29,6 +29,6 @@ self.onmessage = async () => {
     const equal = Object.is(one.loss, two.loss) && one.grad.every((v, i) => v === two.grad[i]);
     postMessage({ ok: true, inWorker: typeof window === "undefined", threads: softxent.backendInfo().threads, workerBlocks, equal });
   } catch (err) {
-    postMessage({ ok: false, error: `${err && err.name}: ${err && err.message}` });
+    postMessage({ ok: false, error: `${err?.name}: ${err?.message}` });
   }
 };
