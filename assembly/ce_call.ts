@@ -1,7 +1,8 @@
 // The per-call state of a cross-entropy call (crossEntropyIndex / crossEntropyProb), in one struct:
 // the entry point fills it and passes it to every row, tile and log-flush routine. One field, one
-// meaning. With a thread pool each thread gets its own (the scratch blocks of ce_deferred_logs.ts and
-// ce_tile.ts would then move into it too); today there is one, CE_CALL.
+// meaning. Each instance has its own CE_CALL: a static block, which a thread-pool instance moves into
+// its context block (assembly/thread_context.ts), as it does the scratch of ce_deferred_logs.ts and
+// ce_tile.ts.
 //
 // An unmanaged class over a static data block: fields are plain loads and stores at fixed offsets, and
 // nothing is allocated (the facade owns every byte above heapBase).
@@ -55,6 +56,10 @@ export class CeCall {
   tileCeSum: f64;
   tileZSum: f64;
 
+  // ---- outputs of the last row block (cross_entropy.ts): Σ of its rows' CE (deferred logs included) and lse²
+  blockCe: f64;
+  blockZ: f64;
+
   /** Where 'none' puts per-row losses (0: not wanted). */
   rowLoss: usize;
   /** WEIGHT_NONE / WEIGHT_PYTORCH / WEIGHT_TARGET (common.ts); probability targets: WEIGHT_PYTORCH. */
@@ -71,5 +76,11 @@ export class CeCall {
   gatherFinite: bool;
 }
 
-/** The context of the one thread that runs today. */
-export const CE_CALL: CeCall = changetype<CeCall>(memory.data(offsetof<CeCall>(), 16));
+/** This instance's call context (rebased by setThreadContext in a threaded build). */
+export let CE_CALL: CeCall = changetype<CeCall>(memory.data(offsetof<CeCall>(), 16));
+
+/** Moves the call context into a pool worker's context block at `base` (assembly/thread_context.ts). */
+export function rebaseCeCall(base: usize): usize {
+  CE_CALL = changetype<CeCall>(base);
+  return base + ((offsetof<CeCall>() + 15) & ~15);
+}

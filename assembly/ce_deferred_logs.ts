@@ -9,10 +9,10 @@ import { CeCall } from "./ce_call";
 // its gradient does not need the log at all; the logs of LOG_BLOCK rows are then taken together,
 // independent of each other (so they pipeline instead of sitting on each row's critical path).
 export const LOG_BLOCK: i32 = 64;
-export const LOG_S: usize = memory.data(8 * LOG_BLOCK, 16);
-export const LOG_P: usize = memory.data(8 * LOG_BLOCK, 16);
-export const LOG_Q: usize = memory.data(8 * LOG_BLOCK, 16);
-export const LOG_ROW: usize = memory.data(4 * LOG_BLOCK, 16);
+export let LOG_S: usize = memory.data(8 * LOG_BLOCK, 16);
+export let LOG_P: usize = memory.data(8 * LOG_BLOCK, 16);
+export let LOG_Q: usize = memory.data(8 * LOG_BLOCK, 16);
+export let LOG_ROW: usize = memory.data(4 * LOG_BLOCK, 16);
 
 /** Above this a running product of S values takes its log (S ≤ K < 2^31, so the next product stays finite). */
 const PROD_MAX: f64 = 1e289; // ≈ 2^960
@@ -94,4 +94,10 @@ export function logFlush(ctx: CeCall): void {
 @inline export function deferStart(ctx: CeCall, rowLoss: usize, sameQ: bool, Q: f64): void {
   ctx.logN = 0; ctx.logCeSum = 0; ctx.rowLoss = rowLoss;
   ctx.logSameQ = sameQ; ctx.logQ = Q;
+}
+
+/** Moves the deferred-log blocks into a pool worker's context block at `base` (assembly/thread_context.ts). */
+export function rebaseLogs(base: usize): usize {
+  LOG_S = base; LOG_P = base + 8 * LOG_BLOCK; LOG_Q = base + 16 * LOG_BLOCK; LOG_ROW = base + 24 * LOG_BLOCK;
+  return base + 28 * LOG_BLOCK;
 }

@@ -22,9 +22,9 @@ import { LOG_BLOCK, LOG_S, LOG_P, LOG_Q, LOG_ROW, logFlush } from "./ce_deferred
  */
 export const SMALL_K: i32 = 72;
 /** Transposed tile of four rows: SMALL_K vectors, lane r = row r. */
-const TILE: usize = memory.data(16 * SMALL_K, 16);
+let TILE: usize = memory.data(16 * SMALL_K, 16);
 /** The targets' tile of tileProb (same layout). */
-const TILE_T: usize = memory.data(16 * SMALL_K, 16);
+let TILE_T: usize = memory.data(16 * SMALL_K, 16);
 
 
 /**
@@ -43,7 +43,7 @@ const TILE_T: usize = memory.data(16 * SMALL_K, 16);
 
 
 // outputs of finishPair, one v128 each (memory, not globals: the scalar build has no v128 type)
-const FIN: usize = memory.data(16 * 7, 16);
+let FIN: usize = memory.data(16 * 7, 16);
 const FIN_CE: usize = 0, FIN_ALPHA: usize = 16, FIN_C: usize = 32, FIN_GY: usize = 48, FIN_LSE2: usize = 64;
 const FIN_P: usize = 80, FIN_Q: usize = 96;
 
@@ -396,3 +396,8 @@ export function tileProb(ctx: CeCall, z: usize, t: usize, i: i32, k: i32, w: usi
   return false;
 }
 
+/** Moves the tile scratch into a pool worker's context block at `base` (assembly/thread_context.ts). */
+export function rebaseTile(base: usize): usize {
+  TILE = base; TILE_T = base + 16 * <usize>SMALL_K; FIN = base + 32 * <usize>SMALL_K;
+  return base + 32 * <usize>SMALL_K + 16 * 7;
+}

@@ -1,7 +1,10 @@
 // Constants and the results area shared by the kernels and the facade.
 
-/** Results of the last kernel call: eight f64 slots, at the byte offsets below. */
-export const RESULTS: usize = memory.data(64, 16);
+/**
+ * Results of the last kernel call: eight f64 slots, at the byte offsets below. A global, not a
+ * constant: a threaded instance moves it into its own context block (assembly/thread_context.ts).
+ */
+export let RESULTS: usize = memory.data(64, 16);
 /** Byte offset of the reduction divisor D (Σ of the non-ignored rows' weights, or their count). */
 export const RESULT_DIVISOR: usize = 0;
 /** Byte offset of the count n of non-ignored rows. */
@@ -18,3 +21,6 @@ export const REDUCE_NONE: i32 = 2;
 export const WEIGHT_NONE: i32 = 0;
 export const WEIGHT_PYTORCH: i32 = 1;
 export const WEIGHT_TARGET: i32 = 2;
+
+/** Moves the results area into a pool worker's context block at `base` (assembly/thread_context.ts). */
+export function rebaseResults(base: usize): usize { RESULTS = base; return base + 64; }

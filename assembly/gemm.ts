@@ -33,9 +33,9 @@ export const GEMM_NC: i32 = 512;
 export const GEMM_PACK_BYTES: usize = <usize>(GEMM_KC * GEMM_NC) << 2;
 
 /** An MR×NR tile for the narrow last panel (written here, then its valid columns copied to C). */
-const EDGE: usize = memory.data(4 * 6 * 8, 16);
+let EDGE: usize = memory.data(4 * 6 * 8, 16);
 /** Scalar build: one row's NR accumulators. */
-const ACC: usize = memory.data(4 * 8, 16);
+let ACC: usize = memory.data(4 * 8, 16);
 
 export function gemm(
   m: i32, n: i32, k: i32,
@@ -233,4 +233,10 @@ function tile1(kc: i32, a: usize, cs: usize, b: usize, pb: usize, c: usize, alph
   store<f32>(ACC, s0); store<f32>(ACC, s1, 4); store<f32>(ACC, s2, 8); store<f32>(ACC, s3, 12);
   store<f32>(ACC, s4, 16); store<f32>(ACC, s5, 20); store<f32>(ACC, s6, 24); store<f32>(ACC, s7, 28);
   edgeRow(c, ACC, alpha, add, w);
+}
+
+/** Moves the edge scratch into a pool worker's context block at `base` (assembly/thread_context.ts). */
+export function rebaseGemm(base: usize): usize {
+  EDGE = base; ACC = base + 4 * 6 * 8;
+  return base + 4 * 6 * 8 + 4 * 8;
 }

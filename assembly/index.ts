@@ -3,7 +3,11 @@
 
 import { RESULTS } from "./common";
 
-export { crossEntropyIndex, crossEntropyProb } from "./cross_entropy";
+export {
+  crossEntropyIndex, crossEntropyProb, crossEntropyIndexBlock, crossEntropyIndexFinish, crossEntropyProbBlock,
+  crossEntropyProbFinish, ceBlockRows, ceBlocks, weightSum, probWeightSum,
+} from "./cross_entropy";
+export { threadContextBytes, setThreadContext } from "./thread_context";
 export { labelScan } from "./ce_labels";
 export { logSoftmax, softmax } from "./softmax";
 export { smoothTargets } from "./smooth";

@@ -10,7 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const asc = join(root, "node_modules", "assemblyscript", "bin", "asc.js");
 mkdirSync(join(root, "dist", "wasm"), { recursive: true });
 mkdirSync(join(root, "build"), { recursive: true });
-for (const target of ["relaxed", "simd", "scalar"]) {
+// The -threads targets import one shared memory (maximum 4 GiB) for a worker pool (docs/spec.md "Threads").
+for (const target of ["relaxed", "simd", "scalar", "relaxed-threads", "simd-threads", "scalar-threads"]) {
   execFileSync(process.execPath, [asc, "assembly/index.ts", "--config", "asconfig.json", "--target", target], {
     cwd: root,
     stdio: "inherit",

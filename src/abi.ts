@@ -43,6 +43,23 @@ export interface CoreExports {
     g: number, grad: number, rowLoss: number,
   ): void;
   logSoftmax(z: number, out: number, n: number, k: number): void;
+  crossEntropyIndexBlock(
+    z: number, y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number,
+    w: number, wMode: number, W: number, lambda: number, s: number, zs: number, g: number, grad: number, rowLoss: number,
+    block: number, slots: number,
+  ): void;
+  crossEntropyIndexFinish(slots: number, blocks: number, reduction: number, s: number, zs: number, lambda: number): void;
+  crossEntropyProbBlock(
+    z: number, t: number, n: number, k: number, eps: number, w: number, W: number, lambda: number, s: number,
+    g: number, grad: number, rowLoss: number, block: number, slots: number,
+  ): void;
+  crossEntropyProbFinish(slots: number, blocks: number, reduction: number, s: number, lambda: number): void;
+  ceBlockRows(n: number, k: number): number;
+  ceBlocks(n: number, k: number): number;
+  weightSum(w: number, k: number, wMode: number): number;
+  probWeightSum(w: number, k: number): number;
+  threadContextBytes(): number;
+  setThreadContext(base: number): void;
   softmax(z: number, out: number, n: number, k: number, invT: number): void;
   smoothTargets(y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number, out: number): number;
   expPass(x: number, out: number, len: number): void;
@@ -79,4 +96,6 @@ export interface LoadedCore {
   build: Build;
   simdSupported: boolean;
   relaxedSimdSupported: boolean;
+  /** The threaded builds only (shared memory): the compiled module, for the pool's workers. */
+  module?: WebAssembly.Module;
 }

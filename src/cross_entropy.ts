@@ -12,6 +12,7 @@ import {
   describe, i32Operand, integer, numberIn, oneOf, rowsOf, typedArrayKind, type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
+import { ceIndex, ceProb } from "./threads.js";
 
 const FN = "crossEntropy";
 const KEYS: ReadonlySet<string> = new Set([
@@ -104,8 +105,8 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   const zPtr = place(h, z, "a");
   const tPtr = place(h, t, "b");
   const wPtr = w ? place(h, w, "w") : 0;
-  // Without a gradient the kernel still needs one row of scratch (none for an empty batch).
-  const gPtr = wantGrad ? destinationPtr(h, d, z, zPtr, n * k) : h.scratchPtr("row", n === 0 ? 0 : k * 4);
+  // Without a gradient the kernel still needs one row of scratch per thread (none for an empty batch).
+  const gPtr = wantGrad ? destinationPtr(h, d, z, zPtr, n * k) : h.scratchPtr("row", n === 0 ? 0 : k * 4 * h.threads);
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", n * 4) : 0;
   copyIn(h, z, zPtr);
   copyIn(h, t, tPtr);
@@ -114,13 +115,13 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   const ex = h.exports;
   const red = REDUCE[reduction];
   if (index) {
-    const bad = ex.crossEntropyIndex(
-      zPtr, tPtr, n, k, eps, smoothingMode === "others" ? 1 : 0, ignoreIndex,
+    const bad = ceIndex(
+      h, FN, zPtr, tPtr, n, k, eps, smoothingMode === "others" ? 1 : 0, ignoreIndex,
       wPtr, w ? WEIGHT[weightMode] : WEIGHT.none, lambda, red, gPtr, wantGrad ? 1 : 0, lossPtr,
     );
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(tPtr >>> 2) + bad]!, k, ignoreIndex);
   } else {
-    ex.crossEntropyProb(zPtr, tPtr, n, k, eps, wPtr, lambda, red, gPtr, wantGrad ? 1 : 0, lossPtr);
+    ceProb(h, FN, zPtr, tPtr, n, k, eps, wPtr, lambda, red, gPtr, wantGrad ? 1 : 0, lossPtr);
   }
 
   const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + RESULT.loss]!;

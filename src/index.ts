@@ -5,6 +5,7 @@
 //   const { loss, grad } = crossEntropy(logits, labels, { classes: 10, smoothing: 0.1 });
 
 import { loadCore, loadCoreSync } from "./loader.js";
+import { autoThreads, threadsUnavailable } from "./pool.js";
 import { heapOrNull, setHeap, heap, type WasmBuffer } from "./memory.js";
 import { enter, leave } from "./guard.js";
 import { checkOptions, describe, fail, failType } from "./validate.js";
@@ -23,7 +24,33 @@ export type * from "./types.js";
 
 export const VERSION = "0.1.0";
 
-const INIT_KEYS: ReadonlySet<string> = new Set(["simd", "relaxedSimd", "wasm"]);
+const INIT_KEYS: ReadonlySet<string> = new Set(["simd", "relaxedSimd", "wasm", "threads"]);
+/** The thread count of the instance in place, and why it is lower than asked, if it is. */
+let threadsNote: string | undefined;
+
+interface ThreadPlan {
+  threads: number;
+  note: string | undefined;
+}
+
+/** Resolves options.threads: the count to run, or throws where threads > 1 cannot run (docs/spec.md "Threads"). */
+function threadPlan(fn: string, options: InitOptions | undefined): ThreadPlan {
+  const t = options?.threads;
+  if (t === undefined || t === 1) return { threads: 1, note: undefined };
+  if (t !== "auto" && (typeof t !== "number" || !Number.isInteger(t) || t < 1 || t > 255)) {
+    if (typeof t !== "number") failType(fn, `options.threads must be an integer ≥ 1 or 'auto'; received ${describe(t)}`);
+    fail(fn, `options.threads must be an integer in [1, 255] or 'auto'; received ${t}`);
+  }
+  if (options?.wasm !== undefined) fail(fn, "options.threads > 1 cannot be combined with options.wasm yet (the threaded builds load from the package's files)");
+  const why = threadsUnavailable();
+  if (t === "auto") {
+    const n = Math.min(255, autoThreads());
+    if (n > 1 && why !== null) return { threads: 1, note: `threads: 'auto' runs 1 thread: ${why}` };
+    return { threads: n, note: undefined };
+  }
+  if (why !== null) throw new Error(`softxent.${fn}: threads: ${t} cannot run here: ${why}`);
+  return { threads: t, note: undefined };
+}
 let pending: Promise<void> | null = null;
 let pendingKey: InitOptions | undefined;
 /**
@@ -34,10 +61,11 @@ let pendingKey: InitOptions | undefined;
 let requests = 0;
 let installed = 0;
 
-function install(request: number, core: Parameters<typeof setHeap>[0]): void {
+function install(request: number, core: Parameters<typeof setHeap>[0], plan: ThreadPlan): void {
   if (request < installed) return; // superseded: a later request's instance stays
   installed = request;
-  setHeap(core);
+  threadsNote = plan.note;
+  setHeap(core, plan.threads);
 }
 
 /** The options read once (getters run here only), or undefined when none were given. */
@@ -47,9 +75,12 @@ function snapshotInit(fn: string, given: InitOptions | undefined): InitOptions |
 }
 
 /** Whether the loaded core already satisfies these options (so init can return at once). */
-function satisfied(options: InitOptions | undefined): boolean {
+function satisfied(options: InitOptions | undefined, plan: ThreadPlan): boolean {
   const h = heapOrNull();
   if (h === null || options?.wasm !== undefined) return false;
+  // without `threads`, the instance in place keeps its thread count (init() from another module
+  // does not drop a threaded instance); a reload for other options runs 1 thread
+  if (options?.threads !== undefined && (h.threads !== plan.threads || threadsNote !== plan.note)) return false;
   const build = h.core.build;
   if (options?.simd !== undefined && (build !== "scalar") !== options.simd) return false;
   if (options?.relaxedSimd !== undefined && (build === "relaxed-simd") !== options.relaxedSimd) return false;
@@ -63,20 +94,26 @@ function satisfied(options: InitOptions | undefined): boolean {
  */
 export function init(given?: InitOptions): Promise<void> {
   const options = snapshotInit("init", given);
-  if (satisfied(options)) {
+  let plan: ThreadPlan;
+  try {
+    plan = threadPlan("init", options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (satisfied(options, plan)) {
     installed = ++requests; // the instance in place answers the latest request: earlier pending ones yield
     return Promise.resolve();
   }
   if (
     pending !== null && pendingKey?.simd === options?.simd && pendingKey?.relaxedSimd === options?.relaxedSimd &&
-    options?.wasm === undefined && pendingKey?.wasm === undefined
+    options?.wasm === undefined && pendingKey?.wasm === undefined && pendingKey?.threads === options?.threads
   ) return pending;
   pendingKey = options;
   const request = ++requests;
-  const p: Promise<void> = loadCore(options).then(
+  const p: Promise<void> = loadCore(options, plan.threads > 1).then(
     (core) => {
       if (pending === p) pending = null;
-      install(request, core); // a promise callback: never inside a running call
+      install(request, core, plan); // a promise callback: never inside a running call
     },
     (err: unknown) => {
       if (pending === p) pending = null;
@@ -90,15 +127,16 @@ export function init(given?: InitOptions): Promise<void> {
 /** As init(), synchronously: in Node, or anywhere given `{ wasm: bytes | WebAssembly.Module }`. */
 export function initSync(given?: InitOptions): void {
   const options = snapshotInit("initSync", given);
-  if (satisfied(options)) {
+  const plan = threadPlan("initSync", options);
+  if (satisfied(options, plan)) {
     installed = ++requests;
     return;
   }
   const request = ++requests;
-  const core = loadCoreSync(options);
+  const core = loadCoreSync(options, plan.threads > 1);
   enter("initSync");
   try {
-    install(request, core);
+    install(request, core, plan);
   } finally {
     leave();
   }
@@ -115,6 +153,8 @@ export function backendInfo(): BackendInfo {
     memoryBytes: h.memory.buffer.byteLength,
     allocatedBytes: h.allocatedBytes,
     version: VERSION,
+    threads: h.threads,
+    ...(threadsNote === undefined ? {} : { threadsNote }),
   };
 }
 

@@ -24,6 +24,21 @@ function defaultUrl(key: FileKey): URL {
     : new URL("./wasm/softxent.scalar.wasm", import.meta.url);
 }
 
+/** The threaded builds (shared, imported memory), written literally for bundlers as above. */
+function threadedUrl(key: FileKey): URL {
+  if (key === "relaxed") return new URL("./wasm/softxent.relaxed-threads.wasm", import.meta.url);
+  return key === "simd"
+    ? new URL("./wasm/softxent.simd-threads.wasm", import.meta.url)
+    : new URL("./wasm/softxent.scalar-threads.wasm", import.meta.url);
+}
+
+/** wasm32's 65536 pages: the threaded builds declare this maximum (a shared memory must have one). */
+const SHARED_MAX_PAGES = 65536;
+
+function sharedMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+}
+
 interface NodeFs {
   readFileSync(path: URL): Uint8Array;
   promises: { readFile(path: URL): Promise<Uint8Array> };
@@ -47,15 +62,16 @@ function isBuildMap(w: unknown): w is Partial<Record<FileKey, WasmSource>> {
  * (not a { relaxed, simd, scalar } map) stands for whichever of the SIMD and scalar builds is loaded;
  * the relaxed build is only ever taken from the default files or an explicit `relaxed` entry.
  */
-function sourceFor(options: InitOptions | undefined, key: FileKey): WasmSource | undefined {
+function sourceFor(options: InitOptions | undefined, key: FileKey, threaded = false): WasmSource | undefined {
   const w = options?.wasm;
+  if (threaded) return threadedUrl(key); // init() refuses threads > 1 together with wasm sources
   if (w === undefined) return defaultUrl(key);
   if (isBuildMap(w)) return w[key];
   return key === "relaxed" ? undefined : (w as WasmSource);
 }
 
-function requireSource(options: InitOptions | undefined, key: FileKey): WasmSource {
-  const s = sourceFor(options, key);
+function requireSource(options: InitOptions | undefined, key: FileKey, threaded = false): WasmSource {
+  const s = sourceFor(options, key, threaded);
   if (s === undefined) {
     throw new TypeError(`softxent.init: options.wasm.${key} is missing; received ${Object.keys(options!.wasm as object).join(", ")}`);
   }
@@ -111,14 +127,16 @@ function validates(x: BufferSource | WebAssembly.Module): boolean {
   return x instanceof WebAssembly.Module || WebAssembly.validate(x);
 }
 
-function finish(exports: unknown, build: Build, simdSupported: boolean, relaxedSimdSupported: boolean): LoadedCore {
+function finish(
+  exports: unknown, build: Build, simdSupported: boolean, relaxedSimdSupported: boolean, module?: WebAssembly.Module,
+): LoadedCore {
   const e = exports as CoreExports;
   const code = e.simdBuild();
   if (code !== BUILD_CODE[build]) {
     const actual = (Object.keys(BUILD_CODE) as Build[]).find((b) => BUILD_CODE[b] === code) ?? "unknown";
     throw new Error(`softxent.init: the wasm given as the ${build} build is the ${actual} build`);
   }
-  return { exports: e, build, simdSupported, relaxedSimdSupported };
+  return module ? { exports: e, build, simdSupported, relaxedSimdSupported, module } : { exports: e, build, simdSupported, relaxedSimdSupported };
 }
 
 function flag(options: InitOptions | undefined, name: "simd" | "relaxedSimd"): boolean | undefined {
@@ -166,12 +184,16 @@ function simdSupportedAnyway(options: InitOptions | undefined): boolean {
   return false;
 }
 
-export function loadCoreSync(options?: InitOptions): LoadedCore {
+/**
+ * threaded: load the -threads build (its memory a new shared WebAssembly.Memory, the compiled module
+ * kept in LoadedCore.module for the pool's workers); the caller checked threadsUnavailable() first.
+ */
+export function loadCoreSync(options?: InitOptions, threaded = false): LoadedCore {
   let simdSupported = false, relaxedSupported = false;
   for (const { key, required } of plan(options)) {
     let bytes: BufferSource | WebAssembly.Module;
     try {
-      bytes = loadSync(requireSource(options, key));
+      bytes = loadSync(requireSource(options, key, threaded));
     } catch (err) {
       if (required || key !== "relaxed") throw err;
       continue; // an optional build whose file is not there (e.g. self-hosted without it): the next one
@@ -181,6 +203,11 @@ export function loadCoreSync(options?: InitOptions): LoadedCore {
     if (key !== "scalar" && ok) simdSupported = true;
     if (ok) {
       if (key === "scalar" && !simdSupported) simdSupported = simdSupportedAnyway(options);
+      if (threaded) {
+        const module = bytes instanceof WebAssembly.Module ? bytes : new WebAssembly.Module(bytes);
+        const ex = instantiateSync(module, { env: { memory: sharedMemory() } }).instance.exports;
+        return finish(ex, BUILD_OF[key], simdSupported, relaxedSupported, module);
+      }
       return finish(instantiateSync(bytes).instance.exports, BUILD_OF[key], simdSupported, relaxedSupported);
     }
     if (required) throw unsupported(key);
@@ -211,12 +238,23 @@ async function instantiateChecked(src: BufferSource | WebAssembly.Module | Respo
   return (await instantiate(src)).instance.exports;
 }
 
-export async function loadCore(options?: InitOptions): Promise<LoadedCore> {
+/** As loadCoreSync; the threaded builds are compiled from their bytes (the workers need the module). */
+export async function loadCore(options?: InitOptions, threaded = false): Promise<LoadedCore> {
   let simdSupported = false, relaxedSupported = false;
   for (const { key, required } of plan(options)) {
     let ex: unknown | null;
+    let module: WebAssembly.Module | undefined;
     try {
-      ex = await instantiateChecked(await loadAsync(requireSource(options, key)));
+      if (threaded) {
+        let src = await loadAsync(requireSource(options, key, true));
+        if (typeof Response !== "undefined" && src instanceof Response) src = await src.arrayBuffer();
+        const bytes = src as BufferSource;
+        ex = null;
+        if (validates(bytes)) {
+          module = await WebAssembly.compile(bytes);
+          ex = (await instantiate(module, { env: { memory: sharedMemory() } })).instance.exports;
+        }
+      } else ex = await instantiateChecked(await loadAsync(requireSource(options, key)));
     } catch (err) {
       if (required || key !== "relaxed") throw err;
       continue; // an optional build whose file is not there (e.g. self-hosted without it): the next one
@@ -225,7 +263,7 @@ export async function loadCore(options?: InitOptions): Promise<LoadedCore> {
     if (key !== "scalar" && ex !== null) simdSupported = true;
     if (ex !== null) {
       if (key === "scalar" && !simdSupported) simdSupported = simdSupportedAnyway(options);
-      return finish(ex, BUILD_OF[key], simdSupported, relaxedSupported);
+      return finish(ex, BUILD_OF[key], simdSupported, relaxedSupported, module);
     }
     if (required) throw unsupported(key);
   }

@@ -4,6 +4,7 @@
 // pointers and copies plain typed arrays in and out of named scratch slots that only ever grow.
 
 import type { CoreExports, LoadedCore } from "./abi.js";
+import { Pool } from "./pool.js";
 import { enter, leave } from "./guard.js";
 
 const PAGE = 65536;
@@ -133,16 +134,53 @@ export class Heap {
   /** Byte offset of the kernels' f64 results (RESULTS in assembly/common.ts). */
   readonly results: number;
   allocatedBytes = 0;
+  /**
+   * A threaded build's shared memory (docs/spec.md "Threads"). Growth never detaches a shared
+   * buffer, so the stale-view rule differs: see allocBuffer.
+   */
+  readonly shared: boolean;
+  /** Threads a call may use, the caller included (1: no pool). */
+  readonly threads: number;
+  private pool: Pool | null = null;
 
-  constructor(core: LoadedCore) {
+  constructor(core: LoadedCore, threads = 1) {
     this.core = core;
     this.exports = core.exports;
     this.memory = core.exports.memory;
     this.base = core.exports.heapBase();
-    this.results = core.exports.resultsPtr();
+    this.shared = core.module !== undefined;
+    this.threads = this.shared ? threads : 1;
     const top = this.memory.buffer.byteLength;
     if (top > this.base) this.free.push({ ptr: this.base, size: top - this.base });
     this.refresh();
+    if (this.shared) {
+      // Every instance over this memory re-applies the module's data segments when it starts, zeros
+      // for the static scratch regions included: the calling thread gets a context block of its own
+      // too, so a worker starting mid-call cannot clear state it is using (assembly/thread_context.ts).
+      core.exports.setThreadContext(this.alloc(core.exports.threadContextBytes()));
+    }
+    this.results = core.exports.resultsPtr();
+  }
+
+  /**
+   * The pool for a call over `elements` logits, or null when the call runs on this thread alone (one
+   * thread, or a call below POOL_MIN_ELEMENTS). A pool retired by a failed worker is replaced here.
+   */
+  poolFor(elements: number): Pool | null {
+    if (this.threads === 1 || elements < poolMinElements) return null;
+    if (this.pool === null || this.pool.failed) {
+      const bytes = this.exports.threadContextBytes();
+      const contexts: number[] = [];
+      // fresh context blocks: a failed pool's workers may still be finishing a block in theirs
+      for (let i = 1; i < this.threads; i++) contexts.push(this.alloc(bytes));
+      this.pool = new Pool(this.core.module!, this.memory, this.threads, contexts);
+    }
+    return this.pool;
+  }
+
+  /** Test hook: the pool of a threaded instance (or null before its first pooled call). */
+  currentPool(): Pool | null {
+    return this.pool;
   }
 
   /** Re-creates every view over the (new) memory buffer. Called only right after growth or detachment. */
@@ -161,20 +199,41 @@ export class Heap {
   }
 
   /** Allocates `bytes` (rounded up to 16). Throws RangeError when wasm32 cannot hold it; state is unchanged then. */
-  alloc(bytes: number): number {
+  alloc(bytes: number, avoidTainted = false): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     for (let i = 0; i < this.free.length; i++) {
       const b = this.free[i]!;
-      if (b.size >= size) {
-        const ptr = b.ptr;
-        if (b.size === size) this.free.splice(i, 1);
-        else { b.ptr += size; b.size -= size; }
-        this.allocatedBytes += size;
-        return ptr;
-      }
+      if (b.size < size) continue;
+      const ptr = avoidTainted ? this.cleanStart(b.ptr, b.ptr + b.size, size) : b.ptr;
+      if (ptr < 0) continue;
+      if (ptr > b.ptr) {
+        // take [ptr, ptr + size) from the middle: the bytes before it stay free
+        const end = b.ptr + b.size;
+        b.size = ptr - b.ptr;
+        if (end > ptr + size) this.free.splice(i + 1, 0, { ptr: ptr + size, size: end - ptr - size });
+      } else if (b.size === size) this.free.splice(i, 1);
+      else { b.ptr += size; b.size -= size; }
+      this.allocatedBytes += size;
+      return ptr;
     }
     this.grow(size);
     return this.alloc(size);
+  }
+
+  /** The lowest start in [from, to) of `size` bytes outside every tainted range, or −1. */
+  private cleanStart(from: number, to: number, size: number): number {
+    let start = from;
+    for (;;) {
+      if (start + size > to) return -1;
+      const end = start + size;
+      const hit = this.tainted.find((r) => start < r.ptr + r.size && r.ptr < end);
+      if (hit === undefined) return start;
+      start = Math.ceil((hit.ptr + hit.size) / ALIGN) * ALIGN;
+    }
+  }
+
+  private isTainted(ptr: number, end: number): boolean {
+    return this.tainted.some((r) => ptr < r.ptr + r.size && r.ptr < end);
   }
 
   /** Makes room for a block of `size` bytes at the top of memory. */
@@ -229,9 +288,13 @@ export class Heap {
 
   allocBuffer<T extends Float32Array | Int32Array>(ctor: ViewCtor, length: number): WasmBuffer<T> {
     const bytes = length * 4;
-    const ptr = this.alloc(bytes);
+    // A shared memory's buffer is never detached (grow(0) cannot refuse old views), so there a new
+    // buffer never takes bytes released by another since the last growth: they serve scratch only.
+    // A real growth gives the memory a new SharedArrayBuffer, which the facade tells from the old
+    // one (views over the old one are refused as before), and clears the taint.
+    const ptr = this.alloc(bytes, this.shared);
     const end = ptr + Math.max(ALIGN, bytes);
-    if (this.tainted.some((r) => ptr < r.ptr + r.size && r.ptr < end)) this.detachViews();
+    if (this.isTainted(ptr, end)) this.detachViews();
     const buf = new WasmBuffer<T>(TOKEN, this, ctor, ptr, length, bytes);
     this.live.add(stateOf(buf as WasmBuffer<Float32Array | Int32Array>));
     return buf;
@@ -262,6 +325,8 @@ export class Heap {
 
   /** Detaches every buffer (used when init replaces this instance). */
   retire(): void {
+    this.pool?.retire();
+    this.pool = null;
     for (const s of this.live) {
       s.heap = null;
       s.view = new s.ctor(0);
@@ -295,9 +360,22 @@ export class Heap {
 
 let current: Heap | null = null;
 
-export function setHeap(core: LoadedCore): Heap {
+/**
+ * Logits per call below which a call runs on the calling thread alone even with a pool: the hand-off
+ * costs more than the split gains (measured: bench/threads, docs/performance.md "Threads"). Changes
+ * no result: the blocks and their order are the same either way.
+ */
+export const POOL_MIN_ELEMENTS = 32768;
+let poolMinElements = POOL_MIN_ELEMENTS;
+
+/** Bench hook (bench/threads.ts measures the threshold): the pool's small-call threshold. */
+export function setPoolMinElements(n: number): void {
+  poolMinElements = n;
+}
+
+export function setHeap(core: LoadedCore, threads = 1): Heap {
   current?.retire();
-  current = new Heap(core);
+  current = new Heap(core, threads);
   return current;
 }
 

@@ -5,6 +5,7 @@ import { heap } from "./memory.js";
 import type { Float32Input, LogSoftmaxOptions, SoftmaxOptions } from "./types.js";
 import { checkOptions, classesOf, f32Operand, numberIn, rowsOf } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
+import { softmaxRows } from "./threads.js";
 
 const LOG_KEYS: ReadonlySet<string> = new Set(["classes", "out"]);
 const SOFT_KEYS: ReadonlySet<string> = new Set(["classes", "out", "temperature"]);
@@ -33,11 +34,11 @@ function compute(fn: string, logits: Float32Input, o: Record<string, unknown>, l
   const tiny = !log && Math.fround(1 / temperature) === Infinity;
   const uPtr = tiny ? h.scratchPtr("t", n * k * 4) : 0;
   copyIn(h, z, zPtr);
-  if (log) h.exports.logSoftmax(zPtr, oPtr, n, k);
+  if (log) softmaxRows(h, fn, true, zPtr, oPtr, n, k, 1);
   else if (tiny) {
     temperedRows(h.f32, zPtr >>> 2, uPtr >>> 2, n, k, temperature);
-    h.exports.softmax(uPtr, oPtr, n, k, 1);
-  } else h.exports.softmax(zPtr, oPtr, n, k, 1 / temperature);
+    softmaxRows(h, fn, false, uPtr, oPtr, n, k, 1);
+  } else softmaxRows(h, fn, false, zPtr, oPtr, n, k, 1 / temperature);
   return deliverTo(h, oPtr, n * k, d, z);
 }
 

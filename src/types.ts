@@ -83,6 +83,16 @@ export interface InitOptions {
    * optional and only tried when given). Default: the files shipped beside the package's JS (`dist/wasm/`).
    */
   wasm?: WasmSource | { relaxed?: WasmSource; simd?: WasmSource; scalar?: WasmSource };
+  /**
+   * Threads a call may use, the calling thread included (docs/spec.md "Threads"): an integer ≥ 1, or
+   * 'auto' (Node: os.availableParallelism(); browsers: navigator.hardwareConcurrency). Default 1.
+   * More than 1 loads the threaded build over a shared memory and starts a worker pool; it needs
+   * SharedArrayBuffer (in a page: cross-origin isolation, the COOP/COEP headers) and rejects where
+   * that is missing, while 'auto' falls back to 1 (backendInfo().threadsNote says why).
+   * Not combinable with `wasm` sources yet. Without `threads`, init() keeps a loaded instance's
+   * thread count when that instance satisfies the other options.
+   */
+  threads?: number | "auto";
 }
 
 export type WasmSource = BufferSource | WebAssembly.Module | Response | URL | string;
@@ -101,6 +111,10 @@ export interface BackendInfo {
   /** Bytes held by live wasm buffers and by the scratch area. */
   allocatedBytes: number;
   version: string;
+  /** Threads a call may use, the caller included (1: no pool). */
+  threads: number;
+  /** Why fewer threads run than were asked for ('auto' where threads cannot run), if so. */
+  threadsNote?: string;
 }
 
 // ---------------------------------------------------------------- the soft-target family

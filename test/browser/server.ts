@@ -33,6 +33,8 @@ export interface ServeOptions {
   contentType?: (path: string) => string | undefined;
   /** Rewrites a file's body before sending it (by URL path). */
   transform?: (path: string, body: Buffer) => Buffer;
+  /** Extra headers on every file (e.g. COOP/COEP for a cross-origin-isolated page). */
+  headers?: Record<string, string>;
 }
 
 export async function serveStatic(options: ServeOptions): Promise<StaticServer> {
@@ -57,7 +59,7 @@ export async function serveStatic(options: ServeOptions): Promise<StaticServer> 
       const raw = await readFile(file);
       const body = options.transform ? options.transform(path, raw) : raw;
       const type = options.contentType?.(path) ?? MIME[extname(file)] ?? "application/octet-stream";
-      res.writeHead(200, { "Content-Type": type, "Content-Length": body.length, "Cache-Control": "no-store" });
+      res.writeHead(200, { ...options.headers, "Content-Type": type, "Content-Length": body.length, "Cache-Control": "no-store" });
       res.end(body);
     } catch {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");

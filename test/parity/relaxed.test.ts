@@ -28,6 +28,7 @@ const SUITES = [
   "test/fuzz/softmax.test.ts",
   "test/fuzz/family.test.ts",
   "test/parity/linear_cross_entropy.test.ts",
+  "test/parity/threads-identity.test.ts",
 ];
 
 describe("relaxed-SIMD build", () => {

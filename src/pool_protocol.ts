@@ -1,0 +1,108 @@
+// The shared-memory protocol between the calling thread (src/pool.ts) and the pool's workers
+// (src/worker.ts), docs/spec.md "Threads". All words are Int32 in one SharedArrayBuffer (CTRL); the
+// call's numeric arguments are f64 in another (ARGS); a failing worker's message is UTF-16 code units
+// in a third (MSG).
+//
+// A call ("job") is published as: KIND, NB and ARGS written, DONE = 0, CLAIM = tag(gen) << 16, then GEN
+// = gen (Atomics.store + notify). Every thread, the caller included, claims blocks by compareExchange
+// on CLAIM: the high half is the job's tag, so a worker that woke late for an older job can never
+// claim a block of the current one with the old job's arguments. DONE counts finished blocks; the
+// worker finishing the last one notifies. A job is never published before the previous one's DONE
+// reached its NB.
+
+export const GEN = 0;
+export const CLAIM = 1;
+export const DONE = 2;
+export const NB = 3;
+export const KIND = 4;
+/** Non-zero: workers return from their loop (the pool is being retired). */
+export const STOP = 5;
+/** 0, or 1 + the index of the first worker that failed (its cause is in MSG). */
+export const FAIL = 6;
+/** Test hook: a worker that claims a block while this is 1 exits before running it (a death mid-call). */
+export const KILL = 7;
+/** Per-worker state words start here: STARTING, READY, DEAD. */
+export const STATE = 8;
+export const CTRL_WORDS = STATE + 256;
+
+export const STARTING = 0;
+export const READY = 1;
+export const DEAD = 2;
+
+export const ARGS_WORDS = 24;
+export const MSG_CHARS = 512;
+
+/** Job kinds. */
+export const JOB_CE_INDEX = 1;
+export const JOB_CE_PROB = 2;
+export const JOB_LOG_SOFTMAX = 3;
+export const JOB_SOFTMAX = 4;
+
+/** Most blocks a job may have (the block index takes CLAIM's low 16 bits). */
+export const MAX_BLOCKS = 65535;
+
+/** The job tag of generation `gen` in CLAIM's high half (15 bits: CLAIM stays a positive Int32). */
+export function tagOf(gen: number): number {
+  return (gen & 0x7fff) << 16;
+}
+
+/** What the threads need to run a job's block `b`: the exports of their own instance. */
+export interface BlockExports {
+  crossEntropyIndexBlock(
+    z: number, y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number,
+    w: number, wMode: number, W: number, lambda: number, s: number, zs: number, g: number, grad: number, rowLoss: number,
+    block: number, slots: number,
+  ): void;
+  crossEntropyProbBlock(
+    z: number, t: number, n: number, k: number, eps: number, w: number, W: number, lambda: number, s: number,
+    g: number, grad: number, rowLoss: number, block: number, slots: number,
+  ): void;
+  logSoftmax(z: number, out: number, n: number, k: number): void;
+  softmax(z: number, out: number, n: number, k: number, invT: number): void;
+}
+
+/**
+ * Runs block `b` of the job in `a` (ARGS) on thread `thread` (0 = the caller). Index and probability
+ * targets: a = [z, t, n, k, eps, others, ignoreIndex, w, wMode, W, lambda, s, zs, g, grad, rowLoss,
+ * slots, rowsPerBlock]; without grad, g is a scratch area of one K-float row per thread. Softmax:
+ * a = [z, out, n, k, invT, rowsPerBlock].
+ */
+export function runBlock(ex: BlockExports, kind: number, a: Float64Array, b: number, thread: number): void {
+  if (kind === JOB_CE_INDEX || kind === JOB_CE_PROB) {
+    const k = a[3]!, grad = a[14]!;
+    const g = grad ? a[13]! : a[13]! + thread * k * 4;
+    if (kind === JOB_CE_INDEX) {
+      ex.crossEntropyIndexBlock(a[0]!, a[1]!, a[2]!, k, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, g, grad, a[15]!, b, a[16]!);
+    } else {
+      ex.crossEntropyProbBlock(a[0]!, a[1]!, a[2]!, k, a[4]!, a[7]!, a[9]!, a[10]!, a[11]!, g, grad, a[15]!, b, a[16]!);
+    }
+    return;
+  }
+  const n = a[2]!, k = a[3]!, r = a[5]!;
+  const r0 = b * r, rows = Math.min(n - r0, r), off = r0 * k * 4;
+  if (kind === JOB_LOG_SOFTMAX) ex.logSoftmax(a[0]! + off, a[1]! + off, rows, k);
+  else ex.softmax(a[0]! + off, a[1]! + off, rows, k, a[4]!);
+}
+
+/**
+ * Claims and runs blocks of job `gen` until none is left; returns how many this thread ran.
+ * `beforeRun` (workers: the KILL test hook) runs after a claim, before the block.
+ */
+export function claimLoop(
+  ex: BlockExports, ctrl: Int32Array, args: Float64Array, gen: number, kind: number, nb: number, thread: number,
+  beforeRun?: () => void,
+): number {
+  const tag = tagOf(gen);
+  let ran = 0;
+  for (;;) {
+    const v = Atomics.load(ctrl, CLAIM);
+    if ((v & ~0xffff) !== tag) return ran;
+    const b = v & 0xffff;
+    if (b >= nb) return ran;
+    if (Atomics.compareExchange(ctrl, CLAIM, v, v + 1) !== v) continue;
+    beforeRun?.();
+    runBlock(ex, kind, args, b, thread);
+    ran++;
+    if (Atomics.add(ctrl, DONE, 1) + 1 === nb) Atomics.notify(ctrl, DONE);
+  }
+}
