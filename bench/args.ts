@@ -38,4 +38,3 @@ export function parseArgs(argv: readonly string[]): Args {
   }
   return args;
 }
-

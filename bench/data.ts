@@ -20,7 +20,8 @@ export function shapeLabel(s: Shape): string {
 export function parseShape(text: string): Shape {
   const m = /^\s*(\d+)\s*[x×]\s*(\d+)\s*$/.exec(text);
   if (!m) throw new RangeError(`bad shape '${text}': expected NxK, e.g. 32x32000`);
-  const n = Number(m[1]), k = Number(m[2]);
+  const n = Number(m[1]),
+    k = Number(m[2]);
   if (n < 1 || k < 1) throw new RangeError(`bad shape '${text}': N and K must be ≥ 1`);
   return { n, k };
 }
@@ -53,7 +54,8 @@ export function makeData(shape: Shape, seed = 0x5eed): BenchData {
   const logits = new Float32Array(n * k);
   for (let i = 0; i < logits.length; i++) {
     // Box–Muller; 1 − u keeps the log finite.
-    const u = 1 - rnd(), v = rnd();
+    const u = 1 - rnd(),
+      v = rnd();
     logits[i] = 3 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
   const labels = new Int32Array(n);

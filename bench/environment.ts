@@ -45,7 +45,8 @@ export function installedVersion(dir: string, name: string): string {
  */
 export function gitState(root: string): { commit: string; dirty: boolean } | null {
   try {
-    const run = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const run = (...args: string[]) =>
+      execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     const commit = run("rev-parse", "HEAD");
     const dirty = run("status", "--porcelain", "--", "assembly", "src", "scripts", "asconfig.json", "package.json") !== "";
     return { commit, dirty };

@@ -29,8 +29,11 @@ export interface BenchKernels {
   scalePass(x: WasmBuffer<Float32Array>, out: WasmBuffer<Float32Array>, c: number): void;
   /** Mean label-smoothed loss over N rows; the gradient goes to gradOut. */
   crossEntropyKernel(
-    logits: WasmBuffer<Float32Array>, labels: WasmBuffer<Int32Array>, gradOut: WasmBuffer<Float32Array>,
-    classes: number, smoothing: number,
+    logits: WasmBuffer<Float32Array>,
+    labels: WasmBuffer<Int32Array>,
+    gradOut: WasmBuffer<Float32Array>,
+    classes: number,
+    smoothing: number,
   ): number;
 }
 
@@ -54,7 +57,20 @@ export function benchKernels(): Promise<BenchKernels> {
         // As crossEntropy passes them: uniform smoothing (others = 0), ignoreIndex −100, no weights,
         // no z-loss, reduction 'mean' (0), gradient on (g = gradOut, grad = 1), no per-row losses.
         const bad = h.exports.crossEntropyIndex(
-          logits.byteOffset, labels.byteOffset, n, classes, smoothing, 0, -100, 0, 0, 0, 0, gradOut.byteOffset, 1, 0,
+          logits.byteOffset,
+          labels.byteOffset,
+          n,
+          classes,
+          smoothing,
+          0,
+          -100,
+          0,
+          0,
+          0,
+          0,
+          gradOut.byteOffset,
+          1,
+          0,
         );
         if (bad >= 0) throw new RangeError(`bench crossEntropyKernel: labels[${bad}] out of range for K = ${classes}`);
         // The mean loss is the third f64 of the results block (RESULTS in assembly/common.ts).

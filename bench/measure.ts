@@ -128,14 +128,16 @@ export async function measure(name: string, fn: Task, budget: Budget): Promise<T
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  const lo = Math.floor(pos),
+    hi = Math.ceil(pos);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /** Pools rounds of one task: mean = Σ time ÷ Σ calls; p50 / p99 over every sample's per-call time. */
 export function pool(rounds: readonly Timing[]): Summary {
   if (rounds.length === 0) throw new RangeError("pool: no rounds");
-  let total = 0, calls = 0;
+  let total = 0,
+    calls = 0;
   const all: number[] = [];
   for (const t of rounds) {
     total += t.totalMs;

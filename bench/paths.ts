@@ -19,4 +19,3 @@ export function repoRoot(): string {
     dir = up;
   }
 }
-

@@ -28,7 +28,14 @@ export function errorText(err: unknown): string {
 /** Runs one peer's comparison; a peer that cannot load gives status 'failed' with the reason. */
 export async function comparePeer(config: Omit<RunConfig, "out">): Promise<PeerRun> {
   const result: PeerRun = {
-    peer: config.peer, label: config.peer, describe: "", versions: {}, status: "ok", error: null, rows: [], notes: [],
+    peer: config.peer,
+    label: config.peer,
+    describe: "",
+    versions: {},
+    status: "ok",
+    error: null,
+    rows: [],
+    notes: [],
   };
   initSync({ simd: true, relaxedSimd: false });
   let peer: Awaited<ReturnType<typeof loadPeer>>;
@@ -60,7 +67,9 @@ export async function comparePeer(config: Omit<RunConfig, "out">): Promise<PeerR
     // softxent beside it: plain arrays with a reused gradOut (what a user of plain arrays writes), and resident.
     const gradOut = new Float32Array(n * k);
     const copyOpts = { classes: k, smoothing: eps, gradOut };
-    const z = allocFloat32(n * k), y = allocInt32(n), g = allocFloat32(n * k);
+    const z = allocFloat32(n * k),
+      y = allocInt32(n),
+      g = allocFloat32(n * k);
     z.view.set(d.logits);
     y.view.set(d.labels);
     const resOpts = { classes: k, smoothing: eps, gradOut: g };
@@ -68,8 +77,20 @@ export async function comparePeer(config: Omit<RunConfig, "out">): Promise<PeerR
     const copy = crossEntropy(d.logits, d.labels, copyOpts);
     const res = crossEntropy(z, y, resOpts);
     tasks.push(
-      { impl: "softxent-copyout", label: "softxent SIMD, copying API, gradOut array", fn: () => crossEntropy(d.logits, d.labels, copyOpts), check: checkAgainst(copy.loss as number, copy.grad!, ref), timings: [] },
-      { impl: "softxent-resident", label: "softxent SIMD, resident buffers", fn: () => crossEntropy(z, y, resOpts), check: checkAgainst(res.loss as number, res.grad!, ref), timings: [] },
+      {
+        impl: "softxent-copyout",
+        label: "softxent SIMD, copying API, gradOut array",
+        fn: () => crossEntropy(d.logits, d.labels, copyOpts),
+        check: checkAgainst(copy.loss as number, copy.grad!, ref),
+        timings: [],
+      },
+      {
+        impl: "softxent-resident",
+        label: "softxent SIMD, resident buffers",
+        fn: () => crossEntropy(z, y, resOpts),
+        check: checkAgainst(res.loss as number, res.grad!, ref),
+        timings: [],
+      },
     );
     if (passes(peerCheck, TOLERANCE.peer)) {
       tasks.push({ impl: "peer", label: peer.label, fn: () => task.run(), check: peerCheck, timings: [] });
@@ -100,7 +121,9 @@ export async function comparePeer(config: Omit<RunConfig, "out">): Promise<PeerR
       for (const t of tasks) {
         const time = pool(t.timings);
         result.rows.push({ impl: t.impl, label: t.label, shape, n, k, time, mlogitsPerSec: (n * k) / (time.meanMs * 1e3), check: t.check });
-        console.log(`  ${config.peer.padEnd(17)} ${shape.padStart(9)}  ${t.label.padEnd(44)} mean ${time.meanMs.toPrecision(3).padStart(8)} ms  p50 ${time.p50Ms.toPrecision(3)}  p99 ${time.p99Ms.toPrecision(3)}`);
+        console.log(
+          `  ${config.peer.padEnd(17)} ${shape.padStart(9)}  ${t.label.padEnd(44)} mean ${time.meanMs.toPrecision(3).padStart(8)} ms  p50 ${time.p50Ms.toPrecision(3)}  p99 ${time.p99Ms.toPrecision(3)}`,
+        );
       }
       const leak = task.leak?.();
       if (leak) result.notes.push(`${shape}: ${peer.label}: ${leak}`);
@@ -113,4 +136,3 @@ export async function comparePeer(config: Omit<RunConfig, "out">): Promise<PeerR
   }
   return result;
 }
-

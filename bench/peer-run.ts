@@ -21,7 +21,14 @@ try {
   out = await comparePeer(config);
 } catch (err) {
   out = {
-    peer: config.peer, label: config.peer, describe: "", versions: {}, status: "failed", error: errorText(err), rows: [], notes: [],
+    peer: config.peer,
+    label: config.peer,
+    describe: "",
+    versions: {},
+    status: "failed",
+    error: errorText(err),
+    rows: [],
+    notes: [],
   };
 }
 writeFileSync(config.out, JSON.stringify(out) + "\n");

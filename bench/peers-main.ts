@@ -65,7 +65,8 @@ function parsePeersArgs(argv: readonly string[]): PeersArgs {
       args.timeMs = t;
     } else if (flag === "--peers") {
       const names = value().split(",").filter(Boolean);
-      for (const n of names) if (!(PEER_NAMES as readonly string[]).includes(n)) throw new RangeError(`unknown peer '${n}' (known: ${PEER_NAMES.join(", ")})`);
+      for (const n of names)
+        if (!(PEER_NAMES as readonly string[]).includes(n)) throw new RangeError(`unknown peer '${n}' (known: ${PEER_NAMES.join(", ")})`);
       args.peers = names as PeerName[];
     } else throw new RangeError(`unknown flag ${a} (flags: --peers, --shapes, --time, --quick, --no-install, --out)`);
   }
@@ -87,7 +88,9 @@ function ensurePeersInstalled(install: boolean): string | null {
   console.log(`installing the peers in ${dir} (npm ci; ~460 MB, onnxruntime's binaries)…`);
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const r = spawnSync(npm, ["ci", "--no-audit", "--no-fund"], {
-    cwd: dir, stdio: "inherit", env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
+    cwd: dir,
+    stdio: "inherit",
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
   });
   if (r.status === 0) return null;
   return `npm ci in bench/peers failed (${r.error?.message ?? `exit code ${r.status}`})`;
@@ -100,7 +103,13 @@ function runPeer(config: RunConfig): PeerRun {
     return JSON.parse(readFileSync(config.out, "utf8")) as PeerRun;
   } catch {
     return {
-      peer: config.peer, label: config.peer, describe: "", versions: {}, status: "failed", rows: [], notes: [],
+      peer: config.peer,
+      label: config.peer,
+      describe: "",
+      versions: {},
+      status: "failed",
+      rows: [],
+      notes: [],
       error: `its process ended without a result (${r.error?.message ?? `exit code ${r.status}, signal ${r.signal}`})`,
     };
   }
@@ -139,11 +148,20 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: finishMachine(machine),
     runtime: { node: process.version, v8: process.versions.v8 },
-    versions: { softxent: VERSION, tinybench: installedVersion(root, "tinybench"), assemblyscript: installedVersion(root, "assemblyscript") },
+    versions: {
+      softxent: VERSION,
+      tinybench: installedVersion(root, "tinybench"),
+      assemblyscript: installedVersion(root, "assemblyscript"),
+    },
     git: gitState(root),
     settings: {
-      smoothing: 0.1, shapes: shapes.map(shapeId), timeMsPerTask: budget.timeMs, rounds, quick: args.quick,
-      softxentBuild: "simd", durationSec: Math.round((performance.now() - started) / 100) / 10,
+      smoothing: 0.1,
+      shapes: shapes.map(shapeId),
+      timeMsPerTask: budget.timeMs,
+      rounds,
+      quick: args.quick,
+      softxentBuild: "simd",
+      durationSec: Math.round((performance.now() - started) / 100) / 10,
     },
     peers,
     notes,

@@ -14,7 +14,8 @@ function row(run: PeerRun, impl: PeerRow["impl"], shape: string): PeerRow | unde
 
 /** Peer mean ÷ softxent (gradOut array) mean in the peer's process; null when either is missing. */
 export function peerRatio(run: PeerRun, shape: string, impl: PeerRow["impl"] = BASELINE): number | null {
-  const p = row(run, "peer", shape), s = row(run, impl, shape);
+  const p = row(run, "peer", shape),
+    s = row(run, impl, shape);
   return p && s ? p.time.meanMs / s.time.meanMs : null;
 }
 
@@ -35,7 +36,9 @@ function sci(x: number | null): string {
 
 export function renderPeersMarkdown(report: PeersReport): string {
   const out: string[] = [];
-  out.push(`**softxent against other JavaScript libraries — label-smoothed cross-entropy, loss + gradient, ε = ${report.settings.smoothing}, float32, one thread, each peer in its own process**`);
+  out.push(
+    `**softxent against other JavaScript libraries — label-smoothed cross-entropy, loss + gradient, ε = ${report.settings.smoothing}, float32, one thread, each peer in its own process**`,
+  );
   out.push("");
   out.push(`<sub>${envLine(report)}${report.settings.quick ? " · **--quick run: numbers are not meaningful**" : ""}</sub>`);
   out.push("");
@@ -52,19 +55,31 @@ export function renderPeersMarkdown(report: PeersReport): string {
         if (!r) continue;
         const ratio = impl === "peer" || !peer ? "" : fmtRatio(peer.time.meanMs / r.time.meanMs);
         rows.push([
-          impl === "peer" ? run.peer : "", impl === "peer" ? r.label : `↳ ${r.label}`,
-          fmtMs(r.time.meanMs) + (r.time.repeat > 1 ? " †" : ""), fmtMs(r.time.p50Ms), fmtMs(r.time.p99Ms), fmtRate(r.mlogitsPerSec),
-          ratio, sci(r.check.lossRelErr), sci(r.check.gradRelErr),
+          impl === "peer" ? run.peer : "",
+          impl === "peer" ? r.label : `↳ ${r.label}`,
+          fmtMs(r.time.meanMs) + (r.time.repeat > 1 ? " †" : ""),
+          fmtMs(r.time.p50Ms),
+          fmtMs(r.time.p99Ms),
+          fmtRate(r.mlogitsPerSec),
+          ratio,
+          sci(r.check.lossRelErr),
+          sci(r.check.gradRelErr),
         ]);
       }
       if (!peer) rows.push([run.peer, `${run.label}: not timed (see notes)`, "—", "—", "—", "—", "", "", ""]);
     }
     out.push(
-      table(
-        ["process", "implementation", "mean", "p50", "p99", "M logits/s", "peer ÷ this", "loss rel. err", "grad err ÷ max g"],
-        rows,
-        ["l", "l", "r", "r", "r", "r", "r", "r", "r"],
-      ),
+      table(["process", "implementation", "mean", "p50", "p99", "M logits/s", "peer ÷ this", "loss rel. err", "grad err ÷ max g"], rows, [
+        "l",
+        "l",
+        "r",
+        "r",
+        "r",
+        "r",
+        "r",
+        "r",
+        "r",
+      ]),
     );
     out.push("");
   }
@@ -94,14 +109,13 @@ export function renderHeadline(report: PeersReport): string {
       run.label,
       ...shapes.map((s) => {
         const ratio = peerRatio(run, s);
-        const p = row(run, "peer", s), x = row(run, BASELINE, s);
+        const p = row(run, "peer", s),
+          x = row(run, BASELINE, s);
         return ratio === null || !p || !x ? "—" : `**${fmtRatio(ratio)}×** (${fmtMs(p.time.meanMs)} vs ${fmtMs(x.time.meanMs)})`;
       }),
     ]);
   const out: string[] = [];
-  out.push(
-    table(["peer mean ÷ softxent mean", ...shapes.map(shapeLabel)], rows, ["l", ...shapes.map(() => "r" as const)]),
-  );
+  out.push(table(["peer mean ÷ softxent mean", ...shapes.map(shapeLabel)], rows, ["l", ...shapes.map(() => "r" as const)]));
   out.push("");
   out.push(
     `<sub>Label-smoothed cross-entropy, loss + gradient, ε = ${report.settings.smoothing}, float32, one thread. Each cell: the peer's mean time per call ÷ softxent's ` +
@@ -109,7 +123,8 @@ export function renderHeadline(report: PeersReport): string {
       `${envLine(report)}. Full tables with p50 / p99: [docs/performance.md](docs/performance.md); how to re-run: [bench/README.md](bench/README.md).</sub>`,
   );
   // Accuracy beside speed: a peer that is faster to beat because it is less exact should say so.
-  const worst = (run: PeerRun, impl: PeerRow["impl"]) => Math.max(0, ...run.rows.filter((r) => r.impl === impl).map((r) => r.check.lossRelErr ?? 0));
+  const worst = (run: PeerRun, impl: PeerRow["impl"]) =>
+    Math.max(0, ...run.rows.filter((r) => r.impl === impl).map((r) => r.check.lossRelErr ?? 0));
   const sx = Math.max(0, ...report.peers.map((p) => worst(p, BASELINE)));
   const loose = report.peers.filter((p) => worst(p, "peer") > 1e-4);
   if (loose.length) {

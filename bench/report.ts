@@ -2,7 +2,7 @@
 // bench/results/latest.md, which scripts/readme-bench.mjs puts into docs/performance.md.
 // Every time is per call: the mean (total time ÷ calls) first, p50 and p99 beside it.
 
-import { PEERS, type BenchReport, type PeerId, type ResultRow } from "./types.js";
+import type { BenchReport, PeerId, ResultRow } from "./types.js";
 
 const PEER_LABEL: Record<PeerId, string> = {
   "plain-js": "plain JS",
@@ -64,7 +64,8 @@ function ceImpls(report: BenchReport): { impl: string; label: string; op: Result
 
 /** The machine / runtime / versions / date / load line that goes beside every table. */
 export function environmentLine(report: Pick<BenchReport, "machine" | "runtime" | "versions" | "git" | "date">): string {
-  const m = report.machine, v = report.versions;
+  const m = report.machine,
+    v = report.versions;
   const tf = v["@tensorflow/tfjs"] ? `, TF.js ${v["@tensorflow/tfjs"]}` : "";
   return (
     `${m.cpu} (${m.cores} cores, ${m.platform} ${m.arch}, load average ${m.loadAvg1m[0]} → ${m.loadAvg1m[1]}) · ` +
@@ -131,28 +132,43 @@ export function renderMarkdown(report: BenchReport): string {
       .map(({ i, r }) => {
         const q = ratio(i.impl, s);
         return [
-          i.label, ...timeCells(r), fmtRate(r!.mlogitsPerSec), i.op === "crossEntropy" ? fmtRatio(q?.overExpBound ?? null) : "",
+          i.label,
+          ...timeCells(r),
+          fmtRate(r!.mlogitsPerSec),
+          i.op === "crossEntropy" ? fmtRatio(q?.overExpBound ?? null) : "",
           ...vs.map((p) => (i.op === "crossEntropy" && i.impl !== p ? fmtRatio(q?.vs[p] ?? null) : "")),
         ];
       });
     out.push(
-      table(
-        ["implementation", "mean", "p50", "p99", "M logits/s", "÷ exp bound", ...vs.map((p) => `× ${PEER_LABEL[p]}`)],
-        rows,
-        ["l", "r", "r", "r", "r", "r", ...vs.map(() => "r" as const)],
-      ),
+      table(["implementation", "mean", "p50", "p99", "M logits/s", "÷ exp bound", ...vs.map((p) => `× ${PEER_LABEL[p]}`)], rows, [
+        "l",
+        "r",
+        "r",
+        "r",
+        "r",
+        "r",
+        ...vs.map(() => "r" as const),
+      ]),
     );
     out.push("");
   }
 
   if (report.functions.length) {
     const shape = report.settings.functionsShape ?? report.functions[0]!.shape;
-    out.push(`**Other functions at ${shapeLabel(shape)}** — time per call, and mean ÷ their bound's mean (exp pass for logSoftmax and softmax, scale pass for smoothTargets)`);
+    out.push(
+      `**Other functions at ${shapeLabel(shape)}** — time per call, and mean ÷ their bound's mean (exp pass for logSoftmax and softmax, scale pass for smoothTargets)`,
+    );
     out.push("");
     out.push(
       table(
         ["function", "implementation", "mean", "p50", "p99", "M/s", "÷ bound"],
-        report.functions.map((f) => [f.op, f.label, ...timeCells(find(f.op, f.impl, f.shape)), fmtRate(f.mlogitsPerSec), fmtRatio(f.overBound)]),
+        report.functions.map((f) => [
+          f.op,
+          f.label,
+          ...timeCells(find(f.op, f.impl, f.shape)),
+          fmtRate(f.mlogitsPerSec),
+          fmtRatio(f.overBound),
+        ]),
         ["l", "l", "r", "r", "r", "r", "r"],
       ),
     );
@@ -194,6 +210,7 @@ export function roundsNote(report: { results: readonly ResultRow[] }): string {
 
 export function describeSamples(report: { results: readonly ResultRow[] }): string {
   const counts = report.results.map((r) => r.time.samples);
-  const lo = Math.min(...counts), hi = Math.max(...counts);
+  const lo = Math.min(...counts),
+    hi = Math.max(...counts);
   return lo === hi ? `${lo} timed samples` : `${lo}–${hi} timed samples`;
 }

@@ -8,7 +8,15 @@
 // (onnxruntime, jax-js) run in their own processes: bench/peers-main.ts.
 
 import {
-  allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, logSoftmax, smoothTargets, softmax, VERSION,
+  allocFloat32,
+  allocInt32,
+  backendInfo,
+  crossEntropy,
+  initSync,
+  logSoftmax,
+  smoothTargets,
+  softmax,
+  VERSION,
   type WasmBuffer,
 } from "softxent";
 import * as reference from "softxent/reference";
@@ -21,9 +29,7 @@ import { repoRoot } from "./paths.js";
 import { fmtMs } from "./report.js";
 import { plainCrossEntropy } from "./peers/plain.js";
 import { tfPeer, type TfBackend } from "./peers/tfjs.js";
-import {
-  PEERS, SCHEMA, type BenchReport, type FunctionRow, type Op, type PeerId, type RatioRow, type ResultRow,
-} from "./types.js";
+import { PEERS, SCHEMA, type BenchReport, type FunctionRow, type Op, type PeerId, type RatioRow, type ResultRow } from "./types.js";
 
 export const DEFAULT_SHAPES: readonly Shape[] = [
   { n: 128, k: 10 },
@@ -110,13 +116,17 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
     tasks.set(key, entry);
     measuredNow.add(key);
     const mean = t.totalMs / t.calls;
-    log(`  ${row.op.padEnd(13)} ${row.label.padEnd(44)} ${shape.padStart(10)}  mean ${fmtMs(mean).padStart(9)}  ${((row.n * row.k) / (mean * 1e3)).toFixed(1).padStart(8)} M/s  (${t.perCallMs.length}×${t.repeat} calls)`);
+    log(
+      `  ${row.op.padEnd(13)} ${row.label.padEnd(44)} ${shape.padStart(10)}  mean ${fmtMs(mean).padStart(9)}  ${((row.n * row.k) / (mean * 1e3)).toFixed(1).padStart(8)} M/s  (${t.perCallMs.length}×${t.repeat} calls)`,
+    );
   }
 
   function ceCheck(d: BenchData, label: string, out: CeOut): Check {
     const c = checkAgainst(out.loss, out.grad, refFor(d));
     if (!passes(c, TOLERANCE.softxent)) {
-      note(`${label} at ${shapeId(d.shape)} disagrees with the reference (loss rel. err ${c.lossRelErr!.toExponential(1)}, max |Δgrad| ÷ max |grad| ${c.gradRelErr.toExponential(1)})`);
+      note(
+        `${label} at ${shapeId(d.shape)} disagrees with the reference (loss rel. err ${c.lossRelErr!.toExponential(1)}, max |Δgrad| ÷ max |grad| ${c.gradRelErr.toExponential(1)})`,
+      );
     }
     return c;
   }
@@ -128,17 +138,27 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
     const refLog = reference.logSoftmax(d.logits, { classes: k });
     const refSoft = reference.softmax(d.logits, { classes: k });
     const refSmooth = reference.smoothTargets(d.labels, { classes: k, smoothing: eps });
-    const z = allocFloat32(nk), y = allocInt32(n), o = allocFloat32(nk), x = allocFloat32(nk);
+    const z = allocFloat32(nk),
+      y = allocInt32(n),
+      o = allocFloat32(nk),
+      x = allocFloat32(nk);
     try {
       z.view.set(d.logits);
       y.view.set(d.labels);
       x.view.set(d.shifted);
       const fns: { op: Op; copy: () => Float32Array; resident: () => Float32Array; ref: Float64Array }[] = [
-        { op: "logSoftmax", copy: () => logSoftmax(d.logits, { classes: k }), resident: () => logSoftmax(z, { classes: k, out: o }), ref: refLog },
+        {
+          op: "logSoftmax",
+          copy: () => logSoftmax(d.logits, { classes: k }),
+          resident: () => logSoftmax(z, { classes: k, out: o }),
+          ref: refLog,
+        },
         { op: "softmax", copy: () => softmax(d.logits, { classes: k }), resident: () => softmax(z, { classes: k, out: o }), ref: refSoft },
         {
-          op: "smoothTargets", copy: () => smoothTargets(d.labels, { classes: k, smoothing: eps }),
-          resident: () => smoothTargets(y, { classes: k, smoothing: eps, out: o }), ref: refSmooth,
+          op: "smoothTargets",
+          copy: () => smoothTargets(d.labels, { classes: k, smoothing: eps }),
+          resident: () => smoothTargets(y, { classes: k, smoothing: eps, out: o }),
+          ref: refSmooth,
         },
       ];
       for (const f of fns) {
@@ -147,16 +167,43 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
           const err = maxAbsDiff(run(), f.ref);
           if (!(err <= 1e-4)) note(`${f.op} (${build}, ${path}) disagrees with the reference: max |Δ| ${err.toExponential(1)}`);
           await time(
-            { op: f.op, impl: `softxent-${build}-${path}`, label: `softxent ${B}, ${path === "copy" ? "copying API" : "resident buffers"}`, kind: "softxent", build, path, n, k },
-            run, { loss: null, lossRelErr: null, maxAbsErr: err, gradRelErr: err },
+            {
+              op: f.op,
+              impl: `softxent-${build}-${path}`,
+              label: `softxent ${B}, ${path === "copy" ? "copying API" : "resident buffers"}`,
+              kind: "softxent",
+              build,
+              path,
+              n,
+              k,
+            },
+            run,
+            { loss: null, lossRelErr: null, maxAbsErr: err, gradRelErr: err },
           );
         }
       }
       // The bounds at this shape (if the grid above did not already measure them).
       const id = shapeId(s);
       if (!measuredNow.has(`expBound/bound-exp-${build}/${id}`)) {
-        await time({ op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k }, () => kernels.expPass(x, o), null);
-        await time({ op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k }, () => kernels.scalePass(z, o, 0.5), null);
+        await time(
+          { op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k },
+          () => kernels.expPass(x, o),
+          null,
+        );
+        await time(
+          {
+            op: "scaleBound",
+            impl: `bound-scale-${build}`,
+            label: `bound: scale pass (${B})`,
+            kind: "bound",
+            build,
+            path: "resident",
+            n,
+            k,
+          },
+          () => kernels.scalePass(z, o, 0.5),
+          null,
+        );
       }
     } finally {
       for (const b of [z, y, o, x] as WasmBuffer<Float32Array | Int32Array>[]) b.release();
@@ -189,7 +236,11 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
         const d = dataFor(s);
         const { n, k } = s;
         const nk = n * k;
-        const z = allocFloat32(nk), y = allocInt32(n), g = allocFloat32(nk), x = allocFloat32(nk), o = allocFloat32(nk);
+        const z = allocFloat32(nk),
+          y = allocInt32(n),
+          g = allocFloat32(nk),
+          x = allocFloat32(nk),
+          o = allocFloat32(nk);
         try {
           z.view.set(d.logits);
           y.view.set(d.labels);
@@ -198,23 +249,53 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
           const copyRun = () => crossEntropy(d.logits, d.labels, opts);
           const copyOut = copyRun();
           await time(
-            { op: "crossEntropy", impl: `softxent-${build}-copy`, label: `softxent ${B}, copying API`, kind: "softxent", build, path: "copy", n, k },
-            copyRun, ceCheck(d, `softxent ${B} copy`, { loss: copyOut.loss, grad: copyOut.grad! }),
+            {
+              op: "crossEntropy",
+              impl: `softxent-${build}-copy`,
+              label: `softxent ${B}, copying API`,
+              kind: "softxent",
+              build,
+              path: "copy",
+              n,
+              k,
+            },
+            copyRun,
+            ceCheck(d, `softxent ${B} copy`, { loss: copyOut.loss, grad: copyOut.grad! }),
           );
           const gradPlain = new Float32Array(nk);
           const copyOutOpts = { classes: k, smoothing: eps, gradOut: gradPlain };
           const copyOutRun = () => crossEntropy(d.logits, d.labels, copyOutOpts);
           const copyOutOut = copyOutRun();
           await time(
-            { op: "crossEntropy", impl: `softxent-${build}-copyout`, label: `softxent ${B}, copying API, gradOut array`, kind: "softxent", build, path: "copyOut", n, k },
-            copyOutRun, ceCheck(d, `softxent ${B} copy + gradOut`, { loss: copyOutOut.loss, grad: copyOutOut.grad! }),
+            {
+              op: "crossEntropy",
+              impl: `softxent-${build}-copyout`,
+              label: `softxent ${B}, copying API, gradOut array`,
+              kind: "softxent",
+              build,
+              path: "copyOut",
+              n,
+              k,
+            },
+            copyOutRun,
+            ceCheck(d, `softxent ${B} copy + gradOut`, { loss: copyOutOut.loss, grad: copyOutOut.grad! }),
           );
           const resOpts = { classes: k, smoothing: eps, gradOut: g };
           const resRun = () => crossEntropy(z, y, resOpts);
           const resOut = resRun();
           await time(
-            { op: "crossEntropy", impl: `softxent-${build}-resident`, label: `softxent ${B}, resident buffers`, kind: "softxent", build, path: "resident", n, k },
-            resRun, ceCheck(d, `softxent ${B} resident`, { loss: resOut.loss, grad: resOut.grad! }),
+            {
+              op: "crossEntropy",
+              impl: `softxent-${build}-resident`,
+              label: `softxent ${B}, resident buffers`,
+              kind: "softxent",
+              build,
+              path: "resident",
+              n,
+              k,
+            },
+            resRun,
+            ceCheck(d, `softxent ${B} resident`, { loss: resOut.loss, grad: resOut.grad! }),
           );
           // The same loss with the targets as a dense N×K matrix (the smoothed one-hot rows): what soft
           // labels (mixup, averaged annotators) cost against index labels. Checked against the same reference.
@@ -225,8 +306,18 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
             const probRun = () => crossEntropy(z, tb, probOpts);
             const probOut = probRun();
             await time(
-              { op: "crossEntropy", impl: `softxent-${build}-resident-prob`, label: `softxent ${B}, resident, probability targets`, kind: "softxent", build, path: "resident", n, k },
-              probRun, ceCheck(d, `softxent ${B} probability targets`, { loss: probOut.loss as number, grad: probOut.grad! }),
+              {
+                op: "crossEntropy",
+                impl: `softxent-${build}-resident-prob`,
+                label: `softxent ${B}, resident, probability targets`,
+                kind: "softxent",
+                build,
+                path: "resident",
+                n,
+                k,
+              },
+              probRun,
+              ceCheck(d, `softxent ${B} probability targets`, { loss: probOut.loss as number, grad: probOut.grad! }),
             );
           } finally {
             tb.release();
@@ -234,16 +325,37 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
           const kernelRun = () => kernels.crossEntropyKernel(z, y, g, k, eps);
           const kernelLoss = kernelRun();
           await time(
-            { op: "crossEntropy", impl: `softxent-${build}-kernel`, label: `softxent ${B}, bare kernel`, kind: "softxent", build, path: "kernel", n, k },
-            kernelRun, ceCheck(d, `softxent ${B} kernel`, { loss: kernelLoss, grad: g.view }),
+            {
+              op: "crossEntropy",
+              impl: `softxent-${build}-kernel`,
+              label: `softxent ${B}, bare kernel`,
+              kind: "softxent",
+              build,
+              path: "kernel",
+              n,
+              k,
+            },
+            kernelRun,
+            ceCheck(d, `softxent ${B} kernel`, { loss: kernelLoss, grad: g.view }),
           );
           await time(
             { op: "expBound", impl: `bound-exp-${build}`, label: `bound: exp pass (${B})`, kind: "bound", build, path: "resident", n, k },
-            () => kernels.expPass(x, o), null,
+            () => kernels.expPass(x, o),
+            null,
           );
           await time(
-            { op: "scaleBound", impl: `bound-scale-${build}`, label: `bound: scale pass (${B})`, kind: "bound", build, path: "resident", n, k },
-            () => kernels.scalePass(z, o, 0.5), null,
+            {
+              op: "scaleBound",
+              impl: `bound-scale-${build}`,
+              label: `bound: scale pass (${B})`,
+              kind: "bound",
+              build,
+              path: "resident",
+              n,
+              k,
+            },
+            () => kernels.scalePass(z, o, 0.5),
+            null,
           );
         } finally {
           for (const b of [z, y, g, x, o] as WasmBuffer<Float32Array | Int32Array>[]) b.release();
@@ -262,13 +374,15 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
       const plainLoss = plainRun();
       await time(
         { op: "crossEntropy", impl: "plain-js", label: "plain JS (f32, Math.exp, 3 passes)", kind: "peer", build: null, path: null, n, k },
-        plainRun, ceCheck(d, "plain JS", { loss: plainLoss, grad }),
+        plainRun,
+        ceCheck(d, "plain JS", { loss: plainLoss, grad }),
       );
       const refRun = () => reference.crossEntropy(d.logits, d.labels, { classes: k, smoothing: eps });
       const r = refFor(d);
       await time(
         { op: "crossEntropy", impl: "reference", label: "softxent reference (f64 JS)", kind: "peer", build: null, path: null, n, k },
-        refRun, { loss: r.loss, lossRelErr: 0, maxAbsErr: 0, gradRelErr: 0 },
+        refRun,
+        { loss: r.loss, lossRelErr: 0, maxAbsErr: 0, gradRelErr: 0 },
       );
     }
 
@@ -294,7 +408,8 @@ export async function runSuite(options: SuiteOptions = {}): Promise<BenchReport>
             const live = task.liveTensors();
             await time(
               { op: "crossEntropy", impl: `tfjs-${backend}`, label, kind: "peer", build: null, path: null, n: s.n, k: s.k },
-              () => task.run(), ceCheck(d, label, first),
+              () => task.run(),
+              ceCheck(d, label, first),
             );
             if (task.liveTensors() !== live) note(`TF.js ${backend} leaked tensors at ${shapeId(s)}`);
           } finally {
@@ -372,7 +487,12 @@ export function deriveFunctions(results: readonly ResultRow[]): FunctionRow[] {
     const bound = r.op === "smoothTargets" ? "scaleBound" : "expBound";
     const b = find(results, bound, `bound-${bound === "expBound" ? "exp" : "scale"}-${r.build}`, r.shape);
     rows.push({
-      op: r.op, impl: r.impl, label: r.label, shape: r.shape, mlogitsPerSec: r.mlogitsPerSec, bound,
+      op: r.op,
+      impl: r.impl,
+      label: r.label,
+      shape: r.shape,
+      mlogitsPerSec: r.mlogitsPerSec,
+      bound,
       overBound: b ? r.time.meanMs / b.time.meanMs : null,
     });
   }

@@ -60,7 +60,9 @@ function round(call: () => void): number[] {
 /** A call on fresh resident buffers of the instance now loaded. */
 function makeCall(c: Case): () => void {
   const r = rng(c.n * 31 + c.k);
-  const z = allocFloat32(c.n * c.k), g = allocFloat32(c.n * c.k), y = allocInt32(c.n);
+  const z = allocFloat32(c.n * c.k),
+    g = allocFloat32(c.n * c.k),
+    y = allocInt32(c.n);
   for (let e = 0; e < z.length; e++) z.view[e] = (r() - 0.5) * 8;
   for (let i = 0; i < c.n; i++) y.view[i] = Math.floor(r() * c.k);
   if (c.fn === "crossEntropy") return () => void crossEntropy(z, y, { classes: c.k, smoothing: 0.1, gradOut: g });
@@ -111,11 +113,19 @@ const CASES: Case[] = [
   { name: "softmax 32×32000", n: 32, k: 32000, fn: "softmax" },
 ];
 const TARGETS: Record<string, number> = {
-  "crossEntropy 32×32000": 1.8, "crossEntropy 8×128000": 1.8, "crossEntropy 256×1000": 1.6,
-  "logSoftmax 32×32000": 1.7, "softmax 32×32000": 1.7,
+  "crossEntropy 32×32000": 1.8,
+  "crossEntropy 8×128000": 1.8,
+  "crossEntropy 256×1000": 1.6,
+  "logSoftmax 32×32000": 1.7,
+  "softmax 32×32000": 1.7,
 };
 // Around POOL_MIN_ELEMENTS, forced onto the pool: where does 2 threads stop paying? (One block, 16384 logits, cannot split.)
-const SMALL: Case[] = [8192, 16384, 24576, 32768, 65536].map((e) => ({ name: `crossEntropy ${e / 256}×256 (forced)`, n: e / 256, k: 256, fn: "crossEntropy" as const }));
+const SMALL: Case[] = [8192, 16384, 24576, 32768, 65536].map((e) => ({
+  name: `crossEntropy ${e / 256}×256 (forced)`,
+  n: e / 256,
+  k: 256,
+  fn: "crossEntropy" as const,
+}));
 
 const cores = availableParallelism();
 const loadBefore = loadavg();
@@ -126,14 +136,22 @@ const fmt = (x: number) => x.toFixed(3);
 async function table(title: string, cases: Case[], threads: number, forced: boolean): Promise<void> {
   mem.setPoolMinElements(forced ? 0 : mem.POOL_MIN_ELEMENTS);
   const res = await compare(cases, threads);
-  lines.push(`### ${title}`, "", `| case | 1 thread mean (p50 / p99) ms | ${threads} threads mean (p50 / p99) ms | speed-up (means) | target |`, "|---|---|---|---|---|");
+  lines.push(
+    `### ${title}`,
+    "",
+    `| case | 1 thread mean (p50 / p99) ms | ${threads} threads mean (p50 / p99) ms | speed-up (means) | target |`,
+    "|---|---|---|---|---|",
+  );
   for (const c of cases) {
     const { one, many } = res.get(c.name)!;
-    const a = stat(one), b = stat(many);
+    const a = stat(one),
+      b = stat(many);
     const ratio = a.mean / b.mean;
     const target = threads === 2 && !forced ? TARGETS[c.name] : undefined;
     rows.push({ case: c.name, threads, forced, one: a, many: b, ratio, target: target ?? null });
-    lines.push(`| ${c.name} | ${fmt(a.mean)} (${fmt(a.p50)} / ${fmt(a.p99)}) | ${fmt(b.mean)} (${fmt(b.p50)} / ${fmt(b.p99)}) | ${ratio.toFixed(2)}× | ${target ? `≥ ${target}×` : ""} |`);
+    lines.push(
+      `| ${c.name} | ${fmt(a.mean)} (${fmt(a.p50)} / ${fmt(a.p99)}) | ${fmt(b.mean)} (${fmt(b.p50)} / ${fmt(b.p99)}) | ${ratio.toFixed(2)}× | ${target ? `≥ ${target}×` : ""} |`,
+    );
     console.log(`${title}: ${c.name}: 1 thread ${fmt(a.mean)} ms, ${threads} threads ${fmt(b.mean)} ms: ${ratio.toFixed(2)}×`);
   }
   lines.push("");
@@ -157,5 +175,8 @@ const header = [
 const out = join(repoRoot(), "bench", "results");
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "threads.md"), [...header, ...lines].join("\n"));
-writeFileSync(join(out, "threads.json"), `${JSON.stringify({ node: process.versions.node, build: info.build, cores, loadBefore, loadAfter, roundMs: ROUND_MS, rounds: ROUNDS, rows }, null, 2)}\n`);
+writeFileSync(
+  join(out, "threads.json"),
+  `${JSON.stringify({ node: process.versions.node, build: info.build, cores, loadBefore, loadAfter, roundMs: ROUND_MS, rounds: ROUNDS, rows }, null, 2)}\n`,
+);
 console.log(`wrote bench/results/threads.{json,md}`);

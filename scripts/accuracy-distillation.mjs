@@ -9,16 +9,22 @@ import { initSync, distillation, backendInfo } from "../dist/index.js";
 import * as ref from "../dist/reference/index.js";
 import { rng, normal } from "./random.mjs";
 
-
 const TS = [1, 2, 4, 8, 20, 50, 100];
-const shapes = [[16, 2], [16, 10], [8, 1000], [2, 32000]];
+const shapes = [
+  [16, 2],
+  [16, 10],
+  [8, 1000],
+  [2, 32000],
+];
 const scales = [3, 1e4];
 const teachers = ["indep", "near"];
 
 function errors(s, t, opts) {
-  const a = distillation(s, t, opts), b = ref.distillation(s, t, opts);
+  const a = distillation(s, t, opts),
+    b = ref.distillation(s, t, opts);
   const lw = Math.abs(a.loss - b.loss) / Math.max(1, Math.abs(b.loss)) / 1e-6;
-  let gmax = 0, err = 0;
+  let gmax = 0,
+    err = 0;
   for (let j = 0; j < b.grad.length; j++) gmax = Math.max(gmax, Math.abs(b.grad[j]));
   for (let j = 0; j < b.grad.length; j++) err = Math.max(err, Math.abs(a.grad[j] - b.grad[j]));
   return [lw, err / (5e-7 * Math.max(1, gmax))];
@@ -31,17 +37,21 @@ for (const simd of [true, false]) {
   for (const kind of teachers) {
     const cells = [];
     for (const T of TS) {
-      let lw = 0, gw = 0;
+      let lw = 0,
+        gw = 0;
       for (const [n, k] of shapes) {
         for (const scale of scales) {
           const r = rng(n * 131 + k + scale + T * 7919 + (kind === "near" ? 1 : 0));
           const s = new Float32Array(n * k).map(() => scale * normal(r));
           const t = kind === "indep" ? new Float32Array(n * k).map(() => scale * normal(r)) : s.map((v) => v + 0.1 * scale * normal(r));
           const y = new Int32Array(n).map(() => Math.floor(r() * k));
-          for (const o of [{ classes: k, temperature: T, reduction: "sum" },
-            { classes: k, temperature: T, reduction: "sum", labels: y, alpha: 0.5, smoothing: 0.1 }]) {
+          for (const o of [
+            { classes: k, temperature: T, reduction: "sum" },
+            { classes: k, temperature: T, reduction: "sum", labels: y, alpha: 0.5, smoothing: 0.1 },
+          ]) {
             const [l, g] = errors(s, t, o);
-            lw = Math.max(lw, l); gw = Math.max(gw, g);
+            lw = Math.max(lw, l);
+            gw = Math.max(gw, g);
           }
         }
       }

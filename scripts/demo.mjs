@@ -4,7 +4,6 @@ import { init, backendInfo, crossEntropy } from "../dist/index.js";
 import * as reference from "../dist/reference/index.js";
 import { rng } from "./random.mjs";
 
-
 /** What users write by hand: Float32Array, Math.exp, three passes per row. */
 function plainCrossEntropy(z, y, n, k, eps, grad) {
   let loss = 0;
@@ -12,11 +11,19 @@ function plainCrossEntropy(z, y, n, k, eps, grad) {
     const o = i * k;
     let m = -Infinity;
     for (let j = 0; j < k; j++) if (z[o + j] > m) m = z[o + j];
-    let s = 0, sumD = 0;
-    for (let j = 0; j < k; j++) { const d = z[o + j] - m; const e = Math.exp(d); grad[o + j] = e; s += e; sumD += d; }
+    let s = 0,
+      sumD = 0;
+    for (let j = 0; j < k; j++) {
+      const d = z[o + j] - m;
+      const e = Math.exp(d);
+      grad[o + j] = e;
+      s += e;
+      sumD += d;
+    }
     const logS = Math.log(s);
     loss += -(1 - eps) * (z[o + y[i]] - m - logS) - (eps / k) * (sumD - k * logS);
-    const a = 1 / s / n, c = eps / k / n;
+    const a = 1 / s / n,
+      c = eps / k / n;
     for (let j = 0; j < k; j++) grad[o + j] = grad[o + j] * a - c;
     grad[o + y[i]] -= (1 - eps) / n;
   }
@@ -27,7 +34,10 @@ function opsPerSecond(fn, ms = 400) {
   for (let i = 0; i < 3; i++) fn();
   let reps = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < ms) { fn(); reps++; }
+  while (performance.now() - t0 < ms) {
+    fn();
+    reps++;
+  }
   return reps / ((performance.now() - t0) / 1000);
 }
 
@@ -42,7 +52,8 @@ if (!info.relaxedSimdSupported && process.versions.node.startsWith("20.")) {
 }
 
 const r = rng(2026);
-const n = 256, k = 1000;
+const n = 256,
+  k = 1000;
 const logits = new Float32Array(n * k).map(() => 3 * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
 const labels = new Int32Array(n).map(() => Math.floor(r() * k));
 
@@ -53,7 +64,9 @@ for (const smoothing of [0, 0.05, 0.1, 0.2]) {
   const ref = reference.crossEntropy(logits, labels, { classes: k, smoothing });
   let gmax = 0;
   for (const g of grad) gmax = Math.max(gmax, Math.abs(g));
-  console.log(`  ${smoothing.toFixed(2)}   ${loss.toFixed(9).padStart(14)}   ${ref.loss.toFixed(9).padStart(14)}       ${gmax.toExponential(3)}      ${grad[labels[0]].toExponential(4)}`);
+  console.log(
+    `  ${smoothing.toFixed(2)}   ${loss.toFixed(9).padStart(14)}   ${ref.loss.toFixed(9).padStart(14)}       ${gmax.toExponential(3)}      ${grad[labels[0]].toExponential(4)}`,
+  );
 }
 
 const grad = new Float32Array(n * k);

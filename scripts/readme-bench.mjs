@@ -22,13 +22,15 @@ const targets = [
 let updated = 0;
 for (const { file, block, text } of targets) {
   const url = new URL(file, root);
-  const start = `<!-- ${block}:start -->`, end = `<!-- ${block}:end -->`;
+  const start = `<!-- ${block}:start -->`,
+    end = `<!-- ${block}:end -->`;
   if (!existsSync(url)) {
     console.warn(`${file}: not found — skipped (its ${start} … ${end} block would hold the ${block} tables)`);
     continue;
   }
   const doc = readFileSync(url, "utf8");
-  const i = doc.indexOf(start), j = doc.indexOf(end);
+  const i = doc.indexOf(start),
+    j = doc.indexOf(end);
   if (i < 0 || j < i) {
     console.warn(`${file}: no ${start} … ${end} block — skipped (add the two marker lines where the ${block} tables belong)`);
     continue;

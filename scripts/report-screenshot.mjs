@@ -14,7 +14,16 @@ const profile = mkdtempSync(join(tmpdir(), "softxent-shot-"));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.SOFTXENT_CHROMIUM ?? "/usr/bin/chromium",
   headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-quic"],
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+  ],
   viewport: { width: 1000, height: 1200 },
   deviceScaleFactor: 1,
 });

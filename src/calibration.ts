@@ -8,8 +8,18 @@ import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";
 import {
-  badLabel, checkOptions, classesOf, countIn, expectLength, f32Operand, i32Operand, integer, notWith,
-  numberIn, oneOf, rowsOf,
+  badLabel,
+  checkOptions,
+  classesOf,
+  countIn,
+  expectLength,
+  f32Operand,
+  i32Operand,
+  integer,
+  notWith,
+  numberIn,
+  oneOf,
+  rowsOf,
 } from "./validate.js";
 import { calibrationRowsTiny, type CalibrationRows } from "./calibration_limit.js";
 import { copyIn, place } from "./stage.js";
@@ -116,7 +126,9 @@ function finish(lower: number, upper: number, count: number, hits: number, confS
 
 /** (b/M, (b+1)/M]: b = ⌈c·M⌉ − 1, confidence 0 (and NaN) to the first bin, above 1 to the last. */
 function uniformBins(conf: Float64Array, hit: Int32Array, M: number): CalibrationBin[] {
-  const count = new Float64Array(M), hits = new Float64Array(M), sum = new Float64Array(M);
+  const count = new Float64Array(M),
+    hits = new Float64Array(M),
+    sum = new Float64Array(M);
   for (let i = 0; i < conf.length; i++) {
     const c = conf[i]!;
     let b = Math.ceil(c * M) - 1;
@@ -141,7 +153,8 @@ function quantileBins(conf: Float64Array, hit: Int32Array, M: number): Calibrati
   for (let i = 0; i < N; i++) order[i] = i;
   // NaN confidences sort last here (a NaN row makes the metrics NaN whatever its bin).
   order.sort((a, b) => {
-    const ca = conf[a]!, cb = conf[b]!;
+    const ca = conf[a]!,
+      cb = conf[b]!;
     if (ca < cb) return -1;
     if (ca > cb) return 1;
     if (Number.isNaN(ca) !== Number.isNaN(cb)) return Number.isNaN(ca) ? 1 : -1;
@@ -149,8 +162,10 @@ function quantileBins(conf: Float64Array, hit: Int32Array, M: number): Calibrati
   });
   const out: CalibrationBin[] = [];
   for (let b = 0; b < M; b++) {
-    const start = Math.floor((b * N) / M), end = Math.floor(((b + 1) * N) / M);
-    let hits = 0, sum = 0;
+    const start = Math.floor((b * N) / M),
+      end = Math.floor(((b + 1) * N) / M);
+    let hits = 0,
+      sum = 0;
     for (let p = start; p < end; p++) {
       hits += Number.isNaN(conf[order[p]!]!) ? NaN : hit[order[p]!]!;
       sum += conf[order[p]!]!;

@@ -22,24 +22,40 @@ export interface CalibrationRows {
  * masked, have NaN confidence, Brier term and NLL (prediction 0), as in the kernel.
  */
 export function calibrationRowsTiny(
-  f32: Float32Array, z: number, i32: Int32Array, y: number, n: number, k: number, T: number, ignoreIndex: number,
+  f32: Float32Array,
+  z: number,
+  i32: Int32Array,
+  y: number,
+  n: number,
+  k: number,
+  T: number,
+  ignoreIndex: number,
 ): CalibrationRows {
-  const conf: number[] = [], hit: number[] = [];
-  let brierSum = 0, nllSum = 0, confidenceSum = 0, hits = 0;
+  const conf: number[] = [],
+    hit: number[] = [];
+  let brierSum = 0,
+    nllSum = 0,
+    confidenceSum = 0,
+    hits = 0;
   for (let i = 0; i < n; i++) {
     const yi = i32[y + i]!;
     if (yi === ignoreIndex) continue;
     const row = z + i * k;
-    let m = -Infinity, bad = false;
+    let m = -Infinity,
+      bad = false;
     for (let j = 0; j < k; j++) {
       const v = f32[row + j]!;
       if (v !== v || v === Infinity) bad = true;
       else if (v > m) m = v;
     }
-    let c = NaN, pred = 0, brier = NaN, nll = NaN;
+    let c = NaN,
+      pred = 0,
+      brier = NaN,
+      nll = NaN;
     if (!bad && m !== -Infinity) {
       // e_j = exp((z_j − m)/T): 1 at the maxima, 0 on masked classes.
-      let S = 0, Q = 0;
+      let S = 0,
+        Q = 0;
       pred = -1;
       for (let j = 0; j < k; j++) {
         const v = f32[row + j]!;

@@ -8,15 +8,40 @@ import { enter, leave } from "./guard.js";
 import { heap, isWasmBuffer } from "./memory.js";
 import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, TargetInput } from "./types.js";
 import {
-  badLabel, bool, checkNoOverlap, checkOptions, checkWeights, classesOf, expectLength, f32Operand, fail, failType,
-  describe, i32Operand, integer, numberIn, oneOf, rowsOf, typedArrayKind, type Operand,
+  badLabel,
+  bool,
+  checkNoOverlap,
+  checkOptions,
+  checkWeights,
+  classesOf,
+  expectLength,
+  f32Operand,
+  fail,
+  failType,
+  describe,
+  i32Operand,
+  integer,
+  numberIn,
+  oneOf,
+  rowsOf,
+  typedArrayKind,
+  type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 import { ceIndex, ceProb } from "./threads.js";
 
 const FN = "crossEntropy";
 const KEYS: ReadonlySet<string> = new Set([
-  "classes", "smoothing", "smoothingMode", "reduction", "ignoreIndex", "classWeights", "classWeightMode", "zLoss", "grad", "gradOut",
+  "classes",
+  "smoothing",
+  "smoothingMode",
+  "reduction",
+  "ignoreIndex",
+  "classWeights",
+  "classWeightMode",
+  "zLoss",
+  "grad",
+  "gradOut",
 ]);
 const REDUCTIONS = ["mean", "sum", "none"] as const;
 const SMOOTHING_MODES = ["uniform", "others"] as const;
@@ -36,16 +61,24 @@ function targetKind(t: unknown): "int32" | "float32" | undefined {
  * `target` is an Int32Array of N class indices, or a Float32Array of N·K probabilities.
  */
 export function crossEntropy(
-  logits: Float32Input, target: TargetInput, options: CrossEntropyOptions & { reduction: "none" },
+  logits: Float32Input,
+  target: TargetInput,
+  options: CrossEntropyOptions & { reduction: "none" },
 ): CrossEntropyResult<Float32Array>;
 export function crossEntropy(
-  logits: Float32Input, target: TargetInput, options: CrossEntropyOptions & { reduction?: "mean" | "sum" },
+  logits: Float32Input,
+  target: TargetInput,
+  options: CrossEntropyOptions & { reduction?: "mean" | "sum" },
 ): CrossEntropyResult<number>;
 export function crossEntropy(
-  logits: Float32Input, target: TargetInput, options: CrossEntropyOptions,
+  logits: Float32Input,
+  target: TargetInput,
+  options: CrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array>;
 export function crossEntropy(
-  logits: Float32Input, target: TargetInput, options: CrossEntropyOptions,
+  logits: Float32Input,
+  target: TargetInput,
+  options: CrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array> {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
@@ -74,7 +107,10 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   const kind = targetKind(target);
   const index = kind === "int32";
   if (kind === undefined) {
-    failType(FN, `target must be an Int32Array of N class indices, a Float32Array of N·K probabilities, or a WasmBuffer of either; received ${describe(target)}`);
+    failType(
+      FN,
+      `target must be an Int32Array of N class indices, a Float32Array of N·K probabilities, or a WasmBuffer of either; received ${describe(target)}`,
+    );
   }
   const t = index ? i32Operand(FN, "labels", target, h) : f32Operand(FN, "targets", target, h);
   if (index) {
@@ -83,7 +119,8 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
     expectLength(FN, "targets", t.length, n * k, `probability targets, N·K = ${n}·${k}`);
     if (o.ignoreIndex !== undefined) fail(FN, "options.ignoreIndex applies to index targets only; received probability targets");
     if (smoothingMode === "others") fail(FN, "options.smoothingMode 'others' applies to index targets only; received probability targets");
-    if (o.classWeightMode === "target") fail(FN, "options.classWeightMode 'target' applies to index targets only; received probability targets");
+    if (o.classWeightMode === "target")
+      fail(FN, "options.classWeightMode 'target' applies to index targets only; received probability targets");
   }
 
   let w: Operand<Float32Array> | null = null;
@@ -112,12 +149,26 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   copyIn(h, t, tPtr);
   if (w) copyIn(h, w, wPtr);
 
-  const ex = h.exports;
+  const _ex = h.exports;
   const red = REDUCE[reduction];
   if (index) {
     const bad = ceIndex(
-      h, FN, zPtr, tPtr, n, k, eps, smoothingMode === "others" ? 1 : 0, ignoreIndex,
-      wPtr, w ? WEIGHT[weightMode] : WEIGHT.none, lambda, red, gPtr, wantGrad ? 1 : 0, lossPtr,
+      h,
+      FN,
+      zPtr,
+      tPtr,
+      n,
+      k,
+      eps,
+      smoothingMode === "others" ? 1 : 0,
+      ignoreIndex,
+      wPtr,
+      w ? WEIGHT[weightMode] : WEIGHT.none,
+      lambda,
+      red,
+      gPtr,
+      wantGrad ? 1 : 0,
+      lossPtr,
     );
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(tPtr >>> 2) + bad]!, k, ignoreIndex);
   } else {

@@ -9,14 +9,38 @@ import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, DistillationOptions, Float32Input } from "./types.js";
 import {
-  badLabel, bool, checkNoOverlap, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, mustBe,
-  needs, notWith, numberIn, oneOf, rowsOf, temperatureIn, type Operand,
+  badLabel,
+  bool,
+  checkNoOverlap,
+  checkOptions,
+  classesOf,
+  expectLength,
+  f32Operand,
+  i32Operand,
+  integer,
+  mustBe,
+  needs,
+  notWith,
+  numberIn,
+  oneOf,
+  rowsOf,
+  temperatureIn,
+  type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 
 const FN = "distillation";
 const KEYS: ReadonlySet<string> = new Set([
-  "classes", "temperature", "alpha", "labels", "smoothing", "smoothingMode", "ignoreIndex", "reduction", "grad", "gradOut",
+  "classes",
+  "temperature",
+  "alpha",
+  "labels",
+  "smoothing",
+  "smoothingMode",
+  "ignoreIndex",
+  "reduction",
+  "grad",
+  "gradOut",
 ]);
 const REDUCTIONS = ["mean", "sum", "none"] as const;
 /**
@@ -34,16 +58,24 @@ const SMOOTHING_MODES = ["uniform", "others"] as const;
  * with respect to the student logits.
  */
 export function distillation(
-  student: Float32Input, teacher: Float32Input, options: DistillationOptions & { reduction: "none" },
+  student: Float32Input,
+  teacher: Float32Input,
+  options: DistillationOptions & { reduction: "none" },
 ): CrossEntropyResult<Float32Array>;
 export function distillation(
-  student: Float32Input, teacher: Float32Input, options: DistillationOptions & { reduction?: "mean" | "sum" },
+  student: Float32Input,
+  teacher: Float32Input,
+  options: DistillationOptions & { reduction?: "mean" | "sum" },
 ): CrossEntropyResult<number>;
 export function distillation(
-  student: Float32Input, teacher: Float32Input, options: DistillationOptions,
+  student: Float32Input,
+  teacher: Float32Input,
+  options: DistillationOptions,
 ): CrossEntropyResult<number | Float32Array>;
 export function distillation(
-  student: Float32Input, teacher: Float32Input, options: DistillationOptions,
+  student: Float32Input,
+  teacher: Float32Input,
+  options: DistillationOptions,
 ): CrossEntropyResult<number | Float32Array> {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
@@ -105,8 +137,21 @@ function compute(student: Float32Input, teacher: Float32Input, o: Record<string,
   if (y) copyIn(h, y, yPtr);
 
   const bad = h.exports.distillation(
-    sPtr, tPtr, yPtr, n, k, T, alpha, eps, mode === "others" ? 1 : 0, ignoreIndex,
-    REDUCE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr, scratch,
+    sPtr,
+    tPtr,
+    yPtr,
+    n,
+    k,
+    T,
+    alpha,
+    eps,
+    mode === "others" ? 1 : 0,
+    ignoreIndex,
+    REDUCE[reduction],
+    gPtr,
+    wantGrad ? 1 : 0,
+    lossPtr,
+    scratch,
   );
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
 

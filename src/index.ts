@@ -18,7 +18,13 @@ export { sigmoidCrossEntropy } from "./sigmoid.js";
 export { distillation } from "./distillation.js";
 export { calibration } from "./calibration.js";
 export { fitTemperature } from "./temperature.js";
-export { linearCrossEntropy, DEFAULT_CHUNK_BYTES, type LinearCrossEntropyOptions, type LinearCrossEntropyResult, type WeightLayout } from "./linear_cross_entropy.js";
+export {
+  linearCrossEntropy,
+  DEFAULT_CHUNK_BYTES,
+  type LinearCrossEntropyOptions,
+  type LinearCrossEntropyResult,
+  type WeightLayout,
+} from "./linear_cross_entropy.js";
 export { WasmBuffer } from "./memory.js";
 export type * from "./types.js";
 
@@ -41,7 +47,8 @@ function threadPlan(fn: string, options: InitOptions | undefined): ThreadPlan {
     if (typeof t !== "number") failType(fn, `options.threads must be an integer ≥ 1 or 'auto'; received ${describe(t)}`);
     fail(fn, `options.threads must be an integer in [1, 255] or 'auto'; received ${t}`);
   }
-  if (options?.wasm !== undefined) fail(fn, "options.threads > 1 cannot be combined with options.wasm yet (the threaded builds load from the package's files)");
+  if (options?.wasm !== undefined)
+    fail(fn, "options.threads > 1 cannot be combined with options.wasm yet (the threaded builds load from the package's files)");
   const why = threadsUnavailable();
   if (t === "auto") {
     const n = Math.min(255, autoThreads());
@@ -105,9 +112,14 @@ export function init(given?: InitOptions): Promise<void> {
     return Promise.resolve();
   }
   if (
-    pending !== null && pendingKey?.simd === options?.simd && pendingKey?.relaxedSimd === options?.relaxedSimd &&
-    options?.wasm === undefined && pendingKey?.wasm === undefined && pendingKey?.threads === options?.threads
-  ) return pending;
+    pending !== null &&
+    pendingKey?.simd === options?.simd &&
+    pendingKey?.relaxedSimd === options?.relaxedSimd &&
+    options?.wasm === undefined &&
+    pendingKey?.wasm === undefined &&
+    pendingKey?.threads === options?.threads
+  )
+    return pending;
   pendingKey = options;
   const request = ++requests;
   const p: Promise<void> = loadCore(options, plan.threads > 1).then(

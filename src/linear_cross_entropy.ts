@@ -12,8 +12,21 @@ import { REDUCE, RESULT, WEIGHT } from "./abi.js";
 import { heap } from "./memory.js";
 import type { ClassWeightMode, Float32Input, Int32Input, Reduction, SmoothingMode } from "./types.js";
 import {
-  badLabel, bool, checkNoOverlap, checkOptions, checkWeights, classesOf, countIn, expectLength, f32Operand,
-  fail, i32Operand, integer, numberIn, oneOf, type Operand,
+  badLabel,
+  bool,
+  checkNoOverlap,
+  checkOptions,
+  checkWeights,
+  classesOf,
+  countIn,
+  expectLength,
+  f32Operand,
+  fail,
+  i32Operand,
+  integer,
+  numberIn,
+  oneOf,
+  type Operand,
 } from "./validate.js";
 import { copyIn, deliver, place } from "./stage.js";
 import { enter, leave } from "./guard.js";
@@ -80,8 +93,22 @@ const MAX_CHUNK_BYTES = 2 ** 31;
 
 const FN = "linearCrossEntropy";
 const KEYS: ReadonlySet<string> = new Set([
-  "classes", "weightLayout", "bias", "smoothing", "smoothingMode", "reduction", "ignoreIndex", "classWeights",
-  "classWeightMode", "zLoss", "grad", "gradHidden", "gradWeight", "gradBias", "accumulate", "chunkBytes",
+  "classes",
+  "weightLayout",
+  "bias",
+  "smoothing",
+  "smoothingMode",
+  "reduction",
+  "ignoreIndex",
+  "classWeights",
+  "classWeightMode",
+  "zLoss",
+  "grad",
+  "gradHidden",
+  "gradWeight",
+  "gradBias",
+  "accumulate",
+  "chunkBytes",
 ]);
 const LAYOUTS = ["vd", "dv"] as const;
 const REDUCTIONS = ["mean", "sum", "none"] as const;
@@ -105,16 +132,28 @@ export function chunkRowsFor(chunkBytes: number, classes: number, rows: number):
  * crossEntropy applies.
  */
 export function linearCrossEntropy(
-  hidden: Float32Input, weight: Float32Input, target: Int32Input, options: LinearCrossEntropyOptions & { reduction: "none" },
+  hidden: Float32Input,
+  weight: Float32Input,
+  target: Int32Input,
+  options: LinearCrossEntropyOptions & { reduction: "none" },
 ): LinearCrossEntropyResult<Float32Array>;
 export function linearCrossEntropy(
-  hidden: Float32Input, weight: Float32Input, target: Int32Input, options: LinearCrossEntropyOptions & { reduction?: "mean" | "sum" },
+  hidden: Float32Input,
+  weight: Float32Input,
+  target: Int32Input,
+  options: LinearCrossEntropyOptions & { reduction?: "mean" | "sum" },
 ): LinearCrossEntropyResult<number>;
 export function linearCrossEntropy(
-  hidden: Float32Input, weight: Float32Input, target: Int32Input, options: LinearCrossEntropyOptions,
+  hidden: Float32Input,
+  weight: Float32Input,
+  target: Int32Input,
+  options: LinearCrossEntropyOptions,
 ): LinearCrossEntropyResult<number | Float32Array>;
 export function linearCrossEntropy(
-  hidden: Float32Input, weight: Float32Input, target: Int32Input, options: LinearCrossEntropyOptions,
+  hidden: Float32Input,
+  weight: Float32Input,
+  target: Int32Input,
+  options: LinearCrossEntropyOptions,
 ): LinearCrossEntropyResult<number | Float32Array> {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, true);
@@ -127,7 +166,10 @@ export function linearCrossEntropy(
 }
 
 function compute(
-  hidden: Float32Input, weight: Float32Input, target: Int32Input, o: Record<string, unknown>,
+  hidden: Float32Input,
+  weight: Float32Input,
+  target: Int32Input,
+  o: Record<string, unknown>,
 ): LinearCrossEntropyResult<number | Float32Array> {
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const v = classesOf(FN, o.classes);
@@ -144,7 +186,10 @@ function compute(
 
   const W = f32Operand(FN, "weight", weight, h);
   if (W.length === 0 || W.length % v !== 0) {
-    fail(FN, `weight.length = ${W.length} must be a positive multiple of classes = ${v} (${layout === "vd" ? "V×D" : "D×V"}, weightLayout '${layout}')`);
+    fail(
+      FN,
+      `weight.length = ${W.length} must be a positive multiple of classes = ${v} (${layout === "vd" ? "V×D" : "D×V"}, weightLayout '${layout}')`,
+    );
   }
   const d = W.length / v;
   const H = f32Operand(FN, "hidden", hidden, h);
@@ -165,7 +210,11 @@ function compute(
     checkWeights(FN, "classWeights", cw, h.f32);
   }
 
-  const inputs: [Operand<Float32Array | Int32Array>, string][] = [[H, "hidden"], [W, "weight"], [Y, "target"]];
+  const inputs: [Operand<Float32Array | Int32Array>, string][] = [
+    [H, "hidden"],
+    [W, "weight"],
+    [Y, "target"],
+  ];
   if (B) inputs.push([B, "bias"]);
   if (cw) inputs.push([cw, "classWeights"]);
   const outputs: [Operand<Float32Array>, string][] = [];
@@ -182,11 +231,13 @@ function compute(
   };
   const gH = output("gradHidden", n * d, `N·D = ${n}·${d}`);
   const gW = output("gradWeight", v * d, `the weight's length, ${v * d}`);
-  if (o.gradBias !== undefined && B === null) fail(FN, "options.gradBias needs options.bias (the gradient of a bias that is not there); received no bias");
+  if (o.gradBias !== undefined && B === null)
+    fail(FN, "options.gradBias needs options.bias (the gradient of a bias that is not there); received no bias");
   const gB = output("gradBias", v, "one per class");
   if (accumulate && wantGrad) {
     if (gW === null) fail(FN, "options.accumulate needs options.gradWeight (the gradient to add into); received no gradWeight");
-    if (B !== null && gB === null) fail(FN, "options.accumulate with a bias needs options.gradBias (the gradient to add into); received no gradBias");
+    if (B !== null && gB === null)
+      fail(FN, "options.accumulate with a bias needs options.gradBias (the gradient to add into); received no gradBias");
   }
 
   // ---- stage (all pointers first, then copies)
@@ -214,9 +265,29 @@ function compute(
   }
 
   const bad = h.exports.linearCrossEntropy(
-    hPtr, wPtr, bPtr, yPtr, n, d, v, LAYOUT_CODE[layout], eps, smoothingMode === "others" ? 1 : 0, ignoreIndex,
-    cwPtr, cw ? WEIGHT[weightMode] : WEIGHT.none, lambda, REDUCE[reduction], rows, scratch,
-    wantGrad ? 1 : 0, ghPtr, gwPtr, gbPtr, accumulate ? 1 : 0, lossPtr,
+    hPtr,
+    wPtr,
+    bPtr,
+    yPtr,
+    n,
+    d,
+    v,
+    LAYOUT_CODE[layout],
+    eps,
+    smoothingMode === "others" ? 1 : 0,
+    ignoreIndex,
+    cwPtr,
+    cw ? WEIGHT[weightMode] : WEIGHT.none,
+    lambda,
+    REDUCE[reduction],
+    rows,
+    scratch,
+    wantGrad ? 1 : 0,
+    ghPtr,
+    gwPtr,
+    gbPtr,
+    accumulate ? 1 : 0,
+    lossPtr,
   );
   if (bad >= 0) badLabel(FN, "target", bad, h.i32[(yPtr >>> 2) + bad]!, v, ignoreIndex);
 

@@ -14,14 +14,11 @@ const BUILD_OF: Record<FileKey, Build> = { relaxed: "relaxed-simd", simd: "simd"
 /** What simdBuild() returns for each build (assembly/index.ts). */
 const BUILD_CODE: Record<Build, number> = { scalar: 0, simd: 1, "relaxed-simd": 2 };
 
-
 // Written literally so that bundlers (Vite, webpack 5, Rollup, esbuild with a plugin) see them and emit
 // the files as assets.
 function defaultUrl(key: FileKey): URL {
   if (key === "relaxed") return new URL("./wasm/softxent.relaxed.wasm", import.meta.url);
-  return key === "simd"
-    ? new URL("./wasm/softxent.simd.wasm", import.meta.url)
-    : new URL("./wasm/softxent.scalar.wasm", import.meta.url);
+  return key === "simd" ? new URL("./wasm/softxent.simd.wasm", import.meta.url) : new URL("./wasm/softxent.scalar.wasm", import.meta.url);
 }
 
 /** The threaded builds (shared, imported memory), written literally for bundlers as above. */
@@ -52,9 +49,15 @@ function nodeFs(): NodeFs | null {
 }
 
 function isBuildMap(w: unknown): w is Partial<Record<FileKey, WasmSource>> {
-  return typeof w === "object" && w !== null && !(w instanceof URL) && !isBytes(w) && !(w instanceof WebAssembly.Module)
-    && !(typeof Response !== "undefined" && w instanceof Response)
-    && ("simd" in w || "scalar" in w || "relaxed" in w);
+  return (
+    typeof w === "object" &&
+    w !== null &&
+    !(w instanceof URL) &&
+    !isBytes(w) &&
+    !(w instanceof WebAssembly.Module) &&
+    !(typeof Response !== "undefined" && w instanceof Response) &&
+    ("simd" in w || "scalar" in w || "relaxed" in w)
+  );
 }
 
 /**
@@ -128,7 +131,11 @@ function validates(x: BufferSource | WebAssembly.Module): boolean {
 }
 
 function finish(
-  exports: unknown, build: Build, simdSupported: boolean, relaxedSimdSupported: boolean, module?: WebAssembly.Module,
+  exports: unknown,
+  build: Build,
+  simdSupported: boolean,
+  relaxedSimdSupported: boolean,
+  module?: WebAssembly.Module,
 ): LoadedCore {
   const e = exports as CoreExports;
   const code = e.simdBuild();
@@ -136,12 +143,15 @@ function finish(
     const actual = (Object.keys(BUILD_CODE) as Build[]).find((b) => BUILD_CODE[b] === code) ?? "unknown";
     throw new Error(`softxent.init: the wasm given as the ${build} build is the ${actual} build`);
   }
-  return module ? { exports: e, build, simdSupported, relaxedSimdSupported, module } : { exports: e, build, simdSupported, relaxedSimdSupported };
+  return module
+    ? { exports: e, build, simdSupported, relaxedSimdSupported, module }
+    : { exports: e, build, simdSupported, relaxedSimdSupported };
 }
 
 function flag(options: InitOptions | undefined, name: "simd" | "relaxedSimd"): boolean | undefined {
   const s = options?.[name];
-  if (s !== undefined && typeof s !== "boolean") throw new TypeError(`softxent.init: options.${name} must be true, false or undefined; received ${String(s)}`);
+  if (s !== undefined && typeof s !== "boolean")
+    throw new TypeError(`softxent.init: options.${name} must be true, false or undefined; received ${String(s)}`);
   return s;
 }
 
@@ -153,7 +163,8 @@ function flag(options: InitOptions | undefined, name: "simd" | "relaxedSimd"): b
 function plan(options: InitOptions | undefined): { key: FileKey; required: boolean }[] {
   const simd = flag(options, "simd");
   const relaxed = flag(options, "relaxedSimd");
-  if (relaxed === true && simd === false) throw new RangeError("softxent.init: options.relaxedSimd: true needs SIMD, but options.simd is false");
+  if (relaxed === true && simd === false)
+    throw new RangeError("softxent.init: options.relaxedSimd: true needs SIMD, but options.simd is false");
   const steps: { key: FileKey; required: boolean }[] = [];
   if (simd !== false) {
     if (relaxed === true) return [{ key: "relaxed", required: true }];
@@ -168,7 +179,9 @@ function plan(options: InitOptions | undefined): { key: FileKey; required: boole
 function unsupported(key: FileKey): Error {
   return key === "scalar"
     ? new Error("softxent.init: this engine does not validate the scalar build (is WebAssembly supported?)")
-    : new Error(`softxent.init: { ${key === "relaxed" ? "relaxedSimd" : "simd"}: true } was asked for, but this engine does not validate the ${BUILD_OF[key]} build`);
+    : new Error(
+        `softxent.init: { ${key === "relaxed" ? "relaxedSimd" : "simd"}: true } was asked for, but this engine does not validate the ${BUILD_OF[key]} build`,
+      );
 }
 
 /** SIMD support for backendInfo() when the SIMD build was not tried: validate it only where that is cheap. */
@@ -189,7 +202,8 @@ function simdSupportedAnyway(options: InitOptions | undefined): boolean {
  * kept in LoadedCore.module for the pool's workers); the caller checked threadsUnavailable() first.
  */
 export function loadCoreSync(options?: InitOptions, threaded = false): LoadedCore {
-  let simdSupported = false, relaxedSupported = false;
+  let simdSupported = false,
+    relaxedSupported = false;
   for (const { key, required } of plan(options)) {
     let bytes: BufferSource | WebAssembly.Module;
     try {
@@ -240,7 +254,8 @@ async function instantiateChecked(src: BufferSource | WebAssembly.Module | Respo
 
 /** As loadCoreSync; the threaded builds are compiled from their bytes (the workers need the module). */
 export async function loadCore(options?: InitOptions, threaded = false): Promise<LoadedCore> {
-  let simdSupported = false, relaxedSupported = false;
+  let simdSupported = false,
+    relaxedSupported = false;
   for (const { key, required } of plan(options)) {
     let ex: unknown | null;
     let module: WebAssembly.Module | undefined;

@@ -212,7 +212,10 @@ export class Heap {
         b.size = ptr - b.ptr;
         if (end > ptr + size) this.free.splice(i + 1, 0, { ptr: ptr + size, size: end - ptr - size });
       } else if (b.size === size) this.free.splice(i, 1);
-      else { b.ptr += size; b.size -= size; }
+      else {
+        b.ptr += size;
+        b.size -= size;
+      }
       this.allocatedBytes += size;
       return ptr;
     }
@@ -244,8 +247,7 @@ export class Heap {
     const pages = Math.max(minPages, Math.ceil((size - tail) / PAGE));
     if (top + pages * PAGE > MAX_MEMORY_BYTES) {
       throw new RangeError(
-        `softxent: needs ${size} more bytes of wasm memory, beyond what wasm32 can address ` +
-          `(${MAX_MEMORY_BYTES} bytes; ${top} in use)`,
+        `softxent: needs ${size} more bytes of wasm memory, beyond what wasm32 can address ` + `(${MAX_MEMORY_BYTES} bytes; ${top} in use)`,
       );
     }
     const old = this.memory.buffer;
@@ -309,7 +311,10 @@ export class Heap {
     const old = this.memory.buffer;
     this.memory.grow(0);
     // An engine that kept the old buffer on grow(0) gets a real growth of one page instead.
-    if (this.memory.buffer === old) return this.grow(0, 1);
+    if (this.memory.buffer === old) {
+      this.grow(0, 1);
+      return;
+    }
     this.detached.add(old);
     this.refresh();
   }

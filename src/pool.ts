@@ -10,7 +10,20 @@
 // process alive.
 
 import {
-  ARGS_WORDS, CTRL_WORDS, DONE, FAIL, GEN, CLAIM, KILL, KIND, MSG_CHARS, NB, STOP, claimLoop, tagOf, type BlockExports,
+  ARGS_WORDS,
+  CTRL_WORDS,
+  DONE,
+  FAIL,
+  GEN,
+  CLAIM,
+  KILL,
+  KIND,
+  MSG_CHARS,
+  NB,
+  STOP,
+  claimLoop,
+  tagOf,
+  type BlockExports,
 } from "./pool_protocol.js";
 import type { WorkerStart } from "./worker.js";
 
@@ -59,7 +72,8 @@ export class Pool {
   /** contexts: one context block (threadContextBytes()) per worker, owned by nobody else. */
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, contexts: number[]) {
     this.threads = threads;
-    const ctrl = new SharedArrayBuffer(CTRL_WORDS * 4), args = new SharedArrayBuffer(ARGS_WORDS * 8);
+    const ctrl = new SharedArrayBuffer(CTRL_WORDS * 4),
+      args = new SharedArrayBuffer(ARGS_WORDS * 8);
     const msg = new SharedArrayBuffer(MSG_CHARS * 2);
     this.ctrl = new Int32Array(ctrl);
     this.args = new Float64Array(args);
@@ -122,7 +136,9 @@ export class Pool {
     for (let i = 0; i < MSG_CHARS && this.msg[i] !== 0; i++) text += String.fromCharCode(this.msg[i]!);
     this.failed = true;
     this.retire();
-    throw new Error(`softxent.${fn}: a thread-pool worker failed during the call (${text}); the call's outputs are incomplete, and the pool is rebuilt on the next call`);
+    throw new Error(
+      `softxent.${fn}: a thread-pool worker failed during the call (${text}); the call's outputs are incomplete, and the pool is rebuilt on the next call`,
+    );
   }
 
   /** Test hook (test/threads-*.test.ts): the next block a worker claims makes that worker exit. */

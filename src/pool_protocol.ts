@@ -49,13 +49,40 @@ export function tagOf(gen: number): number {
 /** What the threads need to run a job's block `b`: the exports of their own instance. */
 export interface BlockExports {
   crossEntropyIndexBlock(
-    z: number, y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number,
-    w: number, wMode: number, W: number, lambda: number, s: number, zs: number, g: number, grad: number, rowLoss: number,
-    block: number, slots: number,
+    z: number,
+    y: number,
+    n: number,
+    k: number,
+    eps: number,
+    others: number,
+    ignoreIndex: number,
+    w: number,
+    wMode: number,
+    W: number,
+    lambda: number,
+    s: number,
+    zs: number,
+    g: number,
+    grad: number,
+    rowLoss: number,
+    block: number,
+    slots: number,
   ): void;
   crossEntropyProbBlock(
-    z: number, t: number, n: number, k: number, eps: number, w: number, W: number, lambda: number, s: number,
-    g: number, grad: number, rowLoss: number, block: number, slots: number,
+    z: number,
+    t: number,
+    n: number,
+    k: number,
+    eps: number,
+    w: number,
+    W: number,
+    lambda: number,
+    s: number,
+    g: number,
+    grad: number,
+    rowLoss: number,
+    block: number,
+    slots: number,
   ): void;
   logSoftmax(z: number, out: number, n: number, k: number): void;
   softmax(z: number, out: number, n: number, k: number, invT: number): void;
@@ -69,17 +96,41 @@ export interface BlockExports {
  */
 export function runBlock(ex: BlockExports, kind: number, a: Float64Array, b: number, thread: number): void {
   if (kind === JOB_CE_INDEX || kind === JOB_CE_PROB) {
-    const k = a[3]!, grad = a[14]!;
+    const k = a[3]!,
+      grad = a[14]!;
     const g = grad ? a[13]! : a[13]! + thread * k * 4;
     if (kind === JOB_CE_INDEX) {
-      ex.crossEntropyIndexBlock(a[0]!, a[1]!, a[2]!, k, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, g, grad, a[15]!, b, a[16]!);
+      ex.crossEntropyIndexBlock(
+        a[0]!,
+        a[1]!,
+        a[2]!,
+        k,
+        a[4]!,
+        a[5]!,
+        a[6]!,
+        a[7]!,
+        a[8]!,
+        a[9]!,
+        a[10]!,
+        a[11]!,
+        a[12]!,
+        g,
+        grad,
+        a[15]!,
+        b,
+        a[16]!,
+      );
     } else {
       ex.crossEntropyProbBlock(a[0]!, a[1]!, a[2]!, k, a[4]!, a[7]!, a[9]!, a[10]!, a[11]!, g, grad, a[15]!, b, a[16]!);
     }
     return;
   }
-  const n = a[2]!, k = a[3]!, r = a[5]!;
-  const r0 = b * r, rows = Math.min(n - r0, r), off = r0 * k * 4;
+  const n = a[2]!,
+    k = a[3]!,
+    r = a[5]!;
+  const r0 = b * r,
+    rows = Math.min(n - r0, r),
+    off = r0 * k * 4;
   if (kind === JOB_LOG_SOFTMAX) ex.logSoftmax(a[0]! + off, a[1]! + off, rows, k);
   else ex.softmax(a[0]! + off, a[1]! + off, rows, k, a[4]!);
 }
@@ -89,7 +140,13 @@ export function runBlock(ex: BlockExports, kind: number, a: Float64Array, b: num
  * `beforeRun` (workers: the KILL test hook) runs after a claim, before the block.
  */
 export function claimLoop(
-  ex: BlockExports, ctrl: Int32Array, args: Float64Array, gen: number, kind: number, nb: number, thread: number,
+  ex: BlockExports,
+  ctrl: Int32Array,
+  args: Float64Array,
+  gen: number,
+  kind: number,
+  nb: number,
+  thread: number,
   beforeRun?: () => void,
 ): number {
   const tag = tagOf(gen);

@@ -7,8 +7,19 @@ import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, Float32Input, SigmoidCrossEntropyOptions } from "./types.js";
 import {
-  bool, checkNoOverlap, checkOptions, checkWeights, classesOf, expectLength, f32Operand, needs, notWith,
-  numberIn, oneOf, rowsOf, type Operand,
+  bool,
+  checkNoOverlap,
+  checkOptions,
+  checkWeights,
+  classesOf,
+  expectLength,
+  f32Operand,
+  needs,
+  notWith,
+  numberIn,
+  oneOf,
+  rowsOf,
+  type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 
@@ -23,16 +34,24 @@ const REDUCTIONS = ["mean", "sum", "none"] as const;
  * The gradient is ∂loss/∂logits (of the sum for 'none').
  */
 export function sigmoidCrossEntropy(
-  logits: Float32Input, targets: Float32Input, options: SigmoidCrossEntropyOptions & { reduction: "none" },
+  logits: Float32Input,
+  targets: Float32Input,
+  options: SigmoidCrossEntropyOptions & { reduction: "none" },
 ): CrossEntropyResult<Float32Array>;
 export function sigmoidCrossEntropy(
-  logits: Float32Input, targets: Float32Input, options?: SigmoidCrossEntropyOptions & { reduction?: "mean" | "sum" },
+  logits: Float32Input,
+  targets: Float32Input,
+  options?: SigmoidCrossEntropyOptions & { reduction?: "mean" | "sum" },
 ): CrossEntropyResult<number>;
 export function sigmoidCrossEntropy(
-  logits: Float32Input, targets: Float32Input, options?: SigmoidCrossEntropyOptions,
+  logits: Float32Input,
+  targets: Float32Input,
+  options?: SigmoidCrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array>;
 export function sigmoidCrossEntropy(
-  logits: Float32Input, targets: Float32Input, options?: SigmoidCrossEntropyOptions,
+  logits: Float32Input,
+  targets: Float32Input,
+  options?: SigmoidCrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array> {
   heap(FN);
   const o = checkOptions(FN, options, KEYS, false);

@@ -4,7 +4,18 @@ import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { Int32Input, SmoothTargetsOptions } from "./types.js";
 import {
-  badLabel, checkNoOverlap, checkOptions, failType, classesOf, expectLength, f32Operand, i32Operand, integer, numberIn, oneOf, type Operand,
+  badLabel,
+  checkNoOverlap,
+  checkOptions,
+  failType,
+  classesOf,
+  expectLength,
+  f32Operand,
+  i32Operand,
+  integer,
+  numberIn,
+  oneOf,
+  type Operand,
 } from "./validate.js";
 import { copyIn, deliver, place } from "./stage.js";
 

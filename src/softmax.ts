@@ -55,8 +55,10 @@ const U_FLOOR = -3e38;
  */
 function temperedRows(f32: Float32Array, from: number, to: number, n: number, k: number, T: number): void {
   for (let i = 0; i < n; i++) {
-    const a = from + i * k, b = to + i * k;
-    let m = -Infinity, special = false;
+    const a = from + i * k,
+      b = to + i * k;
+    let m = -Infinity,
+      special = false;
     for (let j = 0; j < k; j++) {
       const v = f32[a + j]!;
       if (v !== v || v === Infinity) special = true;

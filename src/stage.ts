@@ -60,7 +60,14 @@ export interface Destination {
  * must not overlap are checked by the caller (checkNoOverlap).
  */
 export function destination(
-  fn: string, name: string, value: unknown, h: Heap, input: Operand<Float32Array>, inputName: string, length: number, what: string,
+  fn: string,
+  name: string,
+  value: unknown,
+  h: Heap,
+  input: Operand<Float32Array>,
+  inputName: string,
+  length: number,
+  what: string,
 ): Destination {
   const op = f32Operand(fn, name, value, h);
   expectLength(fn, name, op.length, length, what);
@@ -74,8 +81,15 @@ export function destination(
  * over the input when in place or when the input is a copy (the kernels allow out = in), directly
  * into a resident destination, else into scratch slot `slot`.
  */
-export function destinationPtr(h: Heap, d: Destination | null, input: Operand<Float32Array>, inputPtr: number, length: number, slot = "g"): number {
-  if (d !== null && d.inPlace) return inputPtr;
+export function destinationPtr(
+  h: Heap,
+  d: Destination | null,
+  input: Operand<Float32Array>,
+  inputPtr: number,
+  length: number,
+  slot = "g",
+): number {
+  if (d?.inPlace) return inputPtr;
   if (d !== null && d.op.copy === null) return d.op.ptr;
   if (input.copy !== null) return inputPtr;
   return h.scratchPtr(slot, length * 4);
@@ -84,6 +98,6 @@ export function destinationPtr(h: Heap, d: Destination | null, input: Operand<Fl
 /** Delivers the result written at `ptr` (from destinationPtr) to the caller. */
 export function deliverTo(h: Heap, ptr: number, length: number, d: Destination | null, input: Operand<Float32Array>): Float32Array {
   // In place over copied input: the caller's input array is the destination.
-  if (d !== null && d.inPlace && input.copy !== null) return deliver(h, ptr, length, input);
+  if (d?.inPlace && input.copy !== null) return deliver(h, ptr, length, input);
   return deliver(h, ptr, length, d === null ? null : d.op);
 }

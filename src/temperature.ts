@@ -95,7 +95,8 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
   }
 
   // Bracket [lo, hi] with f'(lo) < 0 < f'(hi): β = 1 is one end; check the bound on the other side.
-  let lo = Math.fround(1 / MAX_TEMPERATURE), hi = Math.fround(1 / MIN_TEMPERATURE);
+  let lo = Math.fround(1 / MAX_TEMPERATURE),
+    hi = Math.fround(1 / MIN_TEMPERATURE);
   let iterations = 1;
   // The evaluated points at the bracket's ends: when the bracket closes, the answer is whichever
   // evaluated point has the smallest |f'| (not simply the last one evaluated).
@@ -104,16 +105,19 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
     const b = at(lo);
     if (!(b.d1 < 0)) return done(b, iterations, true);
     hi = 1;
-    loP = b; hiP = start;
+    loP = b;
+    hiP = start;
   } else {
     const b = at(hi);
     if (!(b.d1 > 0)) return done(b, iterations, true);
     lo = 1;
-    loP = start; hiP = b;
+    loP = start;
+    hiP = b;
   }
 
   let cur = start;
-  let prevStep = hi - lo, step = prevStep;
+  let prevStep = hi - lo,
+    step = prevStep;
   while (iterations < MAX_ITERATIONS) {
     let next = cur.beta - cur.d1 / cur.d2;
     // Newton only inside the bracket and only while it at least halves the step every other iteration.
@@ -127,8 +131,13 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
     iterations++;
     if (Number.isNaN(cur.d1)) return { temperature: NaN, nllBefore, nllAfter: NaN, iterations, atBound: false };
     if (cur.d1 === 0) break;
-    if (cur.d1 < 0) { lo = next; loP = cur; }
-    else { hi = next; hiP = cur; }
+    if (cur.d1 < 0) {
+      lo = next;
+      loP = cur;
+    } else {
+      hi = next;
+      hiP = cur;
+    }
     if (newton && Math.abs(step) <= STEP_TOL * next) break;
   }
   // A bracket that closed on a point evaluated earlier (found by fuzzing: Newton's next step landed
@@ -160,16 +169,27 @@ function hasLargeLogit(f32: Float32Array, from: number, count: number): boolean 
  * already checked.
  */
 function moments64(
-  f32: Float32Array, z: number, i32: Int32Array, y: number, n: number, k: number, ignoreIndex: number, beta: number,
+  f32: Float32Array,
+  z: number,
+  i32: Int32Array,
+  y: number,
+  n: number,
+  k: number,
+  ignoreIndex: number,
+  beta: number,
 ): Point & { count: number } {
   const b = Math.fround(beta);
-  let count = 0, F = 0, F1 = 0, F2 = 0;
+  let count = 0,
+    F = 0,
+    F1 = 0,
+    F2 = 0;
   for (let i = 0; i < n; i++) {
     const yi = i32[y + i]!;
     if (yi === ignoreIndex) continue;
     count++;
     const row = z + i * k;
-    let m = -Infinity, bad = false;
+    let m = -Infinity,
+      bad = false;
     for (let j = 0; j < k; j++) {
       const v = f32[row + j]!;
       if (v !== v || v === Infinity) bad = true;
@@ -179,15 +199,21 @@ function moments64(
       F = F1 = F2 = NaN;
       continue;
     }
-    let S = 0, M1 = 0, M2 = 0;
+    let S = 0,
+      M1 = 0,
+      M2 = 0;
     for (let j = 0; j < k; j++) {
       const v = f32[row + j]!;
       if (v === -Infinity) continue;
-      const d = v - m, e = Math.exp(b * d);
+      const d = v - m,
+        e = Math.exp(b * d);
       if (e === 0) continue; // 0·d² would be NaN for |d| beyond 1e154; its true contribution is 0
-      S += e; M1 += e * d; M2 += e * d * d;
+      S += e;
+      M1 += e * d;
+      M2 += e * d * d;
     }
-    const e1 = M1 / S, dy = f32[row + yi]! - m;
+    const e1 = M1 / S,
+      dy = f32[row + yi]! - m;
     F += Math.log(S) - b * dy;
     F1 += e1 - dy;
     F2 += M2 / S - e1 * e1;

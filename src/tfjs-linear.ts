@@ -60,7 +60,8 @@ function labelsOf(labels: TfLinearLabels, n: number): Int32Array {
   else if (labels instanceof Int32Array) return labels;
   else if (Array.isArray(labels)) values = labels;
   else throw new TypeError(`${FN}: labels must be a tf.Tensor, an Int32Array or a number[] of class indices`);
-  if (values.length !== n) throw new RangeError(`${FN}: labels must hold one class index per row of hidden (${n}); received ${values.length}`);
+  if (values.length !== n)
+    throw new RangeError(`${FN}: labels must hold one class index per row of hidden (${n}); received ${values.length}`);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
@@ -96,13 +97,17 @@ export function linearSoftmaxCrossEntropy(
   if (hShape[hShape.length - 1] !== d) {
     throw new RangeError(`${FN}: hidden's last axis (${hShape[hShape.length - 1]}) must equal the kernel's first (D = ${d})`);
   }
-  if (bias !== null && (!isTensor(bias) || bias.size !== v)) throw new RangeError(`${FN}: bias must be a tf.Tensor of V = ${v} values, or null`);
+  if (bias !== null && (!isTensor(bias) || bias.size !== v))
+    throw new RangeError(`${FN}: bias must be a tf.Tensor of V = ${v} values, or null`);
   const n = hidden.size / d;
   const target = labelsOf(labels, n);
   const cw = options.classWeights;
-  const classWeights = cw === undefined ? undefined : isTensor(cw) ? float32Of(cw) : cw instanceof Float32Array ? cw : Float32Array.from(cw);
+  const classWeights =
+    cw === undefined ? undefined : isTensor(cw) ? float32Of(cw) : cw instanceof Float32Array ? cw : Float32Array.from(cw);
   const base = {
-    classes: v, weightLayout: "dv" as const, reduction: options.reduction ?? "mean",
+    classes: v,
+    weightLayout: "dv" as const,
+    reduction: options.reduction ?? "mean",
     ...(options.smoothing !== undefined && { smoothing: options.smoothing }),
     ...(options.smoothingMode !== undefined && { smoothingMode: options.smoothingMode }),
     ...(options.ignoreIndex !== undefined && { ignoreIndex: options.ignoreIndex }),

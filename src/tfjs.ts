@@ -25,8 +25,18 @@ import { crossEntropy } from "./cross_entropy.js";
 import { fail, failType } from "./validate.js";
 import { resolveOptions, type ResolvedOptions, type TfReductionInput } from "./tfjs/options.js";
 import {
-  acquireSlot, applyDy, copiesOnUpload, copyIndices, currentTape, f32TargetView, freeSlot, holdSlot, hostValues, i32TargetView,
-  slotView, type Slot,
+  acquireSlot,
+  applyDy,
+  copiesOnUpload,
+  copyIndices,
+  currentTape,
+  f32TargetView,
+  freeSlot,
+  holdSlot,
+  hostValues,
+  i32TargetView,
+  slotView,
+  type Slot,
 } from "./tfjs/staging.js";
 import type { ClassWeightMode, SmoothingMode } from "./types.js";
 
@@ -82,7 +92,8 @@ function stageTargets(fn: string, tf: TfNamespace, labels: TfLabels, shape: read
   if (isTensor(labels)) {
     const s = labels.shape;
     const batchShape = shape.slice(0, -1);
-    const isIndex = sameShape(s, batchShape) || (k !== 1 && s.length === shape.length && s[s.length - 1] === 1 && sameShape(s.slice(0, -1), batchShape));
+    const isIndex =
+      sameShape(s, batchShape) || (k !== 1 && s.length === shape.length && s[s.length - 1] === 1 && sameShape(s.slice(0, -1), batchShape));
     if (isIndex) {
       const dest = i32TargetView(n);
       copyIndices(fn, hostValues(tf, labels), dest);
@@ -93,9 +104,11 @@ function stageTargets(fn: string, tf: TfNamespace, labels: TfLabels, shape: read
       dest.set(hostValues(tf, labels));
       return dest;
     }
-    fail(fn,
+    fail(
+      fn,
       `labels of shape [${s.join(", ")}] fit neither index labels (shape [${batchShape.join(", ")}]) ` +
-        `nor probability targets (shape [${shape.join(", ")}])`);
+        `nor probability targets (shape [${shape.join(", ")}])`,
+    );
   }
   if (labels instanceof Int32Array || labels instanceof Float32Array) return labels;
   if (Array.isArray(labels)) {

@@ -14,8 +14,22 @@ import { JOB_CE_INDEX, JOB_CE_PROB, JOB_LOG_SOFTMAX, JOB_SOFTMAX } from "./pool_
  * grad, g must hold one K-float scratch row per thread (h.threads).
  */
 export function ceIndex(
-  h: Heap, fn: string, z: number, y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number,
-  w: number, wMode: number, lambda: number, red: number, g: number, grad: number, rowLoss: number,
+  h: Heap,
+  fn: string,
+  z: number,
+  y: number,
+  n: number,
+  k: number,
+  eps: number,
+  others: number,
+  ignoreIndex: number,
+  w: number,
+  wMode: number,
+  lambda: number,
+  red: number,
+  g: number,
+  grad: number,
+  rowLoss: number,
 ): number {
   const ex = h.exports;
   const pool = h.poolFor(n * k);
@@ -23,17 +37,34 @@ export function ceIndex(
   if (!w) wMode = WEIGHT.none;
   const bad = ex.labelScan(y, n, k, ignoreIndex, wMode !== WEIGHT.none ? w : 0);
   if (bad >= 0) return bad;
-  const D = h.f64[(h.results >>> 3) + RESULT.divisor]!, cnt = h.f64[(h.results >>> 3) + RESULT.count]!;
+  const D = h.f64[(h.results >>> 3) + RESULT.divisor]!,
+    cnt = h.f64[(h.results >>> 3) + RESULT.count]!;
   const mean = red === REDUCE.mean;
   // the D = 0 rule (zeros, no row work): the one-thread kernel applies it
   if (D === 0 && mean) return ex.crossEntropyIndex(z, y, n, k, eps, others, ignoreIndex, w, wMode, lambda, red, g, grad, rowLoss);
-  const s = mean ? 1 / D : 1, zs = mean ? 1 / cnt : 1;
+  const s = mean ? 1 / D : 1,
+    zs = mean ? 1 / cnt : 1;
   const W = ex.weightSum(w, k, wMode);
   const nb = ex.ceBlocks(n, k);
   const slots = h.scratchPtr("slots", nb * 16);
   pool.run(fn, ex, JOB_CE_INDEX, nb, (a) => {
-    a[0] = z; a[1] = y; a[2] = n; a[3] = k; a[4] = eps; a[5] = others; a[6] = ignoreIndex; a[7] = w; a[8] = wMode;
-    a[9] = W; a[10] = lambda; a[11] = s; a[12] = zs; a[13] = g; a[14] = grad; a[15] = rowLoss; a[16] = slots;
+    a[0] = z;
+    a[1] = y;
+    a[2] = n;
+    a[3] = k;
+    a[4] = eps;
+    a[5] = others;
+    a[6] = ignoreIndex;
+    a[7] = w;
+    a[8] = wMode;
+    a[9] = W;
+    a[10] = lambda;
+    a[11] = s;
+    a[12] = zs;
+    a[13] = g;
+    a[14] = grad;
+    a[15] = rowLoss;
+    a[16] = slots;
   });
   ex.crossEntropyIndexFinish(slots, nb, red, s, zs, lambda);
   return -1;
@@ -41,8 +72,19 @@ export function ceIndex(
 
 /** Probability targets: as the crossEntropyProb export; g as ceIndex. */
 export function ceProb(
-  h: Heap, fn: string, z: number, t: number, n: number, k: number, eps: number, w: number, lambda: number, red: number,
-  g: number, grad: number, rowLoss: number,
+  h: Heap,
+  fn: string,
+  z: number,
+  t: number,
+  n: number,
+  k: number,
+  eps: number,
+  w: number,
+  lambda: number,
+  red: number,
+  g: number,
+  grad: number,
+  rowLoss: number,
 ): void {
   const ex = h.exports;
   const pool = n === 0 ? null : h.poolFor(n * k);
@@ -55,8 +97,19 @@ export function ceProb(
   const nb = ex.ceBlocks(n, k);
   const slots = h.scratchPtr("slots", nb * 16);
   pool.run(fn, ex, JOB_CE_PROB, nb, (a) => {
-    a[0] = z; a[1] = t; a[2] = n; a[3] = k; a[4] = eps; a[7] = w; a[9] = W; a[10] = lambda; a[11] = s;
-    a[13] = g; a[14] = grad; a[15] = rowLoss; a[16] = slots;
+    a[0] = z;
+    a[1] = t;
+    a[2] = n;
+    a[3] = k;
+    a[4] = eps;
+    a[7] = w;
+    a[9] = W;
+    a[10] = lambda;
+    a[11] = s;
+    a[13] = g;
+    a[14] = grad;
+    a[15] = rowLoss;
+    a[16] = slots;
   });
   ex.crossEntropyProbFinish(slots, nb, red, s, lambda);
 }
@@ -72,6 +125,11 @@ export function softmaxRows(h: Heap, fn: string, log: boolean, z: number, out: n
   }
   const r = ex.ceBlockRows(n, k);
   pool.run(fn, ex, log ? JOB_LOG_SOFTMAX : JOB_SOFTMAX, Math.ceil(n / r), (a) => {
-    a[0] = z; a[1] = out; a[2] = n; a[3] = k; a[4] = invT; a[5] = r;
+    a[0] = z;
+    a[1] = out;
+    a[2] = n;
+    a[3] = k;
+    a[4] = invT;
+    a[5] = r;
   });
 }

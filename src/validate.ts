@@ -52,7 +52,7 @@ export function describe(x: unknown): string {
   if (Array.isArray(x)) return `Array(${x.length})`;
   if (typeof x === "number") return String(x);
   if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "object") return (x.constructor?.name ?? "Object");
+  if (typeof x === "object") return x.constructor?.name ?? "Object";
   return typeof x;
 }
 
@@ -86,7 +86,7 @@ export function checkOptions(fn: string, options: unknown, allowed: ReadonlySet<
   const plain = proto === Object.prototype || proto === null;
   for (const key in options) {
     if (!allowed.has(key)) fail(fn, `unknown option '${key}'; expected one of ${[...allowed].join(", ")}`);
-    if (!plain && !Object.prototype.hasOwnProperty.call(snapshot, key)) snapshot[key] = (options as Record<string, unknown>)[key];
+    if (!plain && !Object.hasOwn(snapshot, key)) snapshot[key] = (options as Record<string, unknown>)[key];
   }
   return snapshot;
 }
@@ -109,14 +109,17 @@ export function numberIn(fn: string, name: string, value: unknown, lo: number, h
 export function integer(fn: string, name: string, value: unknown, dflt: number): number {
   if (value === undefined) return dflt;
   if (typeof value !== "number") failType(fn, `options.${name} must be an integer; received ${describe(value)}`);
-  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) fail(fn, `options.${name} must be a 32-bit integer; received ${value}`);
+  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff)
+    fail(fn, `options.${name} must be a 32-bit integer; received ${value}`);
   return value;
 }
 
 export function oneOf<T extends string>(fn: string, name: string, value: unknown, choices: readonly T[], dflt: T): T {
   if (value === undefined) return dflt;
-  if (typeof value !== "string") failType(fn, `options.${name} must be one of ${choices.map((c) => `'${c}'`).join(", ")}; received ${describe(value)}`);
-  if (!(choices as readonly string[]).includes(value)) fail(fn, `options.${name} must be one of ${choices.map((c) => `'${c}'`).join(", ")}; received '${value}'`);
+  if (typeof value !== "string")
+    failType(fn, `options.${name} must be one of ${choices.map((c) => `'${c}'`).join(", ")}; received ${describe(value)}`);
+  if (!(choices as readonly string[]).includes(value))
+    fail(fn, `options.${name} must be one of ${choices.map((c) => `'${c}'`).join(", ")}; received '${value}'`);
   return value as T;
 }
 
@@ -145,7 +148,12 @@ export interface Operand<T extends Float32Array | Int32Array> {
 }
 
 function resolve<T extends Float32Array | Int32Array>(
-  fn: string, name: string, x: unknown, h: Heap, ctor: typeof Float32Array | typeof Int32Array, allocName: string,
+  fn: string,
+  name: string,
+  x: unknown,
+  h: Heap,
+  ctor: typeof Float32Array | typeof Int32Array,
+  allocName: string,
 ): Operand<T> {
   if (isWasmBuffer(x)) {
     const s = bufferState(x);
@@ -155,7 +163,9 @@ function resolve<T extends Float32Array | Int32Array>(
     return { ptr: s.ptr, length: s.length, copy: null, f32: ctor === Float32Array, buffer: null, byteOffset: 0, source: x };
   }
   if (taTag.call(x) === ctor.name) {
-    const buffer = taBuffer.call(x), byteOffset = taByteOffset.call(x), length = taLength.call(x);
+    const buffer = taBuffer.call(x),
+      byteOffset = taByteOffset.call(x),
+      length = taLength.call(x);
     if (buffer === h.memory.buffer) {
       if (h.ownerOf(byteOffset, length * 4) === null) {
         failType(fn, `${name} is a view into softxent's wasm memory outside any live WasmBuffer (a view of a released buffer?)`);
@@ -163,9 +173,13 @@ function resolve<T extends Float32Array | Int32Array>(
       return { ptr: byteOffset, length, copy: null, f32: ctor === Float32Array, buffer: null, byteOffset: 0, source: x };
     }
     if (h.isDetachedMemory(buffer)) {
-      failType(fn, `${name} is a view of softxent's wasm memory taken before the memory grew or a buffer was released (now detached, length 0); read buf.view again after allocating`);
+      failType(
+        fn,
+        `${name} is a view of softxent's wasm memory taken before the memory grew or a buffer was released (now detached, length 0); read buf.view again after allocating`,
+      );
     }
-    if (length === 0 && isDetached(buffer)) failType(fn, `${name} is ${article(ctor.name)} whose ArrayBuffer has been detached (transferred)`);
+    if (length === 0 && isDetached(buffer))
+      failType(fn, `${name} is ${article(ctor.name)} whose ArrayBuffer has been detached (transferred)`);
     return { ptr: -1, length, copy: x as T, f32: ctor === Float32Array, buffer, byteOffset, source: x };
   }
   return failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
@@ -237,10 +251,19 @@ export function temperatureIn(fn: string, value: unknown, lo: number, hi: number
 }
 
 /** Distinct operands must not overlap unless the API allows it (gradOut over logits). */
-export function checkNoOverlap(fn: string, a: Operand<Float32Array | Int32Array>, an: string, b: Operand<Float32Array | Int32Array>, bn: string): void {
+export function checkNoOverlap(
+  fn: string,
+  a: Operand<Float32Array | Int32Array>,
+  an: string,
+  b: Operand<Float32Array | Int32Array>,
+  bn: string,
+): void {
   if (a.ptr < 0 || b.ptr < 0) {
     if (a.buffer !== null && a.buffer === b.buffer) {
-      const a0 = a.byteOffset, a1 = a0 + a.length * 4, b0 = b.byteOffset, b1 = b0 + b.length * 4;
+      const a0 = a.byteOffset,
+        a1 = a0 + a.length * 4,
+        b0 = b.byteOffset,
+        b1 = b0 + b.length * 4;
       if (a0 < b1 && b0 < a1) fail(fn, `${an} and ${bn} overlap in memory; they must be distinct`);
     }
     return;

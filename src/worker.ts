@@ -7,7 +7,19 @@
 // and notified, so that the synchronous caller waiting for this worker's block throws instead of hanging.
 
 import {
-  CTRL_WORDS, DEAD, FAIL, GEN, KILL, KIND, MSG_CHARS, NB, READY, STATE, STOP, claimLoop, type BlockExports,
+  CTRL_WORDS,
+  DEAD,
+  FAIL,
+  GEN,
+  KILL,
+  KIND,
+  MSG_CHARS,
+  NB,
+  READY,
+  STATE,
+  STOP,
+  claimLoop,
+  type BlockExports,
 } from "./pool_protocol.js";
 
 export interface WorkerStart {

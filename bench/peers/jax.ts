@@ -38,15 +38,22 @@ export async function jaxPeer(): Promise<Peer> {
     id: "jax-js",
     label: `@jax-js/jax ${version} (wasm, jit)`,
     versions: { "@jax-js/jax": version },
-    describe: "@jax-js/jax: jit(valueAndGrad(z ↦ −Σ q·logSoftmax(z)/N)), wasm device; per call np.array of the logits, the jitted call, await data() of loss and gradient (dense smoothed targets made once)",
+    describe:
+      "@jax-js/jax: jit(valueAndGrad(z ↦ −Σ q·logSoftmax(z)/N)), wasm device; per call np.array of the logits, the jitted call, await data() of loss and gradient (dense smoothed targets made once)",
     notes: [],
     async prepare(logits, labels, classes, smoothing) {
       const n = labels.length;
-      const off = smoothing / classes, on = 1 - smoothing + off;
+      const off = smoothing / classes,
+        on = 1 - smoothing + off;
       const dense = new Float32Array(n * classes).fill(off);
       for (let i = 0; i < n; i++) dense[i * classes + labels[i]!] = on;
       const q = np.array(dense).reshape([n, classes]);
-      const loss = (z: JaxArray, t: JaxArray) => jax.nn.logSoftmax(z).mul(t).sum().mul(-1 / n);
+      const loss = (z: JaxArray, t: JaxArray) =>
+        jax.nn
+          .logSoftmax(z)
+          .mul(t)
+          .sum()
+          .mul(-1 / n);
       const step = jax.jit(jax.valueAndGrad(loss));
       return {
         async run() {

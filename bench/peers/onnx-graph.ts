@@ -23,10 +23,15 @@ export const ONNX_OUTPUTS = { loss: "loss", grad: "grad" } as const;
 /** The encoded model for N×K, ε. */
 export function crossEntropyModel(onnx: OnnxProto, n: number, k: number, smoothing: number): Uint8Array {
   const T = onnx.TensorProto.DataType;
-  const off = smoothing / k, on = 1 - smoothing + off;
+  const off = smoothing / k,
+    on = 1 - smoothing + off;
   const floats = (name: string, dims: number[], values: number[]) => ({ name, dataType: T.FLOAT, dims, floatData: values });
   const node = (opType: string, input: string[], output: string[], attribute: object[] = []) => ({
-    opType, input, output, name: output[0], attribute,
+    opType,
+    input,
+    output,
+    name: output[0],
+    attribute,
   });
   const info = (name: string, elemType: number, dims: number[]) => ({
     name,

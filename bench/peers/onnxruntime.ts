@@ -56,7 +56,8 @@ export async function onnxruntimePeer(kind: "node" | "web"): Promise<Peer> {
       });
       const y = new ort.Tensor("int32", labels, [n]);
       const gradTensor = new ort.Tensor("float32", new Float32Array(n * classes), [n, classes]);
-      const fetches = kind === "node" ? { [ONNX_OUTPUTS.loss]: null, [ONNX_OUTPUTS.grad]: gradTensor } : [ONNX_OUTPUTS.loss, ONNX_OUTPUTS.grad];
+      const fetches =
+        kind === "node" ? { [ONNX_OUTPUTS.loss]: null, [ONNX_OUTPUTS.grad]: gradTensor } : [ONNX_OUTPUTS.loss, ONNX_OUTPUTS.grad];
       return {
         async run() {
           const z = new ort.Tensor("float32", logits, [n, classes]);

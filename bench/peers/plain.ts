@@ -5,19 +5,28 @@
 
 /** Returns the mean loss; writes ∂loss/∂z into `grad` (length N·K). */
 export function plainCrossEntropy(
-  logits: Float32Array, labels: Int32Array, classes: number, smoothing: number, grad: Float32Array,
+  logits: Float32Array,
+  labels: Int32Array,
+  classes: number,
+  smoothing: number,
+  grad: Float32Array,
 ): number {
-  const n = labels.length, k = classes;
-  const on = 1 - smoothing, off = smoothing / k, invN = 1 / n;
+  const n = labels.length,
+    k = classes;
+  const on = 1 - smoothing,
+    off = smoothing / k,
+    invN = 1 / n;
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const row = i * k, y = labels[i]!;
+    const row = i * k,
+      y = labels[i]!;
     let m = -Infinity;
     for (let j = row; j < row + k; j++) {
       const v = logits[j]!;
       if (v > m) m = v;
     }
-    let sum = 0, sumZ = 0;
+    let sum = 0,
+      sumZ = 0;
     for (let j = row; j < row + k; j++) {
       const v = logits[j]!;
       const e = Math.exp(v - m);
@@ -27,7 +36,8 @@ export function plainCrossEntropy(
     }
     // −Σ q_j (z_j − lse) with Σ q_j = 1.
     total += m + Math.log(sum) - on * logits[row + y]! - off * sumZ;
-    const scale = invN / sum, shift = off * invN;
+    const scale = invN / sum,
+      shift = off * invN;
     for (let j = row; j < row + k; j++) grad[j] = grad[j]! * scale - shift;
     grad[row + y] = grad[row + y]! - on * invN;
   }

@@ -34,12 +34,15 @@ let tfModule: Promise<{ tf: Tf; setWasmPaths: (prefix: string) => void; wasmDir:
 
 /** TF.js prints a banner recommending tfjs-node; this bench compares the pure-JS/wasm backends on purpose. */
 async function quietly<T>(f: () => Promise<T>): Promise<T> {
-  const warn = console.warn, log = console.log;
-  const keep = (orig: (...a: unknown[]) => void) => (...a: unknown[]) => {
-    const text = a.map(String).join(" ");
-    if (/tfjs-node|TensorFlow\.js in Node|^=+$/.test(text.trim()) || text.trim() === "") return;
-    orig(...a);
-  };
+  const warn = console.warn,
+    log = console.log;
+  const keep =
+    (orig: (...a: unknown[]) => void) =>
+    (...a: unknown[]) => {
+      const text = a.map(String).join(" ");
+      if (/tfjs-node|TensorFlow\.js in Node|^=+$/.test(text.trim()) || text.trim() === "") return;
+      orig(...a);
+    };
   console.warn = keep(warn);
   console.log = keep(log);
   try {
@@ -89,8 +92,9 @@ export async function tfPeer(backend: TfBackend): Promise<TfPeer> {
     prepare(logits, labels, classes, smoothing) {
       const n = labels.length;
       const onehot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), classes).cast("float32"));
-      const lossAndGrad = tf.valueAndGrad((x: import("@tensorflow/tfjs").Tensor) =>
-        tf.losses.softmaxCrossEntropy(onehot, x, undefined, smoothing) as import("@tensorflow/tfjs").Scalar,
+      const lossAndGrad = tf.valueAndGrad(
+        (x: import("@tensorflow/tfjs").Tensor) =>
+          tf.losses.softmaxCrossEntropy(onehot, x, undefined, smoothing) as import("@tensorflow/tfjs").Scalar,
       );
       return {
         run() {
@@ -111,4 +115,3 @@ export async function tfPeer(backend: TfBackend): Promise<TfPeer> {
     },
   };
 }
-

@@ -38,7 +38,11 @@ async function serve(mounts: Record<string, string>): Promise<{ origin: string; 
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -49,7 +53,8 @@ export interface BrowserRun {
 }
 
 export async function runInChromium(
-  root: string, args: { budget: Budget; slowBudget: Budget; digits: Digits; only?: string[] },
+  root: string,
+  args: { budget: Budget; slowBudget: Budget; digits: Digits; only?: string[] },
 ): Promise<BrowserRun> {
   const executablePath = process.env.SOFTXENT_CHROMIUM ?? "/usr/bin/chromium";
   if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath} (apt-get install -y chromium), or pass --no-browser`);
@@ -62,8 +67,18 @@ export async function runInChromium(
   });
   const userDataDir = mkdtempSync(join(tmpdir(), "softxent-bench-train-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath, headless: true, timeout: 60_000,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
+    executablePath,
+    headless: true,
+    timeout: 60_000,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--no-first-run",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   try {
     const page = await context.newPage();
@@ -72,10 +87,12 @@ export async function runInChromium(
     await page.goto(`${server.origin}/index.html`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, undefined, { timeout: 60_000 });
     const digits = { pixels: Array.from(args.digits.pixels), labels: Array.from(args.digits.labels), count: args.digits.count };
-    const out = (await page.evaluate(
-      (a) => (window as unknown as { runBench(x: unknown): Promise<unknown> }).runBench(a),
-      { budget: args.budget, slowBudget: args.slowBudget, digits, only: args.only ?? [] },
-    )) as Omit<BrowserRun, "info"> & { info: Record<string, unknown> };
+    const out = (await page.evaluate((a) => (window as unknown as { runBench(x: unknown): Promise<unknown> }).runBench(a), {
+      budget: args.budget,
+      slowBudget: args.slowBudget,
+      digits,
+      only: args.only ?? [],
+    })) as Omit<BrowserRun, "info"> & { info: Record<string, unknown> };
     if (errors.length > 0) throw new Error(`errors in the page: ${errors.join("; ")}`);
     return { ...out, info: { ...out.info, chromium: context.browser()?.version() ?? "unknown" } };
   } finally {

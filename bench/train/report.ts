@@ -37,8 +37,16 @@ export function targets(rows: Row[]): Array<{ what: string; want: number; got: n
     { what: "valueAndGrad [32, 32000], wasm, Chromium", want: 4, got: find("chromium", "wasm", "valueAndGrad", "[32, 32000]") },
     { what: "valueAndGrad [32, 32000], cpu, Node", want: 30, got: find("node", "cpu", "valueAndGrad", "[32, 32000]") },
   ];
-  for (const [rt, be] of [["node", "cpu"], ["node", "wasm"], ["chromium", "wasm"]] as const) {
-    out.push({ what: `valueAndGrad [128, 10], ${be}, ${rt === "node" ? "Node" : "Chromium"}`, want: 3, got: find(rt, be, "valueAndGrad", "[128, 10]") });
+  for (const [rt, be] of [
+    ["node", "cpu"],
+    ["node", "wasm"],
+    ["chromium", "wasm"],
+  ] as const) {
+    out.push({
+      what: `valueAndGrad [128, 10], ${be}, ${rt === "node" ? "Node" : "Chromium"}`,
+      want: 3,
+      got: find(rt, be, "valueAndGrad", "[128, 10]"),
+    });
   }
   for (const k of ["128→128→32000", "512→512→32000"]) {
     out.push({ what: `fit step ${k}, cpu, Node`, want: 1.5, got: find("node", "cpu", "fit", k) });
@@ -46,7 +54,11 @@ export function targets(rows: Row[]): Array<{ what: string; want: number; got: n
   const steps = rows.filter((r) => r.kind !== "valueAndGrad");
   if (steps.length > 0) {
     const worst = steps.reduce((a, b) => (b.ratio < a.ratio ? b : a));
-    out.push({ what: `slowest training-step row (${worst.runtime} ${worst.backend}, ${worst.kind}, ${worst.label})`, want: 1, got: worst.ratio });
+    out.push({
+      what: `slowest training-step row (${worst.runtime} ${worst.backend}, ${worst.kind}, ${worst.label})`,
+      want: 1,
+      got: worst.ratio,
+    });
   }
   return out;
 }
@@ -69,7 +81,11 @@ export function renderMarkdown(r: TrainReport): string {
       "paired median = the median over rounds of the two back-to-back steps' ratio, which cancels drift in the machine's load (a noise gauge). " +
       "ε = 0.1; SGD; one thread (TF.js wasm without threads in Node and in the page).",
   );
-  const groups: Array<[string, string]> = [["node", "cpu"], ["node", "wasm"], ["chromium", "wasm"]];
+  const groups: Array<[string, string]> = [
+    ["node", "cpu"],
+    ["node", "wasm"],
+    ["chromium", "wasm"],
+  ];
   for (const [rt, be] of groups) {
     const rows = r.rows.filter((x) => x.runtime === rt && x.backend === be);
     if (rows.length === 0) continue;
@@ -79,7 +95,9 @@ export function renderMarkdown(r: TrainReport): string {
     lines.push("| step | shape / model | `tf.losses` | softxent/tfjs | ratio | paired median |");
     lines.push("|---|---|---|---|---|---|");
     for (const x of rows) {
-      lines.push(`| ${KIND[x.kind]} | ${x.label} | ${cell(x.tfLosses)} | ${cell(x.softxent)} | **${x.ratio.toFixed(2)}×** | ${x.pairedMedian.toFixed(2)}× |`);
+      lines.push(
+        `| ${KIND[x.kind]} | ${x.label} | ${cell(x.tfLosses)} | ${cell(x.softxent)} | **${x.ratio.toFixed(2)}×** | ${x.pairedMedian.toFixed(2)}× |`,
+      );
     }
   }
   lines.push("");

@@ -20,7 +20,9 @@ function repoRoot(): string {
   for (;;) {
     try {
       if ((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string }).name === "softxent") return dir;
-    } catch { /* go up */ }
+    } catch {
+      /* go up */
+    }
     const up = dirname(dir);
     if (up === dir) throw new Error("bench:train: cannot find softxent's package.json");
     dir = up;
@@ -31,7 +33,8 @@ function repoRoot(): string {
 function loadDigits(root: string): Digits {
   const require = createRequire(join(root, "package.json"));
   const dir = dirname(require.resolve("mnist/package.json"));
-  const per = 64, size = 784;
+  const per = 64,
+    size = 784;
   const classes: number[][] = [];
   for (let d = 0; d < 10; d++) {
     classes.push((JSON.parse(readFileSync(join(dir, "src", "digits", `${d}.json`), "utf8")) as { data: number[] }).data);
@@ -40,7 +43,8 @@ function loadDigits(root: string): Digits {
   const pixels = new Float32Array(count * size);
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
-    const d = i % 10, j = Math.floor(i / 10);
+    const d = i % 10,
+      j = Math.floor(i / 10);
     pixels.set(classes[d]!.slice(j * size, (j + 1) * size), i * size);
     labels[i] = d;
   }
@@ -49,15 +53,21 @@ function loadDigits(root: string): Digits {
 
 /** TF.js prints a banner recommending tfjs-node on first use; this bench compares the JS/wasm backends on purpose. */
 function quiet(): () => void {
-  const log = console.log, warn = console.warn;
-  const keep = (f: (...a: unknown[]) => void) => (...a: unknown[]) => {
-    const t = a.map(String).join(" ").trim();
-    if (t === "" || /tfjs-node|TensorFlow\.js in Node|^=+$/.test(t)) return;
-    f(...a);
-  };
+  const log = console.log,
+    warn = console.warn;
+  const keep =
+    (f: (...a: unknown[]) => void) =>
+    (...a: unknown[]) => {
+      const t = a.map(String).join(" ").trim();
+      if (t === "" || /tfjs-node|TensorFlow\.js in Node|^=+$/.test(t)) return;
+      f(...a);
+    };
   console.log = keep(log);
   console.warn = keep(warn);
-  return () => { console.log = log; console.warn = warn; };
+  return () => {
+    console.log = log;
+    console.warn = warn;
+  };
 }
 
 async function main(): Promise<void> {
@@ -67,12 +77,16 @@ async function main(): Promise<void> {
   const onlyAt = argv.indexOf("--only");
   const only = onlyAt >= 0 ? argv[onlyAt + 1]!.split(",").map((s) => s.trim()) : undefined;
   const backendsAt = argv.indexOf("--backends");
-  const backends = (backendsAt >= 0 ? argv[backendsAt + 1]!.split(",").filter((b) => b === "cpu" || b === "wasm") : ["cpu", "wasm"]) as Array<"cpu" | "wasm">;
+  const backends = (
+    backendsAt >= 0 ? argv[backendsAt + 1]!.split(",").filter((b) => b === "cpu" || b === "wasm") : ["cpu", "wasm"]
+  ) as Array<"cpu" | "wasm">;
   const timeAt = argv.indexOf("--time");
   const timeMs = timeAt >= 0 ? Number(argv[timeAt + 1]) : 2000;
   const budget: Budget = quick ? { warmup: 1, minSteps: 2, maxSteps: 3, timeMs: 0 } : { warmup: 2, minSteps: 10, maxSteps: 400, timeMs };
   // Steps of a second or more: the untimed first step of each (its loss is recorded) is the warm-up.
-  const slowBudget: Budget = quick ? { warmup: 0, minSteps: 1, maxSteps: 1, timeMs: 0 } : { warmup: 0, minSteps: 2, maxSteps: 20, timeMs: timeMs * 0.75 };
+  const slowBudget: Budget = quick
+    ? { warmup: 0, minSteps: 1, maxSteps: 1, timeMs: 0 }
+    : { warmup: 0, minSteps: 2, maxSteps: 20, timeMs: timeMs * 0.75 };
   const root = repoRoot();
   const started = Date.now();
   const log = (line: string) => console.log(line);
@@ -109,19 +123,28 @@ async function main(): Promise<void> {
     chromium = out.info;
   }
 
-  const pkg = (name: string) => (JSON.parse(readFileSync(join(dirname(require.resolve(`${name}/package.json`)), "package.json"), "utf8")) as { version: string }).version;
+  const pkg = (name: string) =>
+    (JSON.parse(readFileSync(join(dirname(require.resolve(`${name}/package.json`)), "package.json"), "utf8")) as { version: string })
+      .version;
   const cpuList = cpus();
   const report: TrainReport = {
     date: new Date().toISOString(),
     quick,
     durationS: (Date.now() - started) / 1000,
     machine: {
-      cpu: cpuList[0]?.model ?? "unknown", cores: cpuList.length, memoryGB: Math.round(totalmem() / 2 ** 30),
-      platform: `${platform()} ${arch()}`, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+      cpu: cpuList[0]?.model ?? "unknown",
+      cores: cpuList.length,
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      platform: `${platform()} ${arch()}`,
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
     },
     versions: {
-      node: process.versions.node, v8: process.versions.v8, softxent: softxent.VERSION, softxentBuild: softxent.backendInfo().build,
-      "@tensorflow/tfjs": pkg("@tensorflow/tfjs"), "@tensorflow/tfjs-backend-wasm": pkg("@tensorflow/tfjs-backend-wasm"),
+      node: process.versions.node,
+      v8: process.versions.v8,
+      softxent: softxent.VERSION,
+      softxentBuild: softxent.backendInfo().build,
+      "@tensorflow/tfjs": pkg("@tensorflow/tfjs"),
+      "@tensorflow/tfjs-backend-wasm": pkg("@tensorflow/tfjs-backend-wasm"),
       "@tensorflow/tfjs-layers": pkg("@tensorflow/tfjs-layers"),
     },
     node,

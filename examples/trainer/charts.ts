@@ -76,12 +76,16 @@ export function lossChartSvg(series: readonly CurveSeries[], options: LossChartO
   const Y = (v: number) => m.top + ph - (Math.min(v, yMax) / yMax) * ph;
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="loss-chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT} font-size="11">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="loss-chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT} font-size="11">`,
+  );
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
   if (options.title) parts.push(`<text x="${m.left}" y="18" font-size="13" font-weight="600">${escapeXml(options.title)}</text>`);
   for (const v of ticks(yMax, 5)) {
     parts.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${fmt(Y(v))}" y2="${fmt(Y(v))}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${fmt(Y(v) + 4)}" text-anchor="end" fill="#555">${v.toPrecision(2).replace(/\.?0+$/, "")}</text>`);
+    parts.push(
+      `<text x="${m.left - 6}" y="${fmt(Y(v) + 4)}" text-anchor="end" fill="#555">${v.toPrecision(2).replace(/\.?0+$/, "")}</text>`,
+    );
   }
   const xStep = Math.max(1, Math.ceil(xMax / 10));
   for (let e = 0; e <= xMax; e += xStep) {
@@ -96,7 +100,9 @@ export function lossChartSvg(series: readonly CurveSeries[], options: LossChartO
   series.forEach((s) => {
     const train = s.trace.filter((p) => Number.isFinite(p.loss)).map((p): [number, number] => [X(p.epoch), Y(p.loss)]);
     if (train.length > 0) {
-      parts.push(`<path class="train-loss" d="${pathData(train)}" fill="none" stroke="${s.color}" stroke-width="1.2" stroke-opacity="0.75"/>`);
+      parts.push(
+        `<path class="train-loss" d="${pathData(train)}" fill="none" stroke="${s.color}" stroke-width="1.2" stroke-opacity="0.75"/>`,
+      );
     }
     const val: [number, number][] = [];
     for (const h of s.history) if (Number.isFinite(h.validationNll)) val.push([X(h.epoch), Y(h.validationNll)]);
@@ -152,11 +158,15 @@ export function reliabilitySvg(bins: readonly CalibrationBinLike[], options: Rel
   const Y = (a: number) => m.top + ph - a * ph;
   const maxCount = bins.reduce((s, b) => Math.max(s, b.count), 0);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="reliability" width="${S}" height="${H}" viewBox="0 0 ${S} ${H}" ${FONT} font-size="11">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="reliability" width="${S}" height="${H}" viewBox="0 0 ${S} ${H}" ${FONT} font-size="11">`,
+  );
   // The gap is hatched so that it shows over the bar too (an underconfident bin's gap lies inside its bar).
   // Pattern ids must be unique in a page that holds several diagrams.
   const hatch = `gap-hatch-${++hatchSeq}`;
-  parts.push(`<defs><pattern id="${hatch}" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)"><rect x="0" y="0" width="2" height="5" fill="#c92a2a" fill-opacity="0.75"/></pattern></defs>`);
+  parts.push(
+    `<defs><pattern id="${hatch}" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)"><rect x="0" y="0" width="2" height="5" fill="#c92a2a" fill-opacity="0.75"/></pattern></defs>`,
+  );
   parts.push(`<rect x="0" y="0" width="${S}" height="${H}" fill="#ffffff"/>`);
   parts.push(`<text x="${m.left}" y="18" font-size="13" font-weight="600">${escapeXml(options.title)}</text>`);
   for (const v of [0, 0.2, 0.4, 0.6, 0.8, 1]) {
@@ -169,11 +179,15 @@ export function reliabilitySvg(bins: readonly CalibrationBinLike[], options: Rel
     const x0 = X(b.lower);
     const w = Math.max(1, X(b.upper) - x0 - 1);
     const top = Y(b.accuracy);
-    parts.push(`<rect class="bin" x="${fmt(x0 + 0.5)}" y="${fmt(top)}" width="${fmt(w)}" height="${fmt(m.top + ph - top)}" fill="${options.color}" fill-opacity="0.85"/>`);
+    parts.push(
+      `<rect class="bin" x="${fmt(x0 + 0.5)}" y="${fmt(top)}" width="${fmt(w)}" height="${fmt(m.top + ph - top)}" fill="${options.color}" fill-opacity="0.85"/>`,
+    );
     const gapTop = Math.min(Y(b.accuracy), Y(b.confidence));
     const gapH = Math.abs(Y(b.accuracy) - Y(b.confidence));
     if (gapH > 0.2) {
-      parts.push(`<rect class="gap" x="${fmt(x0 + 0.5)}" y="${fmt(gapTop)}" width="${fmt(w)}" height="${fmt(gapH)}" fill="url(#${hatch})" stroke="#c92a2a" stroke-width="0.8"/>`);
+      parts.push(
+        `<rect class="gap" x="${fmt(x0 + 0.5)}" y="${fmt(gapTop)}" width="${fmt(w)}" height="${fmt(gapH)}" fill="url(#${hatch})" stroke="#c92a2a" stroke-width="0.8"/>`,
+      );
     }
   }
   parts.push(`<path class="diagonal" d="M${X(0)} ${Y(0)} L${X(1)} ${Y(1)}" stroke="#333" stroke-dasharray="4 3" fill="none"/>`);
@@ -193,10 +207,14 @@ export function reliabilitySvg(bins: readonly CalibrationBinLike[], options: Rel
     for (const b of bins) {
       if (b.count === 0) continue;
       const h = Math.max(1, (b.count / maxCount) * stripH);
-      parts.push(`<rect class="count" x="${fmt(X(b.lower) + 0.5)}" y="${fmt(stripTop + stripH - h)}" width="${fmt(Math.max(1, X(b.upper) - X(b.lower) - 1))}" height="${fmt(h)}" fill="#999"/>`);
+      parts.push(
+        `<rect class="count" x="${fmt(X(b.lower) + 0.5)}" y="${fmt(stripTop + stripH - h)}" width="${fmt(Math.max(1, X(b.upper) - X(b.lower) - 1))}" height="${fmt(h)}" fill="#999"/>`,
+      );
     }
   }
-  parts.push(`<text x="${m.left + pw / 2}" y="${stripTop + stripH + 12}" text-anchor="middle" fill="#333">confidence (grey: samples per bin)</text>`);
+  parts.push(
+    `<text x="${m.left + pw / 2}" y="${stripTop + stripH + 12}" text-anchor="middle" fill="#333">confidence (grey: samples per bin)</text>`,
+  );
   parts.push(`<text transform="translate(12 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" fill="#333">accuracy</text>`);
   const notes: string[] = [];
   if (options.ece !== undefined) notes.push(`ECE ${(options.ece * 100).toFixed(2)}%`);

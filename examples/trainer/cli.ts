@@ -94,7 +94,9 @@ export function parseCli(argv: string[]): CliOptions | "help" {
   let smoothings: number[];
   if (v.smoothing === undefined) smoothings = [0, DEFAULTS.smoothing];
   else {
-    const list = v.smoothing.split(",").map((s) => num("smoothing", s, 0, (x) => x >= 0 && x <= 1, "a number in [0, 1] (or a comma-separated list)"));
+    const list = v.smoothing
+      .split(",")
+      .map((s) => num("smoothing", s, 0, (x) => x >= 0 && x <= 1, "a number in [0, 1] (or a comma-separated list)"));
     smoothings = list.length === 1 && list[0] !== 0 ? [0, list[0]!] : list;
   }
   if (smoothings.length > RUN_COLORS.length) fail(`--smoothing: at most ${RUN_COLORS.length} runs; received ${smoothings.length}`);
@@ -186,7 +188,22 @@ export async function runCli(argv: string[], out: Output = process.stdout): Prom
   }
   if (options.json) {
     mkdirSync(dirname(options.json), { recursive: true });
-    writeFileSync(options.json, JSON.stringify({ config, smoothings, split: { train: data.train.count, validation: data.validation.count, test: data.test.count }, environment, seconds, rows: tableRows(summaries), runs: summaries }, null, 1));
+    writeFileSync(
+      options.json,
+      JSON.stringify(
+        {
+          config,
+          smoothings,
+          split: { train: data.train.count, validation: data.validation.count, test: data.test.count },
+          environment,
+          seconds,
+          rows: tableRows(summaries),
+          runs: summaries,
+        },
+        null,
+        1,
+      ),
+    );
   }
   out.write(`Done in ${seconds.toFixed(1)} s.\n`);
   return { runs: summaries, rows: tableRows(summaries), reportPath: options.report, seconds };

@@ -54,7 +54,10 @@ export function take(data: Dataset, order: ArrayLike<number>, from: number, to: 
 export function split(data: Dataset, options: SplitOptions): Split {
   const total = Math.min(options.subset ?? data.count, data.count);
   if (!Number.isInteger(total) || total < 10) throw new RangeError(`subset must be an integer ≥ 10; received ${options.subset}`);
-  const order = shuffle(Int32Array.from({ length: data.count }, (_, i) => i), mulberry32(subSeed(options.seed, "split")));
+  const order = shuffle(
+    Int32Array.from({ length: data.count }, (_, i) => i),
+    mulberry32(subSeed(options.seed, "split")),
+  );
   const nVal = Math.round(total * (options.validationFraction ?? 0.1));
   const nTest = Math.round(total * (options.testFraction ?? 0.2));
   const nTrain = total - nVal - nTest;

@@ -42,7 +42,12 @@ function cell(tag: "td" | "th", text: string): string {
 export function resultsTableHtml(runs: readonly RunSummary[]): string {
   const head = `<tr>${COLUMNS.map((c) => cell("th", c)).join("")}</tr>`;
   const body = tableRows(runs)
-    .map((r) => `<tr class="${r.run.includes("temperature") ? "scaled" : "raw"}">${formatRow(r).map((v) => cell("td", v)).join("")}</tr>`)
+    .map(
+      (r) =>
+        `<tr class="${r.run.includes("temperature") ? "scaled" : "raw"}">${formatRow(r)
+          .map((v) => cell("td", v))
+          .join("")}</tr>`,
+    )
     .join("\n");
   return `<table class="results">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
@@ -52,7 +57,14 @@ function historyTableHtml(runs: readonly RunSummary[]): string {
   const rows = runs.flatMap((r) =>
     r.history.map(
       (h) =>
-        `<tr>${[r.label, String(h.epoch), h.trainLoss.toFixed(4), h.validationNll.toFixed(4), `${(h.validationAccuracy * 100).toFixed(1)}%`, h.seconds.toFixed(2)]
+        `<tr>${[
+          r.label,
+          String(h.epoch),
+          h.trainLoss.toFixed(4),
+          h.validationNll.toFixed(4),
+          `${(h.validationAccuracy * 100).toFixed(1)}%`,
+          h.seconds.toFixed(2),
+        ]
           .map((v) => cell("td", v))
           .join("")}</tr>`,
     ),

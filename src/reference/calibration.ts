@@ -14,12 +14,7 @@
  */
 import { rowCount, rowSoftmax } from "./softmax.js";
 import { checkLabel } from "./smooth.js";
-import type {
-  CalibrationBin,
-  CalibrationOptions,
-  CalibrationResult,
-  NumericArray,
-} from "./types.js";
+import type { CalibrationBin, CalibrationOptions, CalibrationResult, NumericArray } from "./types.js";
 
 interface Sample {
   confidence: number;
@@ -27,11 +22,7 @@ interface Sample {
   correct: number;
 }
 
-export function calibration(
-  logits: NumericArray,
-  labels: NumericArray,
-  options: CalibrationOptions,
-): CalibrationResult {
+export function calibration(logits: NumericArray, labels: NumericArray, options: CalibrationOptions): CalibrationResult {
   const K = options.classes;
   const N = rowCount(logits.length, K);
   const M = options.bins ?? 15;
@@ -96,7 +87,12 @@ export function calibration(
     const key = (c: number): number => (Number.isNaN(c) ? Infinity : c);
     const sorted = samples
       .map((s, index) => ({ s, index }))
-      .sort((a, b) => key(a.s.confidence) - key(b.s.confidence) || Number(Number.isNaN(a.s.confidence)) - Number(Number.isNaN(b.s.confidence)) || a.index - b.index)
+      .sort(
+        (a, b) =>
+          key(a.s.confidence) - key(b.s.confidence) ||
+          Number(Number.isNaN(a.s.confidence)) - Number(Number.isNaN(b.s.confidence)) ||
+          a.index - b.index,
+      )
       .map((e) => e.s);
     for (let b = 0; b < M; b++) {
       const start = Math.floor((b * count) / M);

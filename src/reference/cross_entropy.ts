@@ -19,25 +19,14 @@
  */
 import { rowCount, rowSoftmax } from "./softmax.js";
 import { checkLabel, smoothedIndexTarget } from "./smooth.js";
-import type {
-  CrossEntropyOptions,
-  LossResult,
-  NumericArray,
-  Reduction,
-  TargetKind,
-} from "./types.js";
+import type { CrossEntropyOptions, LossResult, NumericArray, Reduction, TargetKind } from "./types.js";
 
 /**
  * Decides whether `target` holds class indices or probabilities. An explicit `targetKind` wins;
  * otherwise Int32Array → indices, Float32Array/Float64Array → probabilities, and a plain array
  * → probabilities when its length is N·K with K > 1, else indices.
  */
-export function resolveTargetKind(
-  target: NumericArray,
-  N: number,
-  K: number,
-  explicit: TargetKind | undefined,
-): TargetKind {
+export function resolveTargetKind(target: NumericArray, N: number, K: number, explicit: TargetKind | undefined): TargetKind {
   if (explicit !== undefined) return explicit;
   if (target instanceof Int32Array) return "index";
   if (target instanceof Float32Array || target instanceof Float64Array) return "probability";
@@ -102,13 +91,7 @@ function fillRow(
 }
 
 /** Applies the reduction: loss = s·ΣCE + zs·ΣZ (or per row), grad = s·gradCe + zs·gradZ. */
-function reduce(
-  pieces: RowPieces,
-  reduction: Reduction,
-  s: number,
-  zs: number,
-  wantGrad: boolean,
-): LossResult {
+function reduce(pieces: RowPieces, reduction: Reduction, s: number, zs: number, wantGrad: boolean): LossResult {
   const N = pieces.ce.length;
   let loss: number | Float64Array;
   if (reduction === "none") {
@@ -139,26 +122,14 @@ function emptyMean(N: number, K: number, wantGrad: boolean): LossResult {
   return { loss: 0, grad: wantGrad ? new Float64Array(N * K) : null };
 }
 
-export function crossEntropy(
-  logits: NumericArray,
-  target: NumericArray,
-  options: CrossEntropyOptions,
-): LossResult {
+export function crossEntropy(logits: NumericArray, target: NumericArray, options: CrossEntropyOptions): LossResult {
   const K = options.classes;
   const N = rowCount(logits.length, K);
   const kind = resolveTargetKind(target, N, K, options.targetKind);
-  return kind === "index"
-    ? indexCrossEntropy(logits, target, N, K, options)
-    : probabilityCrossEntropy(logits, target, N, K, options);
+  return kind === "index" ? indexCrossEntropy(logits, target, N, K, options) : probabilityCrossEntropy(logits, target, N, K, options);
 }
 
-function indexCrossEntropy(
-  logits: NumericArray,
-  labels: NumericArray,
-  N: number,
-  K: number,
-  options: CrossEntropyOptions,
-): LossResult {
+function indexCrossEntropy(logits: NumericArray, labels: NumericArray, N: number, K: number, options: CrossEntropyOptions): LossResult {
   const epsilon = options.smoothing ?? 0;
   const mode = options.smoothingMode ?? "uniform";
   const reduction = options.reduction ?? "mean";
@@ -211,13 +182,7 @@ function indexCrossEntropy(
   return reduce(pieces, reduction, 1, 1, wantGrad);
 }
 
-function probabilityCrossEntropy(
-  logits: NumericArray,
-  t: NumericArray,
-  N: number,
-  K: number,
-  options: CrossEntropyOptions,
-): LossResult {
+function probabilityCrossEntropy(logits: NumericArray, t: NumericArray, N: number, K: number, options: CrossEntropyOptions): LossResult {
   const epsilon = options.smoothing ?? 0;
   const reduction = options.reduction ?? "mean";
   const weights = options.classWeights;

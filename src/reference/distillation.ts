@@ -31,11 +31,7 @@ import type { DistillationOptions, LossResult, NumericArray } from "./types.js";
 
 type RowOutcome = "ok" | "infinite" | "nan";
 
-export function distillation(
-  student: NumericArray,
-  teacher: NumericArray,
-  options: DistillationOptions,
-): LossResult {
+export function distillation(student: NumericArray, teacher: NumericArray, options: DistillationOptions): LossResult {
   const K = options.classes;
   const N = rowCount(student.length, K);
   if (teacher.length !== student.length) {

@@ -18,7 +18,8 @@
 /** Taylor series of φ(δ) = (e^δ − 1 − δ)/δ² = Σ_{n≥0} δⁿ/(n+2)!, for |δ| < 0.1 (truncation < 1e-20). */
 function phi(d: number): number {
   if (Math.abs(d) >= 0.1) return (Math.expm1(d) - d) / (d * d);
-  let term = 0.5, sum = 0.5;
+  let term = 0.5,
+    sum = 0.5;
   for (let n = 1; n <= 10; n++) {
     term *= d / (n + 2);
     sum += term;
@@ -47,9 +48,16 @@ export interface TemperedKl {
  * class masked in the student has teacher probability > 0. `ps` is softmax(s/T) in f64.
  */
 export function temperedKl(
-  s: ArrayLike<number>, t: ArrayLike<number>, offset: number, K: number, T: number, ps: Float64Array,
+  s: ArrayLike<number>,
+  t: ArrayLike<number>,
+  offset: number,
+  K: number,
+  T: number,
+  ps: Float64Array,
 ): TemperedKl | null {
-  let P = 0, outside = 0, ED = 0;
+  let P = 0,
+    outside = 0,
+    ED = 0;
   for (let j = 0; j < K; j++) {
     const tj = Number(t[offset + j]);
     if (tj === -Infinity) {
@@ -62,7 +70,8 @@ export function temperedKl(
   if (!(P > 0)) return null;
   ED /= P;
   const Dp = new Float64Array(K);
-  let e2h = 0, e2phi = 0;
+  let e2h = 0,
+    e2phi = 0;
   for (let j = 0; j < K; j++) {
     const tj = Number(t[offset + j]);
     if (tj === -Infinity) continue;

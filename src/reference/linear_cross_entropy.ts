@@ -37,7 +37,8 @@ export function linearCrossEntropy(
 ): LinearCrossEntropyResult {
   const V = options.classes;
   if (!Number.isInteger(V) || V < 1) throw new RangeError(`classes must be an integer ≥ 1; received ${V}`);
-  if (weight.length === 0 || weight.length % V !== 0) throw new RangeError(`weight.length = ${weight.length} is not a positive multiple of classes = ${V}`);
+  if (weight.length === 0 || weight.length % V !== 0)
+    throw new RangeError(`weight.length = ${weight.length} is not a positive multiple of classes = ${V}`);
   const D = weight.length / V;
   if (hidden.length % D !== 0) throw new RangeError(`hidden.length = ${hidden.length} is not a multiple of D = ${D}`);
   const N = hidden.length / D;
@@ -54,10 +55,16 @@ export function linearCrossEntropy(
     }
   }
   const ce = crossEntropy(logits, labels, {
-    classes: V, targetKind: "index",
-    smoothing: options.smoothing, smoothingMode: options.smoothingMode, reduction: options.reduction,
-    ignoreIndex: options.ignoreIndex, classWeights: options.classWeights, classWeightMode: options.classWeightMode,
-    zLoss: options.zLoss, grad: options.grad,
+    classes: V,
+    targetKind: "index",
+    smoothing: options.smoothing,
+    smoothingMode: options.smoothingMode,
+    reduction: options.reduction,
+    ignoreIndex: options.ignoreIndex,
+    classWeights: options.classWeights,
+    classWeightMode: options.classWeightMode,
+    zLoss: options.zLoss,
+    grad: options.grad,
   });
   const G = ce.grad;
   if (G === null) return { loss: ce.loss, gradHidden: null, gradWeight: null, gradBias: null };

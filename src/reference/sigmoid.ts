@@ -23,11 +23,7 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-export function sigmoidCrossEntropy(
-  logits: NumericArray,
-  targets: NumericArray,
-  options: SigmoidCrossEntropyOptions = {},
-): LossResult {
+export function sigmoidCrossEntropy(logits: NumericArray, targets: NumericArray, options: SigmoidCrossEntropyOptions = {}): LossResult {
   const epsilon = options.smoothing ?? 0;
   const reduction = options.reduction ?? "mean";
   const wantGrad = options.grad ?? true;

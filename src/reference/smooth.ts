@@ -9,12 +9,7 @@ import type { NumericArray, SmoothTargetsOptions, SmoothingMode } from "./types.
  * - 'others':  q_j = (1−ε)·[j=y] + ε/(K'−1)·[j≠y], and q_y = 1 when K' = 1.
  * Invalid (masked) classes get q_j = 0. The label y must be a valid class.
  */
-export function smoothedIndexTarget(
-  y: number,
-  valid: boolean[],
-  epsilon: number,
-  mode: SmoothingMode,
-): Float64Array {
+export function smoothedIndexTarget(y: number, valid: boolean[], epsilon: number, mode: SmoothingMode): Float64Array {
   const K = valid.length;
   const q = new Float64Array(K);
   let Kp = 0;

@@ -30,12 +30,7 @@ export interface RowSoftmax {
 /**
  * Log-softmax of row `row` of `logits` (K classes), with every logit divided by `temperature`.
  */
-export function rowSoftmax(
-  logits: NumericArray,
-  row: number,
-  K: number,
-  temperature = 1,
-): RowSoftmax {
+export function rowSoftmax(logits: NumericArray, row: number, K: number, temperature = 1): RowSoftmax {
   const x = new Float64Array(K);
   const masked: boolean[] = new Array<boolean>(K).fill(false);
   let nonFinite = false;

@@ -20,12 +20,7 @@ export const MIN_TEMPERATURE = 0.01;
 export const MAX_TEMPERATURE = 100;
 
 /** Mean NLL of softmax(z/T) over the given rows. */
-export function meanNll(
-  logits: NumericArray,
-  rows: { index: number; label: number }[],
-  K: number,
-  T: number,
-): number {
+export function meanNll(logits: NumericArray, rows: { index: number; label: number }[], K: number, T: number): number {
   let sum = 0;
   for (const { index, label } of rows) {
     sum += -rowSoftmax(logits, index, K, T).logp[label]!;
@@ -38,12 +33,7 @@ export function meanNll(
  * Σ_{j≠y} p_j·(z_j − z_y): the form without cancellation, so that a row whose label is the clear
  * argmax gives a slope that is small but negative (E_p[z] − z_y would round to 0 once p_y rounds to 1).
  */
-function nllSlopeInBeta(
-  logits: NumericArray,
-  rows: { index: number; label: number }[],
-  K: number,
-  T: number,
-): number {
+function nllSlopeInBeta(logits: NumericArray, rows: { index: number; label: number }[], K: number, T: number): number {
   let sum = 0;
   for (const { index, label } of rows) {
     const row = rowSoftmax(logits, index, K, T);
@@ -56,11 +46,7 @@ function nllSlopeInBeta(
   return sum / rows.length;
 }
 
-export function fitTemperature(
-  logits: NumericArray,
-  labels: NumericArray,
-  options: FitTemperatureOptions,
-): FitTemperatureResult {
+export function fitTemperature(logits: NumericArray, labels: NumericArray, options: FitTemperatureOptions): FitTemperatureResult {
   const K = options.classes;
   const N = rowCount(logits.length, K);
   const ignoreIndex = options.ignoreIndex ?? -100;

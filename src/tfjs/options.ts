@@ -56,7 +56,10 @@ function advice(key: string): string {
   let bestD = 3;
   for (const k of KEYS) {
     const d = distance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestD) { bestD = d; best = k; }
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
   }
   return best !== null ? `did you mean \`${best}\`?` : "";
 }
@@ -79,15 +82,21 @@ const REDUCTIONS = ["mean", "sum", "none"] as const;
 function reductionOf(fn: string, value: unknown, hasWeights: boolean): TfReduction {
   if (typeof value === "number") {
     switch (value) {
-      case 0: return "none";
-      case 1: return "mean";
-      case 2: return "sum";
+      case 0:
+        return "none";
+      case 1:
+        return "mean";
+      case 2:
+        return "sum";
       case 3:
         // TF.js: Σ losses / (number of non-zero weights); without weights that is 'mean' (ignored rows
         // count as weight 0). With class weights softxent's 'mean' divides by Σ w instead: not the same.
         if (hasWeights) {
-          fail(fn, "options.reduction tf.Reduction.SUM_BY_NONZERO_WEIGHTS (3) cannot be combined with classWeights " +
-            "(softxent's 'mean' divides by the sum of the weights, as tf.Reduction.MEAN does); pass 'mean' or tf.Reduction.MEAN");
+          fail(
+            fn,
+            "options.reduction tf.Reduction.SUM_BY_NONZERO_WEIGHTS (3) cannot be combined with classWeights " +
+              "(softxent's 'mean' divides by the sum of the weights, as tf.Reduction.MEAN does); pass 'mean' or tf.Reduction.MEAN",
+          );
         }
         return "mean";
       default:
@@ -100,7 +109,8 @@ function reductionOf(fn: string, value: unknown, hasWeights: boolean): TfReducti
 function weightsOf(fn: string, w: unknown): Float32Array | undefined {
   if (w === undefined) return undefined;
   let values: Float32Array;
-  if (w instanceof Float32Array) values = w.slice(); // a snapshot: later edits of the caller's array do not leak in
+  if (w instanceof Float32Array)
+    values = w.slice(); // a snapshot: later edits of the caller's array do not leak in
   else if (Array.isArray(w)) {
     for (let j = 0; j < w.length; j++) {
       if (typeof w[j] !== "number") failType(fn, `options.classWeights[${j}] must be a number; received ${describe(w[j])}`);

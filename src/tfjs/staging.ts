@@ -38,7 +38,13 @@ interface WasmBackendLike {
 
 function wasmBackend(tf: TfLike, t: Tensor): WasmBackendLike | null {
   const b = tf.backend() as Partial<WasmBackendLike> | null;
-  if (b && typeof b.typedArrayFromHeap === "function" && b.dataIdMap && typeof b.dataIdMap.has === "function" && b.dataIdMap.has(t.dataId)) {
+  if (
+    b &&
+    typeof b.typedArrayFromHeap === "function" &&
+    b.dataIdMap &&
+    typeof b.dataIdMap.has === "function" &&
+    b.dataIdMap.has(t.dataId)
+  ) {
     return b as WasmBackendLike;
   }
   return null;
@@ -104,7 +110,11 @@ export function acquireSlot(length: number, tape: object | null | undefined): Sl
   if (tape === undefined && blindOrder.length >= MAX_BLIND_PENDING) blindOrder.shift()!.pending = false;
   let slot: Slot | undefined;
   // Prefer a free slot that is already large enough (no growth), else any free one.
-  for (const s of slots) if (!s.pending && s.buf !== null && !s.buf.released && s.buf.length >= length) { slot = s; break; }
+  for (const s of slots)
+    if (!s.pending && s.buf !== null && !s.buf.released && s.buf.length >= length) {
+      slot = s;
+      break;
+    }
   slot ??= slots.find((s) => !s.pending);
   if (slot === undefined) {
     slot = { buf: null, pending: false, tape: null };
@@ -195,7 +205,11 @@ export function applyDy(view: Float32Array, rows: number, k: number, dy: ArrayLi
     return;
   }
   let uniform = true;
-  for (let i = 1; i < rows; i++) if (dy[i] !== dy[0]) { uniform = false; break; }
+  for (let i = 1; i < rows; i++)
+    if (dy[i] !== dy[0]) {
+      uniform = false;
+      break;
+    }
   if (uniform) {
     if (dy[0] !== 1) scaleRange(view, 0, view.length, dy[0]!);
     return;

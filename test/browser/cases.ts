@@ -65,8 +65,24 @@ function meanDivisor(labels: Int32Array | null, n: number, weights: Float32Array
 export function buildCases(seed: number): Case[] {
   const rng = mulberry32(seed);
   const cases: Case[] = [];
-  const shapes: Array<[number, number]> = [[0, 10], [1, 1], [9, 1], [5, 3], [33, 7], [16, 10], [8, 129], [4, 1000], [2, 4099], [1, 32768]];
-  const extremes: Array<[number, number]> = [[3, 0], [1e4, 0], [3, 1e7], [30, -5e3]];
+  const shapes: Array<[number, number]> = [
+    [0, 10],
+    [1, 1],
+    [9, 1],
+    [5, 3],
+    [33, 7],
+    [16, 10],
+    [8, 129],
+    [4, 1000],
+    [2, 4099],
+    [1, 32768],
+  ];
+  const extremes: Array<[number, number]> = [
+    [3, 0],
+    [1e4, 0],
+    [3, 1e7],
+    [30, -5e3],
+  ];
 
   let c = 0;
   for (const [n, k] of shapes) {
@@ -91,7 +107,11 @@ export function buildCases(seed: number): Case[] {
       const gradScale = reduction === "mean" && d > 0 ? 1 / d : 1;
       cases.push({
         wire: {
-          name, fn: "crossEntropy", logits: b64(logits), labels: b64(labels), options,
+          name,
+          fn: "crossEntropy",
+          logits: b64(logits),
+          labels: b64(labels),
+          options,
           resident: c % 4 === 2,
           ...(weights ? { weights: b64(weights) } : {}),
         },
@@ -104,7 +124,12 @@ export function buildCases(seed: number): Case[] {
   }
 
   // Probability targets.
-  for (const [n, k] of [[0, 5], [6, 1], [12, 11], [3, 2000]] as Array<[number, number]>) {
+  for (const [n, k] of [
+    [0, 5],
+    [6, 1],
+    [12, 11],
+    [3, 2000],
+  ] as Array<[number, number]>) {
     const logits = randomLogits(rng, n, k, 5, 0);
     if (k > 2) maskSome(rng, logits, k, 0.2);
     const targets = new Float32Array(n * k);
@@ -122,8 +147,17 @@ export function buildCases(seed: number): Case[] {
   }
 
   // logSoftmax, softmax (with temperature), smoothTargets.
-  for (const [n, k] of [[0, 4], [3, 1], [7, 5], [4, 131], [2, 5003]] as Array<[number, number]>) {
-    for (const [scale, offset] of [[3, 0], [1e4, 1e7]] as Array<[number, number]>) {
+  for (const [n, k] of [
+    [0, 4],
+    [3, 1],
+    [7, 5],
+    [4, 131],
+    [2, 5003],
+  ] as Array<[number, number]>) {
+    for (const [scale, offset] of [
+      [3, 0],
+      [1e4, 1e7],
+    ] as Array<[number, number]>) {
       const logits = randomLogits(rng, n, k, scale, offset);
       if (k > 2) maskSome(rng, logits, k, 0.25);
       const shape = `N=${n} K=${k} z~${offset}+${scale}·N(0,1)`;

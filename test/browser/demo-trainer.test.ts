@@ -52,7 +52,11 @@ async function waitForEnd(page: Page): Promise<string> {
 }
 
 /** Screenshot of an element, decoded in the page: how many pixels are not white, and whether a colour occurs. */
-async function pixelStats(page: Page, selector: string, rgb: [number, number, number]): Promise<{ nonWhite: number; total: number; colourHits: number }> {
+async function pixelStats(
+  page: Page,
+  selector: string,
+  rgb: [number, number, number],
+): Promise<{ nonWhite: number; total: number; colourHits: number }> {
   const png = (await page.locator(selector).screenshot()).toString("base64");
   return page.evaluate(
     async ({ png, rgb }) => {
@@ -102,16 +106,22 @@ describe("the browser demo page", () => {
     for (const d of trainD) expect((d.match(/L/g) ?? []).length).toBeGreaterThanOrEqual(5);
     expect(await page.locator("#loss svg path.validation-nll").count()).toBe(2);
     // the browser's own measure of what it drew: the path has length
-    const lengths = await page.locator("#loss svg path.train-loss").evaluateAll((ps) => ps.map((p) => (p as SVGPathElement).getTotalLength()));
+    const lengths = await page
+      .locator("#loss svg path.train-loss")
+      .evaluateAll((ps) => ps.map((p) => (p as SVGPathElement).getTotalLength()));
     for (const l of lengths) expect(l).toBeGreaterThan(100);
 
     // reliability diagrams: two, each with several bars
     expect(await page.locator("#reliability svg.reliability").count()).toBe(2);
-    for (const n of await page.locator("#reliability svg.reliability").evaluateAll((ss) => ss.map((s) => s.querySelectorAll("rect.bin").length))) {
+    for (const n of await page
+      .locator("#reliability svg.reliability")
+      .evaluateAll((ss) => ss.map((s) => s.querySelectorAll("rect.bin").length))) {
       expect(n).toBeGreaterThanOrEqual(3);
     }
     // the table: four rows, accuracies well above chance
-    const cells = await page.locator("#table table.results tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? "")));
+    const cells = await page
+      .locator("#table table.results tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? "")));
     expect(cells.map((c) => c[0])).toEqual(["ε = 0", "ε = 0 + temperature scaling", "ε = 0.1", "ε = 0.1 + temperature scaling"]);
     for (const c of cells) expect(parseFloat(c[2]!)).toBeGreaterThan(50);
 

@@ -58,10 +58,15 @@ describe.runIf(browserSuites)("threads in headless Chromium", () => {
       // the module dist/index.js imports (same URL); an import() written here would be rewritten by vitest
       const load = new Function("u", "return import(u)") as (u: string) => Promise<unknown>;
       const mem = (await load("/dist/memory.js")) as typeof import("../../dist/memory.js");
-      const N = 64, K = 4000;
-      const z = new Float32Array(N * K), y = new Int32Array(N);
+      const N = 64,
+        K = 4000;
+      const z = new Float32Array(N * K),
+        y = new Int32Array(N);
       let s = 12345;
-      for (let e = 0; e < z.length; e++) { s = (s * 1103515245 + 12345) >>> 0; z[e] = (s / 2 ** 32) * 12 - 6; }
+      for (let e = 0; e < z.length; e++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        z[e] = (s / 2 ** 32) * 12 - 6;
+      }
       for (let i = 0; i < N; i++) y[i] = (i * 7919) % K;
       const run = () => {
         const r = sx.crossEntropy(z, y, { classes: K, smoothing: 0.1, zLoss: 1e-4 });
@@ -82,8 +87,13 @@ describe.runIf(browserSuites)("threads in headless Chromium", () => {
       const two = run();
       const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
       return {
-        isolated: crossOriginIsolated, threads: info.threads, build: info.build, workerBlocks,
-        lossEqual: Object.is(one.loss, two.loss), gradEqual: same(one.grad, two.grad), logEqual: same(one.log, two.log),
+        isolated: crossOriginIsolated,
+        threads: info.threads,
+        build: info.build,
+        workerBlocks,
+        lossEqual: Object.is(one.loss, two.loss),
+        gradEqual: same(one.grad, two.grad),
+        logEqual: same(one.log, two.log),
       };
     });
     expect(out.isolated).toBe(true);
@@ -101,8 +111,14 @@ describe.runIf(browserSuites)("threads in headless Chromium", () => {
       () =>
         new Promise<Record<string, unknown>>((resolve, reject) => {
           const w = new Worker("/threads-worker.js", { type: "module" });
-          w.onmessage = (e) => { w.terminate(); resolve(e.data as Record<string, unknown>); };
-          w.onerror = (e) => { w.terminate(); reject(new Error(`worker: ${e.message}`)); };
+          w.onmessage = (e) => {
+            w.terminate();
+            resolve(e.data as Record<string, unknown>);
+          };
+          w.onerror = (e) => {
+            w.terminate();
+            reject(new Error(`worker: ${e.message}`));
+          };
           w.postMessage(null);
         }),
     );
@@ -116,13 +132,23 @@ describe.runIf(browserSuites)("threads in headless Chromium", () => {
     const out = await page.evaluate(async () => {
       const sx = (window as unknown as { softxent: typeof import("../../dist/index.js") }).softxent;
       let rejected = "";
-      await sx.init({ threads: 2 }).catch((e: Error) => { rejected = `${e.constructor.name}: ${e.message}`; });
+      await sx.init({ threads: 2 }).catch((e: Error) => {
+        rejected = `${e.constructor.name}: ${e.message}`;
+      });
       await sx.init({ threads: "auto" });
       const info = sx.backendInfo();
-      return { isolated: crossOriginIsolated, hc: navigator.hardwareConcurrency, rejected, threads: info.threads, note: info.threadsNote ?? null };
+      return {
+        isolated: crossOriginIsolated,
+        hc: navigator.hardwareConcurrency,
+        rejected,
+        threads: info.threads,
+        note: info.threadsNote ?? null,
+      };
     });
     expect(out.isolated).toBe(false);
-    expect(out.rejected).toMatch(/^Error: softxent\.init: threads: 2 cannot run here: .*cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+    expect(out.rejected).toMatch(
+      /^Error: softxent\.init: threads: 2 cannot run here: .*cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/,
+    );
     expect(out.threads).toBe(1);
     if (out.hc > 1) expect(out.note).toMatch(/threads: 'auto' runs 1 thread: .*cross-origin isolated/);
     expect(errors).toEqual([]);

@@ -35,11 +35,19 @@ describe.each(BUILDS)("crossEntropy property vs reference — $name build", ({ s
     expect(backendInfo().simd).toBe(simd);
   });
 
-  it("index targets: any shape, option and value, any way of passing operands", () => {
-    fc.assert(fc.property(ceCaseArb({ kind: fc.constant("index") }), checkAgainstReference), fuzzParams(3000));
-  }, FUZZ_TIMEOUT);
+  it(
+    "index targets: any shape, option and value, any way of passing operands",
+    () => {
+      fc.assert(fc.property(ceCaseArb({ kind: fc.constant("index") }), checkAgainstReference), fuzzParams(3000));
+    },
+    FUZZ_TIMEOUT,
+  );
 
-  it("probability targets: any shape, option and value, any way of passing operands", () => {
-    fc.assert(fc.property(ceCaseArb({ kind: fc.constant("prob") }), checkAgainstReference), fuzzParams(2000));
-  }, FUZZ_TIMEOUT);
+  it(
+    "probability targets: any shape, option and value, any way of passing operands",
+    () => {
+      fc.assert(fc.property(ceCaseArb({ kind: fc.constant("prob") }), checkAgainstReference), fuzzParams(2000));
+    },
+    FUZZ_TIMEOUT,
+  );
 });

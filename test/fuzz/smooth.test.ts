@@ -17,20 +17,25 @@ describe.each(BUILDS)("smoothTargets properties vs reference — $name build", (
     expect(backendInfo().simd).toBe(simd);
   });
 
-  it("matches the reference for any labels, ε and mode", () => {
-    fc.assert(
-      fc.property(smoothCaseArb, (c) => {
-        const got = runSmooth(c);
-        const want = ref.smoothTargets(Int32Array.from(c.labels), smoothOptions(c));
-        expect(got.length).toBe(want.length);
-        for (let e = 0; e < want.length; e++) {
-          const r = want[e]!, a = got[e]!;
-          if (r === 0 ? a !== 0 : !(Math.abs(a - r) <= 3e-7 * r)) {
-            expect.fail(`q[${Math.floor(e / c.k)}][${e % c.k}] = ${a}, reference ${r}`);
+  it(
+    "matches the reference for any labels, ε and mode",
+    () => {
+      fc.assert(
+        fc.property(smoothCaseArb, (c) => {
+          const got = runSmooth(c);
+          const want = ref.smoothTargets(Int32Array.from(c.labels), smoothOptions(c));
+          expect(got.length).toBe(want.length);
+          for (let e = 0; e < want.length; e++) {
+            const r = want[e]!,
+              a = got[e]!;
+            if (r === 0 ? a !== 0 : !(Math.abs(a - r) <= 3e-7 * r)) {
+              expect.fail(`q[${Math.floor(e / c.k)}][${e % c.k}] = ${a}, reference ${r}`);
+            }
           }
-        }
-      }),
-      fuzzParams(3000),
-    );
-  }, FUZZ_TIMEOUT);
+        }),
+        fuzzParams(3000),
+      );
+    },
+    FUZZ_TIMEOUT,
+  );
 });

@@ -12,7 +12,15 @@ import * as ref from "../../src/reference/index.js";
 import { BUILDS } from "../helpers/builds.js";
 import { expectGrad, expectLosses } from "../helpers/compare.js";
 import {
-  FUZZ_TIMEOUT, classesArb, flatten, fuzzParams, logitRowArb, profileArb, rowsArb, uniformBetween, type Profile,
+  FUZZ_TIMEOUT,
+  classesArb,
+  flatten,
+  fuzzParams,
+  logitRowArb,
+  profileArb,
+  rowsArb,
+  uniformBetween,
+  type Profile,
 } from "../helpers/fuzz.js";
 
 type OutMode = "copy" | "out" | "inPlace" | "resident" | "residentOut" | "residentInPlace";
@@ -32,17 +40,15 @@ const temperatureArb = fc.oneof(
   { weight: 2, arbitrary: uniformBetween(0.05, 20) },
 );
 
-const caseArb: fc.Arbitrary<SoftmaxCase> = fc
-  .record({ k: classesArb, profile: profileArb })
-  .chain(({ k, profile }) =>
-    fc.record({
-      k: fc.constant(k),
-      profile: fc.constant(profile),
-      rows: rowsArb(k, logitRowArb(k, profile)),
-      temperature: temperatureArb,
-      mode: fc.constantFrom<OutMode>("copy", "out", "inPlace", "resident", "residentOut", "residentInPlace"),
-    }),
-  );
+const caseArb: fc.Arbitrary<SoftmaxCase> = fc.record({ k: classesArb, profile: profileArb }).chain(({ k, profile }) =>
+  fc.record({
+    k: fc.constant(k),
+    profile: fc.constant(profile),
+    rows: rowsArb(k, logitRowArb(k, profile)),
+    temperature: temperatureArb,
+    mode: fc.constantFrom<OutMode>("copy", "out", "inPlace", "resident", "residentOut", "residentInPlace"),
+  }),
+);
 
 /** Runs logSoftmax or softmax on a case in its mode; returns a copy of the result. */
 function run(c: SoftmaxCase, log: boolean): Float32Array {
@@ -102,23 +108,31 @@ describe.each(BUILDS)("logSoftmax / softmax properties vs reference — $name bu
     expect(backendInfo().simd).toBe(simd);
   });
 
-  it("logSoftmax matches the reference for any shape and value", () => {
-    fc.assert(
-      fc.property(caseArb, (c) => {
-        const want = ref.logSoftmax(flatten(c.rows, c.k), { classes: c.k });
-        expectLosses(run(c, true), want, `logSoftmax K=${c.k} ${c.profile} ${c.mode}`);
-      }),
-      fuzzParams(2000),
-    );
-  }, FUZZ_TIMEOUT);
+  it(
+    "logSoftmax matches the reference for any shape and value",
+    () => {
+      fc.assert(
+        fc.property(caseArb, (c) => {
+          const want = ref.logSoftmax(flatten(c.rows, c.k), { classes: c.k });
+          expectLosses(run(c, true), want, `logSoftmax K=${c.k} ${c.profile} ${c.mode}`);
+        }),
+        fuzzParams(2000),
+      );
+    },
+    FUZZ_TIMEOUT,
+  );
 
-  it("softmax (with temperature) matches the reference for any shape and value", () => {
-    fc.assert(
-      fc.property(caseArb, (c) => {
-        const want = ref.softmax(flatten(c.rows, c.k), { classes: c.k, temperature: c.temperature ?? 1 });
-        expectGrad(run(c, false), want, 1, `softmax K=${c.k} T=${c.temperature} ${c.profile} ${c.mode}`);
-      }),
-      fuzzParams(2000),
-    );
-  }, FUZZ_TIMEOUT);
+  it(
+    "softmax (with temperature) matches the reference for any shape and value",
+    () => {
+      fc.assert(
+        fc.property(caseArb, (c) => {
+          const want = ref.softmax(flatten(c.rows, c.k), { classes: c.k, temperature: c.temperature ?? 1 });
+          expectGrad(run(c, false), want, 1, `softmax K=${c.k} T=${c.temperature} ${c.profile} ${c.mode}`);
+        }),
+        fuzzParams(2000),
+      );
+    },
+    FUZZ_TIMEOUT,
+  );
 });

@@ -7,8 +7,18 @@ import fc from "fast-check";
 import { allocFloat32, allocInt32, crossEntropy, type WasmBuffer } from "../../dist/index.js";
 import * as ref from "../../src/reference/index.js";
 import {
-  classesArb, flatten, probabilityArb, profileArb, reductionArb, rowsArb, smoothingArb, smoothingModeArb, weightArb,
-  zLossArb, logitRowArb, type Profile,
+  classesArb,
+  flatten,
+  probabilityArb,
+  profileArb,
+  reductionArb,
+  rowsArb,
+  smoothingArb,
+  smoothingModeArb,
+  weightArb,
+  zLossArb,
+  logitRowArb,
+  type Profile,
 } from "./fuzz.js";
 
 /**
@@ -71,9 +81,7 @@ export function ceCaseArb(over: CeHeaderOverrides = {}): fc.Arbitrary<CeCase> {
     const label = h.allIgnored
       ? fc.constant(ig)
       : fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: h.k - 1 }) }, { weight: 1, arbitrary: fc.constant(ig) });
-    const target = h.kind === "prob"
-      ? fc.array(probabilityArb, { minLength: h.k, maxLength: h.k })
-      : fc.constant<number[]>([]);
+    const target = h.kind === "prob" ? fc.array(probabilityArb, { minLength: h.k, maxLength: h.k }) : fc.constant<number[]>([]);
     const row = fc.record({ z: logitRowArb(h.k, h.profile), label: h.kind === "index" ? label : fc.constant(0), t: target });
     return fc
       .record({
@@ -81,25 +89,37 @@ export function ceCaseArb(over: CeHeaderOverrides = {}): fc.Arbitrary<CeCase> {
         smoothing: smoothingArb,
         smoothingMode: h.kind === "index" ? smoothingModeArb : fc.constant("uniform" as const),
         reduction: reductionArb,
-        weights: over.weights === false
-          ? fc.constant(null)
-          : fc.option(fc.array(weightArb, { minLength: h.k, maxLength: h.k }), { nil: null }),
+        weights:
+          over.weights === false ? fc.constant(null) : fc.option(fc.array(weightArb, { minLength: h.k, maxLength: h.k }), { nil: null }),
         weightMode: h.kind === "index" ? fc.constantFrom("pytorch" as const, "target" as const) : fc.constant("pytorch" as const),
         zLoss: over.zLoss === false ? fc.constant(0) : zLossArb,
       })
       .map((b) => ({
-        k: h.k, profile: h.profile, kind: h.kind, ignoreIndex: h.kind === "index" ? h.ignoreIndex : undefined,
-        io: h.io, grad: h.grad, ...b,
+        k: h.k,
+        profile: h.profile,
+        kind: h.kind,
+        ignoreIndex: h.kind === "index" ? h.ignoreIndex : undefined,
+        io: h.io,
+        grad: h.grad,
+        ...b,
       }));
   });
 }
 
 export function logitsOf(c: CeCase): Float32Array {
-  return flatten(c.rows.map((r) => r.z), c.k);
+  return flatten(
+    c.rows.map((r) => r.z),
+    c.k,
+  );
 }
 
 export function targetOf(c: CeCase): Int32Array | Float32Array {
-  return c.kind === "index" ? Int32Array.from(c.rows.map((r) => r.label)) : flatten(c.rows.map((r) => r.t), c.k);
+  return c.kind === "index"
+    ? Int32Array.from(c.rows.map((r) => r.label))
+    : flatten(
+        c.rows.map((r) => r.t),
+        c.k,
+      );
 }
 
 /** The options of a case, as a caller would write them (gradOut added by the runner). */
@@ -194,6 +214,8 @@ const f32 = Math.fround;
 
 /** Printable summary of a case for assertion messages (fast-check prints the whole case too). */
 export function tag(c: CeCase): string {
-  return `${c.kind} N=${c.rows.length} K=${c.k} ${c.profile} ${c.reduction} ε=${c.smoothing} ${c.smoothingMode} ` +
-    `w=${c.weights ? c.weightMode : "none"} λ=${c.zLoss} ignore=${c.ignoreIndex ?? "default"} io=${c.io} grad=${c.grad}`;
+  return (
+    `${c.kind} N=${c.rows.length} K=${c.k} ${c.profile} ${c.reduction} ε=${c.smoothing} ${c.smoothingMode} ` +
+    `w=${c.weights ? c.weightMode : "none"} λ=${c.zLoss} ignore=${c.ignoreIndex ?? "default"} io=${c.io} grad=${c.grad}`
+  );
 }

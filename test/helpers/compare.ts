@@ -34,7 +34,8 @@ export function gradError(actual: ArrayLike<number>, ref: ArrayLike<number>, sca
   const bound = GRAD_TOL * Math.max(scale, maxRef);
   let worst = 0;
   for (let j = 0; j < ref.length; j++) {
-    const r = ref[j]!, a = actual[j]!;
+    const r = ref[j]!,
+      a = actual[j]!;
     if (!Number.isFinite(r)) {
       if (Number.isNaN(r) ? !Number.isNaN(a) : a !== r) expect.fail(`${what}[${j}]: got ${a}, reference ${r}`);
       continue;

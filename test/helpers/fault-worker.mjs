@@ -34,7 +34,11 @@ for (let c = 0; c < calls; c++) {
   if (c % 7 === 3) {
     // an invalid call in the stream: out-of-range label
     try {
-      sx.crossEntropy(z, Int32Array.from(y, (v, i) => (i === 0 ? k + 3 : v)), o);
+      sx.crossEntropy(
+        z,
+        Int32Array.from(y, (v, i) => (i === 0 ? k + 3 : v)),
+        o,
+      );
     } catch (e) {
       if (e instanceof RangeError) summary.errorsThrown++;
       else throw e;

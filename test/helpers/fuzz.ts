@@ -43,7 +43,7 @@ export const CI_SEED = 20250607;
 
 /** fast-check parameters for a property that runs `ciRuns` cases in CI. */
 export function fuzzParams(ciRuns: number): fc.Parameters<unknown> {
-  const seed = env.SOFTXENT_FUZZ_SEED === "random" ? undefined : envSeed() ?? (LONG_RUNS === undefined ? CI_SEED : undefined);
+  const seed = env.SOFTXENT_FUZZ_SEED === "random" ? undefined : (envSeed() ?? (LONG_RUNS === undefined ? CI_SEED : undefined));
   const path = env.SOFTXENT_FUZZ_PATH;
   return {
     numRuns: LONG_RUNS ?? ciRuns,
@@ -111,10 +111,7 @@ function elementArb(profile: Profile): fc.Arbitrary<number> {
     case "wide":
       return fc.oneof(ordinary, uniformIn(1e4));
     case "tiny":
-      return fc.oneof(
-        fc.float({ min: f32(-1e-20), max: f32(1e-20), noNaN: true }),
-        fc.constantFrom(0, -0, f32(1.4e-45), f32(-1.4e-45)),
-      );
+      return fc.oneof(fc.float({ min: f32(-1e-20), max: f32(1e-20), noNaN: true }), fc.constantFrom(0, -0, f32(1.4e-45), f32(-1.4e-45)));
     case "masked":
       return fc.oneof({ weight: 3, arbitrary: ordinary }, { weight: 2, arbitrary: fc.constant(-Infinity) });
     case "special":

@@ -15,11 +15,7 @@ export function total(loss: number | Float64Array): number {
  * Numerical gradient of f at x: (f(x + h e_j) − f(x − h e_j)) / 2h with h = step·max(1, |x_j|).
  * Entries of x equal to ±Infinity (masked classes) get gradient 0 (they cannot be perturbed).
  */
-export function numericGradient(
-  f: (x: Float64Array) => number,
-  x: ArrayLike<number>,
-  step = 1e-6,
-): Float64Array {
+export function numericGradient(f: (x: Float64Array) => number, x: ArrayLike<number>, step = 1e-6): Float64Array {
   const base = Float64Array.from(x);
   const g = new Float64Array(base.length);
   for (let j = 0; j < base.length; j++) {
@@ -36,11 +32,7 @@ export function numericGradient(
 }
 
 /** Asserts max |analytic − numeric| ≤ tol·max(1, max|numeric|), and that both are finite. */
-export function expectGradClose(
-  analytic: Float64Array | null,
-  numeric: Float64Array,
-  tol = 1e-6,
-): void {
+export function expectGradClose(analytic: Float64Array | null, numeric: Float64Array, tol = 1e-6): void {
   expect(analytic).not.toBeNull();
   const a = analytic!;
   expect(a.length).toBe(numeric.length);

@@ -13,26 +13,14 @@ import { mulberry32, normal } from "../../examples/trainer/rng.js";
 export { mulberry32, normal };
 
 /** n·k logits, each offset + scale·N(0, 1), rounded to f32. */
-export function randomLogits(
-  rng: () => number,
-  n: number,
-  k: number,
-  scale = 3,
-  offset = 0,
-): Float32Array {
+export function randomLogits(rng: () => number, n: number, k: number, scale = 3, offset = 0): Float32Array {
   const out = new Float32Array(n * k);
   for (let e = 0; e < out.length; e++) out[e] = offset + scale * normal(rng);
   return out;
 }
 
 /** n labels uniform in [0, k); each row is replaced by ignoreIndex with probability ignoreFraction. */
-export function randomLabels(
-  rng: () => number,
-  n: number,
-  k: number,
-  ignoreFraction = 0,
-  ignoreIndex = -100,
-): Int32Array {
+export function randomLabels(rng: () => number, n: number, k: number, ignoreFraction = 0, ignoreIndex = -100): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const y = Math.min(k - 1, Math.floor(rng() * k));

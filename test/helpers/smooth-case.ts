@@ -33,9 +33,15 @@ export const smoothCaseArb: fc.Arbitrary<SmoothCase> = fc
     }),
   );
 
-export function smoothOptions(c: SmoothCase): { classes: number; smoothing: number; smoothingMode?: "uniform" | "others"; ignoreIndex?: number } {
+export function smoothOptions(c: SmoothCase): {
+  classes: number;
+  smoothing: number;
+  smoothingMode?: "uniform" | "others";
+  ignoreIndex?: number;
+} {
   return {
-    classes: c.k, smoothing: c.smoothing,
+    classes: c.k,
+    smoothing: c.smoothing,
     ...(c.smoothingMode !== undefined ? { smoothingMode: c.smoothingMode } : {}),
     ...(c.ignoreIndex !== undefined ? { ignoreIndex: c.ignoreIndex } : {}),
   };
@@ -62,4 +68,3 @@ export function runSmooth(c: SmoothCase): Float32Array {
     ob.release();
   }
 }
-

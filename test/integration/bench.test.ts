@@ -24,14 +24,23 @@ import * as reference from "softxent/reference";
 describe("bench", () => {
   it("parses its flags", () => {
     expect(parseArgs(["--quick", "--shapes", "2x3,4×5", "--time=50", "--no-tfjs"])).toEqual({
-      quick: true, shapes: [{ n: 2, k: 3 }, { n: 4, k: 5 }], timeMs: 50, tfjs: false, out: null, help: false,
+      quick: true,
+      shapes: [
+        { n: 2, k: 3 },
+        { n: 4, k: 5 },
+      ],
+      timeMs: 50,
+      tfjs: false,
+      out: null,
+      help: false,
     });
     expect(() => parseShape("32by100")).toThrow(RangeError);
     expect(() => parseArgs(["--fast"])).toThrow(/unknown flag/);
   });
 
   it("the plain JS peer computes the reference's loss and gradient", () => {
-    const k = 7, labels = Int32Array.from([0, 6, 3]);
+    const k = 7,
+      labels = Int32Array.from([0, 6, 3]);
     const logits = Float32Array.from({ length: 3 * k }, (_, i) => Math.sin(i * 1.7) * 4);
     const grad = new Float32Array(3 * k);
     const loss = plainCrossEntropy(logits, labels, k, 0.1, grad);
@@ -56,12 +65,22 @@ describe("bench", () => {
   });
 
   it("the answer check fails a gradient missing its 1/N and a loss without smoothing", () => {
-    const k = 5, labels = Int32Array.from([1, 4, 0, 2]);
+    const k = 5,
+      labels = Int32Array.from([1, 4, 0, 2]);
     const logits = Float32Array.from({ length: 4 * k }, (_, i) => Math.cos(i * 2.3) * 3);
     const ref = reference.crossEntropy(logits, labels, { classes: k, smoothing: 0.1 });
     const r = { loss: ref.loss as number, grad: ref.grad! };
     expect(passes(checkAgainst(r.loss, Float32Array.from(r.grad), r), TOLERANCE.softxent)).toBe(true);
-    expect(passes(checkAgainst(r.loss, r.grad.map((g) => g * 4), r), TOLERANCE.peer)).toBe(false);
+    expect(
+      passes(
+        checkAgainst(
+          r.loss,
+          r.grad.map((g) => g * 4),
+          r,
+        ),
+        TOLERANCE.peer,
+      ),
+    ).toBe(false);
     const unsmoothed = reference.crossEntropy(logits, labels, { classes: k });
     expect(passes(checkAgainst(unsmoothed.loss as number, r.grad, r), TOLERANCE.peer)).toBe(false);
     expect(passes(checkAgainst(NaN, r.grad, r), TOLERANCE.peer)).toBe(false);
@@ -83,8 +102,15 @@ describe("bench", () => {
     const ce = report.results.filter((r) => r.op === "crossEntropy");
     const impls = ce.map((r) => r.impl);
     for (const id of [
-      "softxent-simd-copy", "softxent-simd-resident", "softxent-simd-kernel", "softxent-simd-resident-prob",
-      "softxent-scalar-copy", "softxent-scalar-resident", "softxent-scalar-kernel", "plain-js", "reference",
+      "softxent-simd-copy",
+      "softxent-simd-resident",
+      "softxent-simd-kernel",
+      "softxent-simd-resident-prob",
+      "softxent-scalar-copy",
+      "softxent-scalar-resident",
+      "softxent-scalar-kernel",
+      "plain-js",
+      "reference",
     ]) {
       expect(impls).toContain(id);
     }
@@ -114,9 +140,20 @@ describe("bench", () => {
     for (const p of PEERS) expect(ratios[0]!.vs[p]).toBeGreaterThan(0);
     expect(ratios[0]!.overExpBound).toBeGreaterThan(0);
 
-    expect(report.functions.map((f) => f.op).sort()).toEqual(
-      ["logSoftmax", "logSoftmax", "logSoftmax", "logSoftmax", "smoothTargets", "smoothTargets", "smoothTargets", "smoothTargets", "softmax", "softmax", "softmax", "softmax"],
-    );
+    expect(report.functions.map((f) => f.op).sort()).toEqual([
+      "logSoftmax",
+      "logSoftmax",
+      "logSoftmax",
+      "logSoftmax",
+      "smoothTargets",
+      "smoothTargets",
+      "smoothTargets",
+      "smoothTargets",
+      "softmax",
+      "softmax",
+      "softmax",
+      "softmax",
+    ]);
     for (const f of report.functions) expect(f.overBound).toBeGreaterThan(0);
     // The relaxed-SIMD build needs --experimental-wasm-relaxed-simd on Node 20 (npm run bench passes it;
     // vitest does not): that is the one note allowed here.
@@ -139,15 +176,31 @@ describe("bench", () => {
 });
 
 describe("bench: peers in their own processes (the comparison one process runs)", () => {
-  const shapes = [{ n: 3, k: 10 }, { n: 2, k: 1001 }];
+  const shapes = [
+    { n: 3, k: 10 },
+    { n: 2, k: 1001 },
+  ];
   const config = { shapes, smoothing: 0.1, budget: { timeMs: 0, minIterations: 1, slowCapMs: 0, fixedIterations: 1 }, rounds: 1 };
 
   function report(peers: PeerRun[]): PeersReport {
     return {
-      schema: PEERS_SCHEMA, date: new Date().toISOString(), machine: machineNow(), runtime: { node: process.version, v8: process.versions.v8 },
-      versions: { softxent: "0.1.0", tinybench: "x", assemblyscript: "x" }, git: null,
-      settings: { smoothing: 0.1, shapes: shapes.map((s) => `${s.n}x${s.k}`), timeMsPerTask: 0, rounds: 1, quick: true, softxentBuild: "simd", durationSec: 0 },
-      peers, notes: [NOT_INSTALLABLE_NOTE],
+      schema: PEERS_SCHEMA,
+      date: new Date().toISOString(),
+      machine: machineNow(),
+      runtime: { node: process.version, v8: process.versions.v8 },
+      versions: { softxent: "0.1.0", tinybench: "x", assemblyscript: "x" },
+      git: null,
+      settings: {
+        smoothing: 0.1,
+        shapes: shapes.map((s) => `${s.n}x${s.k}`),
+        timeMsPerTask: 0,
+        rounds: 1,
+        quick: true,
+        softxentBuild: "simd",
+        durationSec: 0,
+      },
+      peers,
+      notes: [NOT_INSTALLABLE_NOTE],
     };
   }
 
@@ -156,7 +209,12 @@ describe("bench: peers in their own processes (the comparison one process runs)"
     expect(run.status).toBe("ok");
     expect(run.notes).toEqual([]);
     for (const s of ["3x10", "2x1001"]) {
-      expect(run.rows.filter((r) => r.shape === s).map((r) => r.impl).sort()).toEqual(["peer", "softxent-copyout", "softxent-resident"]);
+      expect(
+        run.rows
+          .filter((r) => r.shape === s)
+          .map((r) => r.impl)
+          .sort(),
+      ).toEqual(["peer", "softxent-copyout", "softxent-resident"]);
     }
     for (const r of run.rows) {
       expect(r.time.calls).toBe(1);
@@ -164,7 +222,16 @@ describe("bench: peers in their own processes (the comparison one process runs)"
       expect(r.check.gradRelErr).toBeLessThan(1e-6);
     }
     expect(peerRatio(run, "3x10")).toBeGreaterThan(0);
-    const missing: PeerRun = { peer: "jax-js", label: "jax-js", describe: "", versions: {}, status: "not installed", error: "not here", rows: [], notes: [] };
+    const missing: PeerRun = {
+      peer: "jax-js",
+      label: "jax-js",
+      describe: "",
+      versions: {},
+      status: "not installed",
+      error: "not here",
+      rows: [],
+      notes: [],
+    };
     const md = renderPeersMarkdown(report([run, missing]));
     expect(md).toContain("**2×1001** — time per call");
     expect(md).toContain("↳ softxent SIMD, copying API, gradOut array");

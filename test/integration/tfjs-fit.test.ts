@@ -27,8 +27,15 @@ beforeAll(async () => {
 
 /** One SGD step of a Dense(K) model (kernel W: D×K, bias b) on (x, one-hot y); returns the new weights. */
 async function fitOneStep(
-  loss: (y: tf.Tensor, z: tf.Tensor) => tf.Tensor, xv: Float32Array, y: Int32Array, d: number, k: number,
-  w0: Float32Array, b0: Float32Array, lr: number, classWeight?: Record<number, number>,
+  loss: (y: tf.Tensor, z: tf.Tensor) => tf.Tensor,
+  xv: Float32Array,
+  y: Int32Array,
+  d: number,
+  k: number,
+  w0: Float32Array,
+  b0: Float32Array,
+  lr: number,
+  classWeight?: Record<number, number>,
 ): Promise<{ W: Float32Array; b: Float32Array }> {
   const n = y.length;
   const model = tf.sequential({ layers: [tf.layers.dense({ units: k, inputShape: [d] })] });
@@ -45,25 +52,35 @@ async function fitOneStep(
 
 /** The same step in f64: rowScale_i multiplies row i's gradient (of the sum of per-row losses). */
 function handStep(
-  xv: Float32Array, rowGrad: Float64Array, rowScale: (i: number) => number, n: number, d: number, k: number,
-  w0: Float32Array, b0: Float32Array, lr: number,
+  xv: Float32Array,
+  rowGrad: Float64Array,
+  rowScale: (i: number) => number,
+  n: number,
+  d: number,
+  k: number,
+  w0: Float32Array,
+  b0: Float32Array,
+  lr: number,
 ): { W: Float64Array; b: Float64Array } {
-  const W = Float64Array.from(w0), b = Float64Array.from(b0);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) {
-    const g = rowScale(i) * rowGrad[i * k + j]!;
-    b[j]! -= lr * g;
-    for (let t = 0; t < d; t++) W[t * k + j]! -= lr * xv[i * d + t]! * g;
-  }
+  const W = Float64Array.from(w0),
+    b = Float64Array.from(b0);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < k; j++) {
+      const g = rowScale(i) * rowGrad[i * k + j]!;
+      b[j]! -= lr * g;
+      for (let t = 0; t < d; t++) W[t * k + j]! -= lr * xv[i * d + t]! * g;
+    }
   return { W, b };
 }
 
 function logitsOf(xv: Float32Array, w0: Float32Array, b0: Float32Array, n: number, d: number, k: number): Float64Array {
   const z = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) {
-    let s = b0[j]!;
-    for (let t = 0; t < d; t++) s += xv[i * d + t]! * w0[t * k + j]!;
-    z[i * k + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < k; j++) {
+      let s = b0[j]!;
+      for (let t = 0; t < d; t++) s += xv[i * d + t]! * w0[t * k + j]!;
+      z[i * k + j] = s;
+    }
   return z;
 }
 
@@ -74,9 +91,14 @@ function expectNear(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): vo
 }
 
 describe("model.fit with classWeight (tfjs-layers 4.22)", () => {
-  const n = 12, d = 5, k = 4, lr = 0.5, eps = 0.1;
+  const n = 12,
+    d = 5,
+    k = 4,
+    lr = 0.5,
+    eps = 0.1;
   const xv = randomLogits(rng, n, d, 1);
-  const w0 = randomLogits(rng, d, k, 0.5), b0 = randomLogits(rng, 1, k, 0.2);
+  const w0 = randomLogits(rng, d, k, 0.5),
+    b0 = randomLogits(rng, 1, k, 0.2);
   const y = Int32Array.from({ length: n }, (_, i) => i % k);
   const cw: Record<number, number> = { 0: 1, 1: 3, 2: 0.5, 3: 2 };
   const z = logitsOf(xv, w0, b0, n, d, k);
@@ -116,7 +138,8 @@ describe("model.fit with classWeight (tfjs-layers 4.22)", () => {
   it("tfjs-layers 4.22 itself refuses sampleWeight in fit (so only classWeight reaches a loss)", async () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: k, inputShape: [d] })] });
     model.compile({ optimizer: "sgd", loss: crossEntropyLoss(tf, { reduction: "none" }) as never });
-    const x = tf.zeros([n, d]), yt = tf.oneHot(tf.tensor1d(y, "int32"), k).toFloat();
+    const x = tf.zeros([n, d]),
+      yt = tf.oneHot(tf.tensor1d(y, "int32"), k).toFloat();
     await expect(model.fit(x, yt, { sampleWeight: tf.ones([n]) } as never)).rejects.toThrow(/sample weight is not supported/);
     tf.dispose([x, yt]);
     model.dispose();
@@ -126,7 +149,8 @@ describe("model.fit with classWeight (tfjs-layers 4.22)", () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: k, inputShape: [d] })] });
     model.setWeights([tf.tensor2d(w0, [d, k]), tf.tensor1d(b0)]);
     model.compile({ optimizer: tf.train.sgd(0), loss: crossEntropyLoss(tf, { smoothing: eps, reduction: "none" }) as never });
-    const x = tf.tensor2d(xv, [n, d]), yt = tf.oneHot(tf.tensor1d(y, "int32"), k).toFloat();
+    const x = tf.tensor2d(xv, [n, d]),
+      yt = tf.oneHot(tf.tensor1d(y, "int32"), k).toFloat();
     const loss = (await model.trainOnBatch(x, yt)) as number;
     const want = reference.crossEntropy(z, y, { classes: k, smoothing: eps }).loss as number;
     expect(Math.abs(loss - want)).toBeLessThanOrEqual(1e-6 * Math.max(1, want));
@@ -175,15 +199,19 @@ describe("options of softxent/tfjs, validated like the core's", () => {
   it("tf.Reduction values are accepted: NONE, MEAN, SUM, and SUM_BY_NONZERO_WEIGHTS as 'mean' (refused with classWeights)", () => {
     const z = logits();
     const pairs: Array<[number, "none" | "mean" | "sum"]> = [
-      [tf.Reduction.NONE, "none"], [tf.Reduction.MEAN, "mean"], [tf.Reduction.SUM, "sum"], [tf.Reduction.SUM_BY_NONZERO_WEIGHTS, "mean"],
+      [tf.Reduction.NONE, "none"],
+      [tf.Reduction.MEAN, "mean"],
+      [tf.Reduction.SUM, "sum"],
+      [tf.Reduction.SUM_BY_NONZERO_WEIGHTS, "mean"],
     ];
     for (const [r, s] of pairs) {
       const a = softmaxCrossEntropy(tf, labels, z, { smoothing: 0.1, reduction: r as never }).dataSync();
       const b = softmaxCrossEntropy(tf, labels, z, { smoothing: 0.1, reduction: s }).dataSync();
       expect(Array.from(a)).toEqual(Array.from(b));
     }
-    expect(() => softmaxCrossEntropy(tf, labels, z, { reduction: tf.Reduction.SUM_BY_NONZERO_WEIGHTS as never, classWeights: [1, 2, 1, 1] }))
-      .toThrow(/SUM_BY_NONZERO_WEIGHTS/);
+    expect(() =>
+      softmaxCrossEntropy(tf, labels, z, { reduction: tf.Reduction.SUM_BY_NONZERO_WEIGHTS as never, classWeights: [1, 2, 1, 1] }),
+    ).toThrow(/SUM_BY_NONZERO_WEIGHTS/);
     z.dispose();
   });
 

@@ -83,7 +83,11 @@ for (const backend of ["cpu", "wasm"] as const) {
       await tf.ready();
     });
 
-    const shapes: Array<[number, number]> = [[13, 37], [5, 1], [7, 1001]];
+    const shapes: Array<[number, number]> = [
+      [13, 37],
+      [5, 1],
+      [7, 1001],
+    ];
     for (const [n, k] of shapes) {
       it(`loss × c and loss², [${n}, ${k}]`, () => {
         const zv = randomLogits(rng, n, k, 3);
@@ -92,9 +96,18 @@ for (const backend of ["cpu", "wasm"] as const) {
         const z = tf.tensor2d(zv, [n, k]);
         const c = -2.5;
         const [scaled] = grads((x) => tf.mul(softmaxCrossEntropy(tf, y, x, { smoothing: 0.1 }), c), [z]);
-        expectClose(scaled!, Array.from(ref.grad, (g) => c * g), "loss × c");
+        expectClose(
+          scaled!,
+          Array.from(ref.grad, (g) => c * g),
+          "loss × c",
+        );
         const [squared] = grads((x) => tf.square(softmaxCrossEntropy(tf, y, x, { smoothing: 0.1 })), [z]);
-        expectClose(squared!, Array.from(ref.grad, (g) => 2 * ref.loss * g), "loss²", 5e-7 + 6e-8 + 2e-7); // + the f32 loss in dy
+        expectClose(
+          squared!,
+          Array.from(ref.grad, (g) => 2 * ref.loss * g),
+          "loss²",
+          5e-7 + 6e-8 + 2e-7,
+        ); // + the f32 loss in dy
         // TF.js only: tf.losses.softmaxCrossEntropy on one-hot labels, same chain
         const oh = tf.tensor2d(oneHot(y, k), [n, k]);
         const [theirs] = grads((x) => tf.mul(tf.losses.softmaxCrossEntropy(oh, x, undefined, 0.1), c), [z]);
@@ -104,25 +117,34 @@ for (const backend of ["cpu", "wasm"] as const) {
     }
 
     it("the sum of two calls on the same logits (two gradients pending in one tape)", () => {
-      const n = 11, k = 29;
+      const n = 11,
+        k = 29;
       const zv = randomLogits(rng, n, k, 3);
-      const y1 = labelsOf(n, k), y2 = labelsOf(n, k);
+      const y1 = labelsOf(n, k),
+        y2 = labelsOf(n, k);
       const r1 = refMean(zv, y1, k, 0.1);
       const r2 = reference.crossEntropy(zv, y2, { classes: k, smoothing: 0.2, smoothingMode: "others", reduction: "sum" });
       const z = tf.tensor2d(zv, [n, k]);
       const [g] = grads(
-        (x) => tf.add(
-          softmaxCrossEntropy(tf, y1, x, { smoothing: 0.1 }),
-          tf.mul(softmaxCrossEntropy(tf, y2, x, { smoothing: 0.2, smoothingMode: "others", reduction: tf.Reduction.SUM }), 0.5),
-        ),
+        (x) =>
+          tf.add(
+            softmaxCrossEntropy(tf, y1, x, { smoothing: 0.1 }),
+            tf.mul(softmaxCrossEntropy(tf, y2, x, { smoothing: 0.2, smoothingMode: "others", reduction: tf.Reduction.SUM }), 0.5),
+          ),
         [z],
       );
-      expectClose(g!, Array.from(r1.grad, (v, i) => v + 0.5 * r2.grad![i]!), "sum of two calls", 5e-7 + 2e-7);
+      expectClose(
+        g!,
+        Array.from(r1.grad, (v, i) => v + 0.5 * r2.grad![i]!),
+        "sum of two calls",
+        5e-7 + 2e-7,
+      );
       z.dispose();
     });
 
     it("'none' losses in a weighted sum (one dy per row, some 0, some negative)", () => {
-      const n = 17, k = 23;
+      const n = 17,
+        k = 23;
       const zv = randomLogits(rng, n, k, 3);
       const y = labelsOf(n, k);
       const w = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : i % 3 === 0 ? 1 : rng() * 4 - 1.5));
@@ -133,10 +155,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       const [ours] = grads((x) => tf.sum(tf.mul(softmaxCrossEntropy(tf, y, x, { smoothing: 0.1, reduction: "none" }), wt)), [z]);
       expectClose(ours!, expected, "'none' weighted");
       const oh = tf.tensor2d(oneHot(y, k), [n, k]);
-      const [theirs] = grads(
-        (x) => tf.sum(tf.mul(tf.losses.softmaxCrossEntropy(oh, x, undefined, 0.1, tf.Reduction.NONE), wt)),
-        [z],
-      );
+      const [theirs] = grads((x) => tf.sum(tf.mul(tf.losses.softmaxCrossEntropy(oh, x, undefined, 0.1, tf.Reduction.NONE), wt)), [z]);
       expect(maxDiff(ours!, theirs!)).toBeLessThanOrEqual(3e-6 * maxAbs(theirs!));
       // a [B, T, K] batch: dy of shape [B, T]
       const z3 = tf.reshape(z, [1, n, k]);
@@ -149,25 +168,35 @@ for (const backend of ["cpu", "wasm"] as const) {
     });
 
     it("through a Dense layer: kernel and bias gradients (x·W + b, then the loss)", () => {
-      const n = 9, d = 6, k = 13;
-      const xv = randomLogits(rng, n, d, 1), wv = randomLogits(rng, d, k, 1), bv = randomLogits(rng, 1, k, 0.5);
+      const n = 9,
+        d = 6,
+        k = 13;
+      const xv = randomLogits(rng, n, d, 1),
+        wv = randomLogits(rng, d, k, 1),
+        bv = randomLogits(rng, 1, k, 0.5);
       const y = labelsOf(n, k);
       // f64: z = x·W + b, then the reference gradient of the mean, chained to W (xᵀ·g) and b (Σ_rows g)
       const zv = new Float64Array(n * k);
-      for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) {
-        let s = bv[j]!;
-        for (let t = 0; t < d; t++) s += xv[i * d + t]! * wv[t * k + j]!;
-        zv[i * k + j] = s;
-      }
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < k; j++) {
+          let s = bv[j]!;
+          for (let t = 0; t < d; t++) s += xv[i * d + t]! * wv[t * k + j]!;
+          zv[i * k + j] = s;
+        }
       const ref = reference.crossEntropy(zv, y, { classes: k, smoothing: 0.1 });
-      const gW = new Float64Array(d * k), gB = new Float64Array(k);
-      for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) {
-        const g = ref.grad![i * k + j]!;
-        gB[j] += g;
-        for (let t = 0; t < d; t++) gW[t * k + j] += xv[i * d + t]! * g;
-      }
-      const x = tf.tensor2d(xv, [n, d]), W = tf.tensor2d(wv, [d, k]), b = tf.tensor1d(bv);
-      const loss = (ww: tf.Tensor, bb: tf.Tensor) => softmaxCrossEntropy(tf, tf.tensor1d(y, "int32"), tf.add(tf.matMul(x, ww), bb), { smoothing: 0.1 });
+      const gW = new Float64Array(d * k),
+        gB = new Float64Array(k);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < k; j++) {
+          const g = ref.grad![i * k + j]!;
+          gB[j] += g;
+          for (let t = 0; t < d; t++) gW[t * k + j] += xv[i * d + t]! * g;
+        }
+      const x = tf.tensor2d(xv, [n, d]),
+        W = tf.tensor2d(wv, [d, k]),
+        b = tf.tensor1d(bv);
+      const loss = (ww: tf.Tensor, bb: tf.Tensor) =>
+        softmaxCrossEntropy(tf, tf.tensor1d(y, "int32"), tf.add(tf.matMul(x, ww), bb), { smoothing: 0.1 });
       const [oW, oB] = grads(loss, [W, b]);
       // z itself is computed in f32 by TF.js (an error of ~1e-7·|z|), which the gradient inherits: 2e-6.
       expectClose(oW!, gW, "dL/dW", 2e-6);
@@ -180,13 +209,18 @@ for (const backend of ["cpu", "wasm"] as const) {
     });
 
     it("a gradient tensor kept by the caller is not overwritten by later steps (nor by wasm memory growth)", () => {
-      const n = 6, k = 50;
+      const n = 6,
+        k = 50;
       const y = labelsOf(n, k);
       const z1 = tf.tensor2d(randomLogits(rng, n, k, 3), [n, k]);
       const first = tf.grad((x: tf.Tensor) => softmaxCrossEntropy(tf, y, x) as tf.Scalar)(z1);
       const kept = Float32Array.from(first.dataSync() as Float32Array);
       // later steps, a larger one among them (its staging grows softxent's memory)
-      for (const [m, kk] of [[n, k], [400, 3000], [n, k]] as const) {
+      for (const [m, kk] of [
+        [n, k],
+        [400, 3000],
+        [n, k],
+      ] as const) {
         const z = tf.tensor2d(randomLogits(rng, m, kk, 3), [m, kk]);
         tf.dispose(tf.grad((x: tf.Tensor) => softmaxCrossEntropy(tf, labelsOf(m, kk), x) as tf.Scalar)(z));
         z.dispose();
@@ -204,7 +238,8 @@ for (const backend of ["cpu", "wasm"] as const) {
     });
 
     it("leaks no tensor and no wasm memory per step; a loss left out of the differentiated value is reclaimed", () => {
-      const n = 16, k = 300;
+      const n = 16,
+        k = 300;
       const z = tf.variable(tf.tensor2d(randomLogits(rng, n, k, 3), [n, k]));
       const y = tf.tensor1d(labelsOf(n, k), "int32");
       const opt = tf.train.sgd(0.1);
@@ -212,7 +247,10 @@ for (const backend of ["cpu", "wasm"] as const) {
         opt.minimize(() => {
           // computed on the tape but not part of the returned cost: its backward pass never runs
           softmaxCrossEntropy(tf, y, tf.mul(z, 2));
-          return tf.add(softmaxCrossEntropy(tf, y, z, { smoothing: 0.1 }), softmaxCrossEntropy(tf, y, z, { reduction: "sum" })) as tf.Scalar;
+          return tf.add(
+            softmaxCrossEntropy(tf, y, z, { smoothing: 0.1 }),
+            softmaxCrossEntropy(tf, y, z, { reduction: "sum" }),
+          ) as tf.Scalar;
         });
         tf.tidy(() => {
           softmaxCrossEntropy(tf, y, z); // no tape: no gradient kept

@@ -16,8 +16,12 @@ const rand = (n: number, sd: number) => Float32Array.from({ length: n }, () => s
 
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
-  let m = 0, e = 0;
-  for (let i = 0; i < b.length; i++) { m = Math.max(m, Math.abs(b[i]!)); e = Math.max(e, Math.abs(a[i]! - b[i]!)); }
+  let m = 0,
+    e = 0;
+  for (let i = 0; i < b.length; i++) {
+    m = Math.max(m, Math.abs(b[i]!));
+    e = Math.max(e, Math.abs(a[i]! - b[i]!));
+  }
   return e / m;
 }
 
@@ -41,12 +45,21 @@ beforeAll(async () => {
 describe("softxent/tfjs linearSoftmaxCrossEntropy", () => {
   it("matches TF.js's matMul + bias + softmaxCrossEntropy (one-hot, uniform smoothing)", () => {
     const [n, d, v] = [9, 13, 37];
-    const hv = rand(n * d, 1), kv = rand(d * v, 0.5), bv = rand(v, 1);
+    const hv = rand(n * d, 1),
+      kv = rand(d * v, 0.5),
+      bv = rand(v, 1);
     const labels = Int32Array.from({ length: n }, () => Math.floor(rng() * v));
-    const h = tf.tensor2d(hv, [n, d]), k = tf.tensor2d(kv, [d, v]), b = tf.tensor1d(bv);
+    const h = tf.tensor2d(hv, [n, d]),
+      k = tf.tensor2d(kv, [d, v]),
+      b = tf.tensor1d(bv);
     const oneHot = tf.oneHot(tf.tensor1d(labels, "int32"), v);
     const ours = grads((hh, kk, bb) => linearSoftmaxCrossEntropy(tf, hh, kk, bb, labels, { smoothing: 0.1 }), h, k, b);
-    const theirs = grads((hh, kk, bb) => tf.losses.softmaxCrossEntropy(oneHot, tf.add(tf.matMul(hh, kk), bb), undefined, 0.1) as tf.Scalar, h, k, b);
+    const theirs = grads(
+      (hh, kk, bb) => tf.losses.softmaxCrossEntropy(oneHot, tf.add(tf.matMul(hh, kk), bb), undefined, 0.1) as tf.Scalar,
+      h,
+      k,
+      b,
+    );
     expect(Math.abs(ours.loss - theirs.loss)).toBeLessThan(1e-5 * Math.max(1, theirs.loss));
     for (let i = 0; i < 3; i++) expect(maxRelDiff(ours.g[i]!, theirs.g[i]!)).toBeLessThan(1e-4);
     tf.dispose([h, k, b, oneHot]);
@@ -54,12 +67,21 @@ describe("softxent/tfjs linearSoftmaxCrossEntropy", () => {
 
   it("ignoreIndex, class weights and z-loss against the f64 reference, with an upstream factor dy = 3", () => {
     const [n, d, v] = [11, 6, 20];
-    const hv = rand(n * d, 1), kv = rand(d * v, 0.7), bv = rand(v, 1);
+    const hv = rand(n * d, 1),
+      kv = rand(d * v, 0.7),
+      bv = rand(v, 1);
     const labels = Int32Array.from({ length: n }, (_, i) => (i % 4 === 3 ? -100 : Math.floor(rng() * v)));
     const classWeights = Float32Array.from({ length: v }, () => 0.2 + rng());
     const opts = { smoothing: 0.05, smoothingMode: "others" as const, classWeights, classWeightMode: "target" as const, zLoss: 1e-3 };
-    const h = tf.tensor2d(hv, [n, d]), k = tf.tensor2d(kv, [d, v]), b = tf.tensor1d(bv);
-    const ours = grads((hh, kk, bb) => tf.mul(3, linearSoftmaxCrossEntropy(tf, hh, kk, bb, Array.from(labels), opts)) as tf.Scalar, h, k, b);
+    const h = tf.tensor2d(hv, [n, d]),
+      k = tf.tensor2d(kv, [d, v]),
+      b = tf.tensor1d(bv);
+    const ours = grads(
+      (hh, kk, bb) => tf.mul(3, linearSoftmaxCrossEntropy(tf, hh, kk, bb, Array.from(labels), opts)) as tf.Scalar,
+      h,
+      k,
+      b,
+    );
     const ref = reference.linearCrossEntropy(hv, kv, labels, { classes: v, weightLayout: "dv", bias: bv, ...opts });
     expect(Math.abs(ours.loss - 3 * (ref.loss as number))).toBeLessThan(3e-5 * Math.max(1, ref.loss as number));
     const want = [ref.gradHidden!, ref.gradWeight!, ref.gradBias!].map((g) => g.map((x) => 3 * x));
@@ -68,9 +90,15 @@ describe("softxent/tfjs linearSoftmaxCrossEntropy", () => {
   });
 
   it("works without a bias, and rejects shapes that do not fit with a RangeError", () => {
-    const h = tf.tensor2d(rand(8, 1), [4, 2]), k = tf.tensor2d(rand(6, 1), [2, 3]);
-    const ref = reference.linearCrossEntropy(h.dataSync(), k.dataSync(), [0, 1, 2, 1], { classes: 3, weightLayout: "dv", reduction: "sum" });
-    const hVar = tf.variable(h), kVar = tf.variable(k);
+    const h = tf.tensor2d(rand(8, 1), [4, 2]),
+      k = tf.tensor2d(rand(6, 1), [2, 3]);
+    const ref = reference.linearCrossEntropy(h.dataSync(), k.dataSync(), [0, 1, 2, 1], {
+      classes: 3,
+      weightLayout: "dv",
+      reduction: "sum",
+    });
+    const hVar = tf.variable(h),
+      kVar = tf.variable(k);
     const r = tf.variableGrads(() => linearSoftmaxCrossEntropy(tf, hVar, kVar, null, [0, 1, 2, 1], { reduction: "sum" }), [hVar, kVar]);
     expect(Math.abs(r.value.dataSync()[0]! - (ref.loss as number))).toBeLessThan(1e-5);
     expect(maxRelDiff(r.grads[hVar.name]!.dataSync(), ref.gradHidden!)).toBeLessThan(2e-5);

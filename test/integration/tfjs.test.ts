@@ -110,7 +110,9 @@ describe("softxent/tfjs against tf.losses.softmaxCrossEntropy (one-hot labels)",
   }
 
   it("reduction 'sum' matches Reduction.SUM", () => {
-    const n = 12, k = 6, smoothing = 0.1;
+    const n = 12,
+      k = 6,
+      smoothing = 0.1;
     const logits = tf.tensor2d(randomLogits(n, k), [n, k]);
     const onehot = tf.tensor2d(oneHot(randomLabels(n, k), k), [n, k]);
     const ours = valueAndGradient((z) => softmaxCrossEntropy(tf, onehot, z, { smoothing, reduction: "sum" }), logits);
@@ -120,7 +122,9 @@ describe("softxent/tfjs against tf.losses.softmaxCrossEntropy (one-hot labels)",
   });
 
   it("reduction 'none' matches Reduction.NONE, per row and through a weighted sum (dy ≠ 1)", () => {
-    const n = 9, k = 4, smoothing = 0.2;
+    const n = 9,
+      k = 4,
+      smoothing = 0.2;
     const logits = tf.tensor2d(randomLogits(n, k), [n, k]);
     const onehot = tf.tensor2d(oneHot(randomLabels(n, k), k), [n, k]);
     const rowWeights = tf.tensor1d(Float32Array.from({ length: n }, () => rng() * 3 - 1));
@@ -128,7 +132,10 @@ describe("softxent/tfjs against tf.losses.softmaxCrossEntropy (one-hot labels)",
     const theirsRows = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, smoothing, tf.Reduction.NONE);
     expect(oursRows.shape).toEqual([n]);
     expect(maxAbsDiff(oursRows.dataSync(), theirsRows.dataSync())).toBeLessThanOrEqual(2e-6);
-    const ours = valueAndGradient((z) => tf.sum(tf.mul(softmaxCrossEntropy(tf, onehot, z, { smoothing, reduction: "none" }), rowWeights)), logits);
+    const ours = valueAndGradient(
+      (z) => tf.sum(tf.mul(softmaxCrossEntropy(tf, onehot, z, { smoothing, reduction: "none" }), rowWeights)),
+      logits,
+    );
     const theirs = valueAndGradient(
       (z) => tf.sum(tf.mul(tf.losses.softmaxCrossEntropy(onehot, z, undefined, smoothing, tf.Reduction.NONE), rowWeights)),
       logits,
@@ -138,7 +145,8 @@ describe("softxent/tfjs against tf.losses.softmaxCrossEntropy (one-hot labels)",
   });
 
   it("soft (probability) labels match too", () => {
-    const n = 10, k = 5;
+    const n = 10,
+      k = 5;
     const logits = tf.tensor2d(randomLogits(n, k), [n, k]);
     const soft = tf.tidy(() => tf.softmax(tf.tensor2d(randomLogits(n, k), [n, k])));
     const ours = valueAndGradient((z) => softmaxCrossEntropy(tf, soft, z, { smoothing: 0.05 }), logits);
@@ -148,19 +156,26 @@ describe("softxent/tfjs against tf.losses.softmaxCrossEntropy (one-hot labels)",
   });
 
   it("scales the gradient by the upstream dy (loss × 2.5)", () => {
-    const n = 6, k = 3;
+    const n = 6,
+      k = 3;
     const logits = tf.tensor2d(randomLogits(n, k), [n, k]);
     const labels = randomLabels(n, k);
     const base = valueAndGradient((z) => softmaxCrossEntropy(tf, labels, z, { smoothing: 0.1 }), logits);
     const scaled = valueAndGradient((z) => tf.mul(softmaxCrossEntropy(tf, labels, z, { smoothing: 0.1 }), 2.5), logits);
     expect(scaled.loss).toBeCloseTo(2.5 * base.loss, 5);
     // dy = 2.5 is applied as one f32 product per entry: exactly what tf.mul(grad, 2.5) would give
-    expect(maxAbsDiff(scaled.grad, base.grad.map((g) => Math.fround(2.5 * g)))).toBe(0);
+    expect(
+      maxAbsDiff(
+        scaled.grad,
+        base.grad.map((g) => Math.fround(2.5 * g)),
+      ),
+    ).toBe(0);
   });
 });
 
 describe("softxent/tfjs where tf.losses.softmaxCrossEntropy has no equivalent (against the f64 reference)", () => {
-  const n = 24, k = 7;
+  const n = 24,
+    k = 7;
   const weights = Float32Array.from({ length: k }, (_, j) => 0.5 + j * 0.25);
   const cases: Array<{ name: string; options: TfCrossEntropyOptions; ignoreRows?: number[] }> = [
     { name: "index labels, uniform ε = 0.1", options: { smoothing: 0.1 } },
@@ -179,7 +194,9 @@ describe("softxent/tfjs where tf.losses.softmaxCrossEntropy has no equivalent (a
       for (const r of ignoreRows ?? []) labels[r] = ignore;
       // the cases use string reductions only (tf.Reduction values are tested in tfjs-fit.test.ts)
       const refOptions = {
-        ...options, classes: k, classWeights: options.classWeights as Float32Array | undefined,
+        ...options,
+        classes: k,
+        classWeights: options.classWeights as Float32Array | undefined,
         reduction: options.reduction as "mean" | "sum" | "none" | undefined,
       };
       const ref = reference.crossEntropy(z, labels, refOptions);
@@ -208,7 +225,9 @@ describe("softxent/tfjs where tf.losses.softmaxCrossEntropy has no equivalent (a
   });
 
   it("trains: a softmax regression minimised with tf.train.adam and crossEntropyLoss lowers its loss", () => {
-    const n = 64, d = 8, k = 4;
+    const n = 64,
+      d = 8,
+      k = 4;
     const x = tf.tensor2d(randomLogits(n, d, 1), [n, d]);
     const trueW = tf.tensor2d(randomLogits(d, k, 2), [d, k]);
     const labels = tf.tidy(() => tf.argMax(tf.matMul(x, trueW), 1));
@@ -223,7 +242,9 @@ describe("softxent/tfjs where tf.losses.softmaxCrossEntropy has no equivalent (a
   });
 
   it("works as a Keras-style loss in model.compile / model.fit (one-hot targets, as tfjs-layers requires)", async () => {
-    const n = 64, d = 8, k = 4;
+    const n = 64,
+      d = 8,
+      k = 4;
     const x = tf.tensor2d(randomLogits(n, d, 1), [n, d]);
     const trueW = tf.tensor2d(randomLogits(d, k, 2), [d, k]);
     const y = tf.tidy(() => tf.oneHot(tf.argMax(tf.matMul(x, trueW), 1), k).toFloat());

@@ -35,7 +35,8 @@ function parseStrict(html: string): Element {
     if (m[6] !== undefined) throw new Error(`stray '<' at offset ${m.index}: ${html.slice(m.index, m.index + 40)}`);
     if (m[5] !== undefined) {
       const text = m[5];
-      if (top.name !== "style" && /&(?!(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);)/.test(text)) throw new Error(`bare '&' in text near offset ${m.index}`);
+      if (top.name !== "style" && /&(?!(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);)/.test(text))
+        throw new Error(`bare '&' in text near offset ${m.index}`);
       top.text += text;
       continue;
     }
@@ -144,7 +145,9 @@ describe("the HTML report", () => {
   it("has the run's numbers in its results table", () => {
     const tree = parseStrict(html);
     const table = all(tree, (e) => e.name === "table" && hasClass(e, "results"))[0]!;
-    const rows = all(table, (e) => e.name === "tr").slice(1).map((tr) => tr.children.map(textOf));
+    const rows = all(table, (e) => e.name === "tr")
+      .slice(1)
+      .map((tr) => tr.children.map(textOf));
     expect(rows).toEqual(result.rows.map(formatRow));
     expect(rows).toHaveLength(4);
     expect(rows[1]![0]).toBe("ε = 0 + temperature scaling");
@@ -164,7 +167,17 @@ describe("the chart functions", () => {
 
   it("keep a live chart's x axis fixed at the planned epochs", () => {
     const svg = lossChartSvg(
-      [{ label: "ε = 0", color: "#000", trace: [{ epoch: 0.5, loss: 1 }, { epoch: 1, loss: 0.5 }], history: [] }],
+      [
+        {
+          label: "ε = 0",
+          color: "#000",
+          trace: [
+            { epoch: 0.5, loss: 1 },
+            { epoch: 1, loss: 0.5 },
+          ],
+          history: [],
+        },
+      ],
       { epochs: 4, width: 452, height: 300 },
     );
     // plot width 452 − 52 − 16 = 384: epoch 1 of 4 is at x = 52 + 96

@@ -70,7 +70,8 @@ describe("the MNIST data of the mnist package", () => {
     const all = new Map<string, number>();
     for (let i = 0; i < mnist.count; i++) all.set(key(mnist, i), (all.get(key(mnist, i)) ?? 0) + 1);
     const seen = new Map<string, number>();
-    for (const part of [a.train, a.validation, a.test]) for (let i = 0; i < part.count; i++) seen.set(key(part, i), (seen.get(key(part, i)) ?? 0) + 1);
+    for (const part of [a.train, a.validation, a.test])
+      for (let i = 0; i < part.count; i++) seen.set(key(part, i), (seen.get(key(part, i)) ?? 0) + 1);
     expect(seen).toEqual(all);
     // every digit is in the test split
     expect(new Set(a.test.labels).size).toBe(10);
@@ -81,7 +82,9 @@ describe("the MNIST data of the mnist package", () => {
 
 describe("the models' backward pass", () => {
   // A tiny data set with some zero inputs, to exercise the sparse first layer.
-  const features = 6, classes = 4, n = 5;
+  const features = 6,
+    classes = 4,
+    n = 5;
   const rng = mulberry32(7);
   const pixels = Uint8Array.from({ length: n * features }, () => (rng() < 0.3 ? 0 : Math.floor(rng() * 256)));
   const labels = Int32Array.from({ length: n }, () => Math.floor(rng() * classes));
@@ -233,7 +236,11 @@ describe("the CLI (npm start)", () => {
     const list = parseCli(["--smoothing", "0,0.05,0.1"]);
     expect(list !== "help" && list.smoothings).toEqual([0, 0.05, 0.1]);
     const defaults = parseCli([]);
-    expect(defaults !== "help" && [defaults.config.epochs, defaults.config.model, defaults.smoothings]).toEqual([DEFAULTS.epochs, "mlp", [0, 0.1]]);
+    expect(defaults !== "help" && [defaults.config.epochs, defaults.config.model, defaults.smoothings]).toEqual([
+      DEFAULTS.epochs,
+      "mlp",
+      [0, 0.1],
+    ]);
     expect(parseCli(["--help"])).toBe("help");
     expect(() => parseCli(["--epochs", "0"])).toThrow(UsageError);
     expect(() => parseCli(["--model", "cnn"])).toThrow(/--model must be mlp or softmax/);

@@ -51,7 +51,8 @@ function expectRowsRelative(actual: ArrayLike<number>, expected: ArrayLike<numbe
   expect(actual.length).toBe(expected.length);
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
-    const r = expected[i]!, a = actual[i]!;
+    const r = expected[i]!,
+      a = actual[i]!;
     if (r === 0) {
       expect(a, `${what}[${i}]`).toBe(0);
       continue;
@@ -110,7 +111,10 @@ describe.each(BUILDS)("crossEntropy on confident rows — $name build", ({ name,
 
   it.each(KS)("probability targets, K = %i: one-hot on the argmax, with and without weights", (k) => {
     const b = confidentBatch(2000 + k, k);
-    for (const [what, extra] of [["plain", {}], ["weights", { classWeights: weightsFor(k + 1, k) }]] as const) {
+    for (const [what, extra] of [
+      ["plain", {}],
+      ["weights", { classWeights: weightsFor(k + 1, k) }],
+    ] as const) {
       const options = { classes: k, reduction: "none" as const, ...extra };
       const a = crossEntropy(b.z, b.onehot, options as never).loss as ArrayLike<number>;
       const r = ref.crossEntropy(b.z, b.onehot, options as never).loss as ArrayLike<number>;

@@ -27,7 +27,8 @@ type Call = { loss: number | Float32Array; grad: Float32Array | null };
 
 function run(z: Float32Array, t: Int32Array | Float32Array, o: Record<string, unknown>, resident: boolean): Call {
   if (!resident) return crossEntropy(z, t, o as never);
-  const zb = allocFloat32(z.length), gb = allocFloat32(z.length);
+  const zb = allocFloat32(z.length),
+    gb = allocFloat32(z.length);
   const tb = t instanceof Int32Array ? allocInt32(t.length) : allocFloat32(t.length);
   const wb = o.classWeights ? allocFloat32((o.classWeights as Float32Array).length) : null;
   try {
@@ -37,7 +38,10 @@ function run(z: Float32Array, t: Int32Array | Float32Array, o: Record<string, un
     const r = crossEntropy(zb, tb, { ...o, ...(wb ? { classWeights: wb } : {}), gradOut: gb } as never);
     return { loss: r.loss instanceof Float32Array ? r.loss.slice() : r.loss, grad: gb.view.slice() };
   } finally {
-    zb.release(); gb.release(); tb.release(); wb?.release();
+    zb.release();
+    gb.release();
+    tb.release();
+    wb?.release();
   }
 }
 
@@ -132,7 +136,8 @@ describe.each(BUILDS)("crossEntropy on long batches — $name build", ({ name, s
       ];
       for (const v of variants) {
         const o: Record<string, unknown> = { classes: k, ...v };
-        for (const resident of [false, true]) check(z, t, o, resident, `prob N=${n} K=${k} ${JSON.stringify({ ...o, classWeights: !!o.classWeights })} resident=${resident}`);
+        for (const resident of [false, true])
+          check(z, t, o, resident, `prob N=${n} K=${k} ${JSON.stringify({ ...o, classWeights: !!o.classWeights })} resident=${resident}`);
       }
     }
   });
@@ -140,13 +145,20 @@ describe.each(BUILDS)("crossEntropy on long batches — $name build", ({ name, s
   it("a weighted 200-row sum is the sum of its rows (each row checked, then the total)", () => {
     // The failure this guards: a kernel that dropped the losses of a block flushed mid-call gave a
     // weighted 'sum' 14× too small on 200 rows while every row-level check of short batches passed.
-    const n = 200, k = 10;
+    const n = 200,
+      k = 10;
     const rng = mulberry32(31);
-    const z = randomLogits(rng, n, k, 3, 0), y = randomLabels(rng, n, k), w = weights(rng, k);
+    const z = randomLogits(rng, n, k, 3, 0),
+      y = randomLabels(rng, n, k),
+      w = weights(rng, k);
     const rows = crossEntropy(z, y, { classes: k, classWeights: w, reduction: "none" }).loss;
     const want = ref.crossEntropy(z, y, { classes: k, classWeights: Array.from(w), reduction: "none" }).loss as Float64Array;
     expectLosses(rows, want);
     const total = crossEntropy(z, y, { classes: k, classWeights: w, reduction: "sum" }).loss;
-    expectLoss(total, want.reduce((a, b) => a + b, 0), "sum of 200 weighted rows");
+    expectLoss(
+      total,
+      want.reduce((a, b) => a + b, 0),
+      "sum of 200 weighted rows",
+    );
   });
 });

@@ -32,10 +32,14 @@ interface Case {
 
 /** crossEntropy through the copying API, or through resident buffers with a separate gradOut. */
 function call(
-  z: Float32Array, target: Int32Array | Float32Array, options: Record<string, unknown>, resident: boolean | undefined,
+  z: Float32Array,
+  target: Int32Array | Float32Array,
+  options: Record<string, unknown>,
+  resident: boolean | undefined,
 ): { loss: number | Float32Array; grad: Float32Array | null } {
   if (!resident) return crossEntropy(z, target, options as never);
-  const zb = allocFloat32(z.length), gb = allocFloat32(z.length);
+  const zb = allocFloat32(z.length),
+    gb = allocFloat32(z.length);
   const tb = target instanceof Int32Array ? allocInt32(target.length) : allocFloat32(target.length);
   zb.view.set(z);
   tb.view.set(target as never);
@@ -45,7 +49,9 @@ function call(
     const loss = r.loss instanceof Float32Array ? r.loss.slice() : r.loss;
     return { loss, grad: r.grad!.slice() };
   } finally {
-    zb.release(); gb.release(); tb.release();
+    zb.release();
+    gb.release();
+    tb.release();
   }
 }
 
@@ -56,7 +62,7 @@ function weightsFor(rng: () => number, k: number): Float32Array {
 }
 
 /** Sets a fraction of logits to −Infinity (never every class of a row unless asked). */
-function mask(rng: () => number, z: Float32Array, k: number, fraction: number): void {
+function mask(rng: () => number, z: Float32Array, _k: number, fraction: number): void {
   if (fraction <= 0) return;
   for (let e = 0; e < z.length; e++) if (rng() < fraction) z[e] = -Infinity;
 }
@@ -78,7 +84,11 @@ function runIndexCase(c: Case): void {
   const labels = randomLabels(rng, c.n, c.k, c.ignoreFraction, ig);
   const w = c.weights === "none" ? null : weightsFor(rng, c.k);
   const options = {
-    classes: c.k, smoothing: c.smoothing, smoothingMode: c.smoothingMode, reduction: c.reduction, zLoss: c.zLoss,
+    classes: c.k,
+    smoothing: c.smoothing,
+    smoothingMode: c.smoothingMode,
+    reduction: c.reduction,
+    zLoss: c.zLoss,
     ...(w ? { classWeights: w, classWeightMode: c.weights as "pytorch" | "target" } : {}),
     ...(c.ignoreIndex !== undefined ? { ignoreIndex: c.ignoreIndex } : {}),
   };
@@ -111,8 +121,18 @@ function runProbCase(c: Case): void {
 }
 
 const base: Case = {
-  n: 5, k: 7, smoothing: 0.1, smoothingMode: "uniform", reduction: "mean", weights: "none", zLoss: 0,
-  ignoreFraction: 0, scale: 3, offset: 0, maskFraction: 0, seed: 1,
+  n: 5,
+  k: 7,
+  smoothing: 0.1,
+  smoothingMode: "uniform",
+  reduction: "mean",
+  weights: "none",
+  zLoss: 0,
+  ignoreFraction: 0,
+  scale: 3,
+  offset: 0,
+  maskFraction: 0,
+  seed: 1,
 };
 
 // the small-K tile covers 2 ≤ K ≤ 72 (rows across the lanes); 73 and up take the row path
@@ -135,8 +155,25 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
               for (const zLoss of [0, 1e-3]) {
                 // ignored rows labelled −100 (the default), or by a custom ignoreIndex: −1, or 1 (a class
                 // index: rows labelled 1 are then left out whatever their logits)
-                for (const [ignoreFraction, ignoreIndex] of [[0, undefined], [0.3, undefined], [0.3, -1], [0.3, 1]] as const) {
-                  runIndexCase({ ...base, n: 6, k, smoothing, smoothingMode, reduction, weights, zLoss, ignoreFraction, ignoreIndex, seed: seed++ });
+                for (const [ignoreFraction, ignoreIndex] of [
+                  [0, undefined],
+                  [0.3, undefined],
+                  [0.3, -1],
+                  [0.3, 1],
+                ] as const) {
+                  runIndexCase({
+                    ...base,
+                    n: 6,
+                    k,
+                    smoothing,
+                    smoothingMode,
+                    reduction,
+                    weights,
+                    zLoss,
+                    ignoreFraction,
+                    ignoreIndex,
+                    seed: seed++,
+                  });
                 }
               }
             }
@@ -167,7 +204,10 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
     for (const k of [...SMALL_K, ...MID_K]) {
       for (const n of [0, 1, 3, 17]) {
         const c: Case = {
-          ...base, n, k, seed: seed++,
+          ...base,
+          n,
+          k,
+          seed: seed++,
           smoothing: [0, 0.1, 0.3][Math.floor(rng() * 3)]!,
           smoothingMode: rng() < 0.5 ? "uniform" : "others",
           reduction: (["mean", "sum", "none"] as const)[Math.floor(rng() * 3)]!,
@@ -182,7 +222,11 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
   });
 
   it("large K: 32000, 65537 and 131072", () => {
-    for (const [n, k] of [[3, 32000], [2, 65537], [2, 131072]] as const) {
+    for (const [n, k] of [
+      [3, 32000],
+      [2, 65537],
+      [2, 131072],
+    ] as const) {
       for (const reduction of ["mean", "sum"] as const) {
         runIndexCase({ ...base, n, k, reduction, smoothing: 0.1, seed: n * k });
         runIndexCase({ ...base, n, k, reduction, smoothing: 0.1, weights: "pytorch", smoothingMode: "others", seed: n * k + 1 });
@@ -199,7 +243,8 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
       for (const t of [uniform, smoothed]) {
         for (const extra of [{}, { classWeights: w }]) {
           const o = { classes: k, reduction: "sum" as const, smoothing: 0.1, ...extra };
-          const got = call(z, t, o, false), want = ref.crossEntropy(z, t, o);
+          const got = call(z, t, o, false),
+            want = ref.crossEntropy(z, t, o);
           expectLoss(got.loss as number, want.loss as number, `K=${k} ${t === uniform ? "uniform" : "smoothed"}`);
           expectGrad(got.grad!, want.grad!, 1, `K=${k} ${t === uniform ? "uniform" : "smoothed"} ${Object.keys(extra)}`);
         }
@@ -211,7 +256,8 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
     // Without weights and per-row losses, the deferred logs are taken as log Π S over blocks of up to 64
     // rows (two interleaved products of 32 in the SIMD builds); equal logits make every S = K, and
     // 131072^64 ≈ 1e327 would overflow the scalar build's product without the restart (at 1e289).
-    const n = 70, k = 131072;
+    const n = 70,
+      k = 131072;
     const z = new Float32Array(n * k).fill(0.25);
     const y = Int32Array.from({ length: n }, (_, r) => (r * 7) % k);
     for (const smoothing of [0, 0.1]) {
@@ -224,11 +270,35 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
 
   it("extreme logits: scale 1e4, offsets ±1e7, K up to 131072", () => {
     let seed = 20000;
-    for (const [n, k] of [[4, 3], [4, 10], [3, 1000], [2, 32000], [1, 131072]] as const) {
-      for (const [scale, offset] of [[1e4, 0], [1, 1e7], [1, -1e7], [100, 1e7], [1e4, -1e7]] as const) {
+    for (const [n, k] of [
+      [4, 3],
+      [4, 10],
+      [3, 1000],
+      [2, 32000],
+      [1, 131072],
+    ] as const) {
+      for (const [scale, offset] of [
+        [1e4, 0],
+        [1, 1e7],
+        [1, -1e7],
+        [100, 1e7],
+        [1e4, -1e7],
+      ] as const) {
         for (const smoothing of [0, 0.1]) {
           runIndexCase({ ...base, n, k, scale, offset, smoothing, reduction: "sum", seed: seed++ });
-          runIndexCase({ ...base, n, k, scale, offset, smoothing, reduction: "mean", smoothingMode: "others", weights: "target", zLoss: 1e-9, seed: seed++ });
+          runIndexCase({
+            ...base,
+            n,
+            k,
+            scale,
+            offset,
+            smoothing,
+            reduction: "mean",
+            smoothingMode: "others",
+            weights: "target",
+            zLoss: 1e-9,
+            seed: seed++,
+          });
           runProbCase({ ...base, n, k, scale, offset, smoothing, reduction: "sum", seed: seed++ });
         }
       }
@@ -244,7 +314,15 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
             runIndexCase({ ...base, n: 12, k, maskFraction, weights, smoothingMode, reduction: "none", zLoss: 1e-3, seed: seed++ });
             runIndexCase({ ...base, n: 12, k, maskFraction, weights, smoothingMode, reduction: "sum", ignoreFraction: 0.2, seed: seed++ });
           }
-          runProbCase({ ...base, n: 12, k, maskFraction, weights: weights === "target" ? "none" : weights, reduction: "none", seed: seed++ });
+          runProbCase({
+            ...base,
+            n: 12,
+            k,
+            maskFraction,
+            weights: weights === "target" ? "none" : weights,
+            reduction: "none",
+            seed: seed++,
+          });
         }
       }
     }
@@ -256,7 +334,18 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
       for (const maskFraction of [0, 0.2, 0.7]) {
         for (const weights of ["none", "pytorch", "target"] as const) {
           runIndexCase({ ...base, n: 10, k, maskFraction, weights, reduction: "none", zLoss: 1e-3, resident: true, seed: seed++ });
-          runIndexCase({ ...base, n: 10, k, maskFraction, weights, smoothingMode: "others", reduction: "mean", ignoreFraction: 0.2, resident: true, seed: seed++ });
+          runIndexCase({
+            ...base,
+            n: 10,
+            k,
+            maskFraction,
+            weights,
+            smoothingMode: "others",
+            reduction: "mean",
+            ignoreFraction: 0.2,
+            resident: true,
+            seed: seed++,
+          });
           // no smoothing mass: pass 2 skips Σ (z − m) and pass 1 probes, out of place too
           runIndexCase({ ...base, n: 10, k, maskFraction, weights, smoothing: 0, reduction: "none", resident: true, seed: seed++ });
         }
@@ -295,7 +384,8 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
         const y = Int32Array.from({ length: n }, (_, r) => (r * 3) % k);
         for (const extra of [{}, { classWeights: new Float32Array(k).fill(0.5) }, { smoothing: 0.1, smoothingMode: "others" as const }]) {
           const o = { classes: k, reduction: "sum" as const, ...extra };
-          const got = call(z, y, o, false), want = ref.crossEntropy(z, y, o);
+          const got = call(z, y, o, false),
+            want = ref.crossEntropy(z, y, o);
           expectLoss(got.loss as number, want.loss as number, `K=${k} z=${big}`);
           expectGrad(got.grad!, want.grad!, 1, `K=${k} z=${big} ${JSON.stringify(Object.keys(extra))}`);
           const res = call(z, y, o, true);
@@ -340,8 +430,7 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
           expect(best, `K=${k} row ${r}: argmax`).toBeGreaterThanOrEqual(64);
         }
         // the label: one spike, the other, one of the first 64, anywhere
-        const y = Int32Array.from({ length: n }, (_, r) =>
-          [at(r) - r * k, at(r) + 1 - r * k, 3, (r * 11) % k][r % 4]!);
+        const y = Int32Array.from({ length: n }, (_, r) => [at(r) - r * k, at(r) + 1 - r * k, 3, (r * 11) % k][r % 4]!);
         const w = weightsFor(rng, k);
         const variants: Record<string, unknown>[] = [
           { smoothing: 0.1 },
@@ -382,7 +471,8 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
   });
 
   it("NaN and +Infinity rows give NaN for that row only", () => {
-    const k = 9, n = 6;
+    const k = 9,
+      n = 6;
     const z = randomLogits(mulberry32(3), n, k, 3, 0);
     z[1 * k + 4] = NaN;
     z[3 * k + 0] = Infinity;

@@ -23,17 +23,21 @@ function expectLossClose(a: number, r: number, what: string): void {
 function expectGradClose(a: ArrayLike<number> | null, r: ArrayLike<number> | null, what: string): void {
   expect(a, what).not.toBeNull();
   expect(a!.length, `${what} length`).toBe(r!.length);
-  let maxRef = 0, worst = 0;
+  let maxRef = 0,
+    worst = 0;
   for (let i = 0; i < r!.length; i++) maxRef = Math.max(maxRef, Math.abs(r![i]!));
   for (let i = 0; i < r!.length; i++) {
     const d = Math.abs(a![i]! - r![i]!);
     if (!(d <= GRAD_TOL * maxRef)) worst = Math.max(worst, Number.isNaN(d) ? Infinity : d);
   }
-  if (worst > 0) expect.fail(`${what}: max abs error ${worst.toExponential(2)} > ${GRAD_TOL}·max|g| = ${(GRAD_TOL * maxRef).toExponential(2)}`);
+  if (worst > 0)
+    expect.fail(`${what}: max abs error ${worst.toExponential(2)} > ${GRAD_TOL}·max|g| = ${(GRAD_TOL * maxRef).toExponential(2)}`);
 }
 
 interface Case {
-  n: number; d: number; v: number;
+  n: number;
+  d: number;
+  v: number;
   layout: "vd" | "dv";
   bias: boolean;
   weights: "none" | "pytorch" | "target";
@@ -58,8 +62,13 @@ function data(c: Case) {
   const bias = c.bias ? Float32Array.from({ length: c.v }, () => normal(rng)) : undefined;
   const classWeights = c.weights === "none" ? undefined : Float32Array.from({ length: c.v }, () => 0.1 + 3 * rng());
   const options = {
-    classes: c.v, weightLayout: c.layout, smoothing: c.smoothing, smoothingMode: c.smoothingMode, reduction: c.reduction,
-    zLoss: c.zLoss, ...(bias ? { bias } : {}),
+    classes: c.v,
+    weightLayout: c.layout,
+    smoothing: c.smoothing,
+    smoothingMode: c.smoothingMode,
+    reduction: c.reduction,
+    zLoss: c.zLoss,
+    ...(bias ? { bias } : {}),
     ...(classWeights ? { classWeights, classWeightMode: c.weights as "pytorch" | "target" } : {}),
   };
   return { hidden, weight, labels, options };
@@ -88,8 +97,18 @@ function run(c: Case): void {
 }
 
 const base: Case = {
-  n: 13, d: 7, v: 11, layout: "vd", bias: false, weights: "none", smoothing: 0, smoothingMode: "uniform",
-  reduction: "mean", zLoss: 0, ignoreFraction: 0, seed: 1,
+  n: 13,
+  d: 7,
+  v: 11,
+  layout: "vd",
+  bias: false,
+  weights: "none",
+  smoothing: 0,
+  smoothingMode: "uniform",
+  reduction: "mean",
+  zLoss: 0,
+  ignoreFraction: 0,
+  seed: 1,
 };
 
 describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd }) => {
@@ -103,12 +122,28 @@ describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd
     for (const layout of ["vd", "dv"] as const) {
       for (const bias of [false, true]) {
         for (const weights of ["none", "pytorch", "target"] as const) {
-          for (const [smoothing, smoothingMode] of [[0, "uniform"], [0.1, "uniform"], [0.2, "others"]] as const) {
+          for (const [smoothing, smoothingMode] of [
+            [0, "uniform"],
+            [0.1, "uniform"],
+            [0.2, "others"],
+          ] as const) {
             for (const reduction of ["mean", "sum", "none"] as const) {
               for (const zLoss of [0, 1e-3]) {
                 for (const ignoreFraction of [0, 0.3]) {
                   // 20 bytes = 5 rows of V = 11 per chunk: three chunks, the last one short
-                  run({ ...base, layout, bias, weights, smoothing, smoothingMode, reduction, zLoss, ignoreFraction, chunkBytes: 5 * 4 * 11, seed: seed++ });
+                  run({
+                    ...base,
+                    layout,
+                    bias,
+                    weights,
+                    smoothing,
+                    smoothingMode,
+                    reduction,
+                    zLoss,
+                    ignoreFraction,
+                    chunkBytes: 5 * 4 * 11,
+                    seed: seed++,
+                  });
                 }
               }
             }
@@ -121,7 +156,16 @@ describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd
   it("N = 0, N = 1, odd D, V not a multiple of 4, tile edges of the products", () => {
     let seed = 1000;
     const shapes: [number, number, number][] = [
-      [0, 5, 7], [1, 1, 1], [1, 3, 5], [2, 1, 9], [5, 17, 13], [6, 8, 8], [7, 9, 17], [12, 33, 65], [25, 257, 31], [19, 100, 515],
+      [0, 5, 7],
+      [1, 1, 1],
+      [1, 3, 5],
+      [2, 1, 9],
+      [5, 17, 13],
+      [6, 8, 8],
+      [7, 9, 17],
+      [12, 33, 65],
+      [25, 257, 31],
+      [19, 100, 515],
     ];
     for (const [n, d, v] of shapes) {
       for (const layout of ["vd", "dv"] as const) {
@@ -170,8 +214,10 @@ describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd
     expect(r.gradHidden!.every((x) => x === 0)).toBe(true);
     expect(r.gradWeight!.every((x) => x === 0)).toBe(true);
     expect(r.gradBias!.every((x) => x === 0)).toBe(true);
-    const gw = Float32Array.from({ length: weight.length }, (_, i) => i), gb = Float32Array.from({ length: 11 }, (_, i) => -i);
-    const gw0 = gw.slice(), gb0 = gb.slice();
+    const gw = Float32Array.from({ length: weight.length }, (_, i) => i),
+      gb = Float32Array.from({ length: 11 }, (_, i) => -i);
+    const gw0 = gw.slice(),
+      gb0 = gb.slice();
     linearCrossEntropy(hidden, weight, labels, { ...options, gradWeight: gw, gradBias: gb, accumulate: true });
     expect(gw).toEqual(gw0);
     expect(gb).toEqual(gb0);
@@ -180,12 +226,21 @@ describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd
   it("accumulate adds into the given gradWeight / gradBias; gradHidden is overwritten", () => {
     for (const layout of ["vd", "dv"] as const) {
       const c = { ...base, n: 9, d: 10, v: 14, layout, bias: true, seed: 31 };
-      const a = data(c), b = data({ ...c, seed: 32 });
+      const a = data(c),
+        b = data({ ...c, seed: 32 });
       const ra = ref.linearCrossEntropy(a.hidden, a.weight, a.labels, a.options);
       const rb = ref.linearCrossEntropy(b.hidden, a.weight, b.labels, a.options);
-      const gw = new Float32Array(140).fill(0.5), gb = new Float32Array(14).fill(-0.25), gh = new Float32Array(90).fill(7);
+      const gw = new Float32Array(140).fill(0.5),
+        gb = new Float32Array(14).fill(-0.25),
+        gh = new Float32Array(90).fill(7);
       linearCrossEntropy(a.hidden, a.weight, a.labels, { ...a.options, gradWeight: gw, gradBias: gb, gradHidden: gh, accumulate: true });
-      const r = linearCrossEntropy(b.hidden, a.weight, b.labels, { ...a.options, gradWeight: gw, gradBias: gb, gradHidden: gh, accumulate: true });
+      const r = linearCrossEntropy(b.hidden, a.weight, b.labels, {
+        ...a.options,
+        gradWeight: gw,
+        gradBias: gb,
+        gradHidden: gh,
+        accumulate: true,
+      });
       expect(r.gradWeight).toBe(gw);
       expect(r.gradBias).toBe(gb);
       expect(r.gradHidden).toBe(gh);
@@ -223,10 +278,18 @@ describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd
     for (const layout of ["vd", "dv"] as const) {
       const { hidden, weight, labels, options } = data({ ...base, n: 15, d: 6, v: 23, layout, bias: true, seed: 51 });
       const copied = linearCrossEntropy(hidden, weight, labels, options);
-      const hb = allocFloat32(hidden.length), wb = allocFloat32(weight.length), yb = allocInt32(labels.length), bb = allocFloat32(23);
-      const ghb = allocFloat32(hidden.length), gwb = allocFloat32(weight.length), gbb = allocFloat32(23);
+      const hb = allocFloat32(hidden.length),
+        wb = allocFloat32(weight.length),
+        yb = allocInt32(labels.length),
+        bb = allocFloat32(23);
+      const ghb = allocFloat32(hidden.length),
+        gwb = allocFloat32(weight.length),
+        gbb = allocFloat32(23);
       try {
-        hb.view.set(hidden); wb.view.set(weight); yb.view.set(labels); bb.view.set(options.bias!);
+        hb.view.set(hidden);
+        wb.view.set(weight);
+        yb.view.set(labels);
+        bb.view.set(options.bias!);
         const r = linearCrossEntropy(hb, wb, yb, { ...options, bias: bb, gradHidden: ghb, gradWeight: gwb, gradBias: gbb });
         expect(r.gradHidden).toBe(ghb.view);
         expect(r.gradWeight).toBe(gwb.view);
@@ -246,7 +309,16 @@ describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd
   // (V > 72: the loss kernel's small-K path puts four rows across the lanes, so there a row's last bits
   // depend on which rows share its chunk; the chunk size is fixed by V and the byte budget alone.)
   it("the chunk size changes no row's result: gradHidden is bitwise the same for any chunk", () => {
-    const { hidden, weight, labels, options } = data({ ...base, n: 31, d: 20, v: 100, bias: true, smoothing: 0.1, ignoreFraction: 0.2, seed: 61 });
+    const { hidden, weight, labels, options } = data({
+      ...base,
+      n: 31,
+      d: 20,
+      v: 100,
+      bias: true,
+      smoothing: 0.1,
+      ignoreFraction: 0.2,
+      seed: 61,
+    });
     const whole = linearCrossEntropy(hidden, weight, labels, { ...options, reduction: "none" });
     for (const chunkBytes of [1, 4 * 100 * 4, 4 * 100 * 6, 4 * 100 * 30]) {
       const r = linearCrossEntropy(hidden, weight, labels, { ...options, reduction: "none", chunkBytes });
@@ -258,27 +330,51 @@ describe.each(BUILDS)("linearCrossEntropy parity — $name build", ({ name, simd
   it("matches crossEntropy applied to the materialised logits", () => {
     for (const layout of ["vd", "dv"] as const) {
       for (const reduction of ["mean", "sum", "none"] as const) {
-        const c = { ...base, n: 17, d: 24, v: 45, layout, reduction, bias: true, weights: "target" as const, smoothing: 0.1, zLoss: 1e-3, ignoreFraction: 0.2, seed: 71 };
+        const c = {
+          ...base,
+          n: 17,
+          d: 24,
+          v: 45,
+          layout,
+          reduction,
+          bias: true,
+          weights: "target" as const,
+          smoothing: 0.1,
+          zLoss: 1e-3,
+          ignoreFraction: 0.2,
+          seed: 71,
+        };
         const { hidden, weight, labels, options } = data(c);
         const got = linearCrossEntropy(hidden, weight, labels, { ...options, chunkBytes: 4 * 45 * 6 });
         // logits in f64, rounded to f32, through the library's own crossEntropy
         const z = new Float32Array(c.n * c.v);
-        for (let i = 0; i < c.n; i++) for (let j = 0; j < c.v; j++) {
-          let s = options.bias![j]!;
-          for (let k = 0; k < c.d; k++) s += hidden[i * c.d + k]! * weight[layout === "vd" ? j * c.d + k : k * c.v + j]!;
-          z[i * c.v + j] = s;
-        }
-        const ce = crossEntropy(z, labels, { classes: c.v, smoothing: 0.1, reduction, zLoss: 1e-3, classWeights: options.classWeights, classWeightMode: "target" });
-        const G = ce.grad!;
-        const gh = new Float64Array(c.n * c.d), gw = new Float64Array(c.v * c.d), gb = new Float64Array(c.v);
-        for (let i = 0; i < c.n; i++) for (let j = 0; j < c.v; j++) {
-          const g = G[i * c.v + j]!;
-          gb[j]! += g;
-          for (let k = 0; k < c.d; k++) {
-            gh[i * c.d + k]! += g * weight[layout === "vd" ? j * c.d + k : k * c.v + j]!;
-            gw[layout === "vd" ? j * c.d + k : k * c.v + j]! += g * hidden[i * c.d + k]!;
+        for (let i = 0; i < c.n; i++)
+          for (let j = 0; j < c.v; j++) {
+            let s = options.bias![j]!;
+            for (let k = 0; k < c.d; k++) s += hidden[i * c.d + k]! * weight[layout === "vd" ? j * c.d + k : k * c.v + j]!;
+            z[i * c.v + j] = s;
           }
-        }
+        const ce = crossEntropy(z, labels, {
+          classes: c.v,
+          smoothing: 0.1,
+          reduction,
+          zLoss: 1e-3,
+          classWeights: options.classWeights,
+          classWeightMode: "target",
+        });
+        const G = ce.grad!;
+        const gh = new Float64Array(c.n * c.d),
+          gw = new Float64Array(c.v * c.d),
+          gb = new Float64Array(c.v);
+        for (let i = 0; i < c.n; i++)
+          for (let j = 0; j < c.v; j++) {
+            const g = G[i * c.v + j]!;
+            gb[j]! += g;
+            for (let k = 0; k < c.d; k++) {
+              gh[i * c.d + k]! += g * weight[layout === "vd" ? j * c.d + k : k * c.v + j]!;
+              gw[layout === "vd" ? j * c.d + k : k * c.v + j]! += g * hidden[i * c.d + k]!;
+            }
+          }
         const loss = ce.loss instanceof Float32Array ? Float64Array.from(ce.loss) : ce.loss;
         compare(got, { loss, gradHidden: gh, gradWeight: gw, gradBias: gb }, `materialised ${layout} ${reduction}`);
       }

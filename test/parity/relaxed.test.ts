@@ -44,15 +44,20 @@ describe("relaxed-SIMD build", () => {
   it("is selected with the flag, and passes the parity suites against the f64 reference", () => {
     const probe = execFileSync(
       process.execPath,
-      [FLAG, "--input-type=module", "-e", `import { initSync, backendInfo } from ${JSON.stringify(join(root, "dist/index.js"))}; initSync(); process.stdout.write(JSON.stringify(backendInfo()));`],
+      [
+        FLAG,
+        "--input-type=module",
+        "-e",
+        `import { initSync, backendInfo } from ${JSON.stringify(join(root, "dist/index.js"))}; initSync(); process.stdout.write(JSON.stringify(backendInfo()));`,
+      ],
       { encoding: "utf8" },
     );
     expect(JSON.parse(probe)).toMatchObject({ build: "relaxed-simd", simd: true, relaxedSimdSupported: true });
-    const out = execFileSync(
-      process.execPath,
-      [join(root, "node_modules/vitest/vitest.mjs"), "run", `--execArgv=${FLAG}`, ...SUITES],
-      { cwd: root, encoding: "utf8", env: { ...process.env, SOFTXENT_BUILDS: "relaxed-simd", FORCE_COLOR: "0", NO_COLOR: "1" } },
-    );
+    const out = execFileSync(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", `--execArgv=${FLAG}`, ...SUITES], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, SOFTXENT_BUILDS: "relaxed-simd", FORCE_COLOR: "0", NO_COLOR: "1" },
+    });
     expect(out).toMatch(new RegExp(`Test Files\\s+${SUITES.length} passed`));
     expect(out).not.toMatch(/failed/);
   }, 240_000);

@@ -22,7 +22,15 @@ function cases(seed: number): Case[] {
   const out: Case[] = [];
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
   // K large (row path), K small (four-row tile), K just above the tile, one huge row count of K = 1
-  const shapes: Array<[number, number]> = [[37, 3001], [9001, 10], [1203, 73], [2, 40000], [70001, 1], [5, 7], [13, 999]];
+  const shapes: Array<[number, number]> = [
+    [37, 3001],
+    [9001, 10],
+    [1203, 73],
+    [2, 40000],
+    [70001, 1],
+    [5, 7],
+    [13, 999],
+  ];
   for (const [n, k] of shapes) {
     const z = randomLogits(rng, n, k, pick([1, 4, 30]), 0);
     // masked classes and extreme logits in a few rows
@@ -47,7 +55,12 @@ function cases(seed: number): Case[] {
       out.push({
         name: `index ${n}×${k} ${JSON.stringify(o)} ${mode} ${weighted ? wMode : "unweighted"}`,
         run: () => {
-          const r = crossEntropy(z, y, { ...o, smoothingMode: mode, ignoreIndex: -100, ...(weighted ? { classWeights: w, classWeightMode: wMode } : {}) });
+          const r = crossEntropy(z, y, {
+            ...o,
+            smoothingMode: mode,
+            ignoreIndex: -100,
+            ...(weighted ? { classWeights: w, classWeightMode: wMode } : {}),
+          });
           return [r.loss, ...(r.grad ? [r.grad] : [])];
         },
       });
@@ -83,13 +96,19 @@ function cases(seed: number): Case[] {
 function bitsEqual(a: Array<number | Float32Array>, b: Array<number | Float32Array>, name: string): void {
   expect(a.length, name).toBe(b.length);
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
+    const x = a[i]!,
+      y = b[i]!;
     if (typeof x === "number") {
       expect(Object.is(x, y), `${name}: loss ${x} vs ${String(y)}`).toBe(true);
     } else {
-      const u = new Uint32Array(x.buffer, x.byteOffset, x.length), v = new Uint32Array((y as Float32Array).buffer, (y as Float32Array).byteOffset, (y as Float32Array).length);
+      const u = new Uint32Array(x.buffer, x.byteOffset, x.length),
+        v = new Uint32Array((y as Float32Array).buffer, (y as Float32Array).byteOffset, (y as Float32Array).length);
       let bad = -1;
-      for (let e = 0; e < u.length; e++) if (u[e] !== v[e]) { bad = e; break; }
+      for (let e = 0; e < u.length; e++)
+        if (u[e] !== v[e]) {
+          bad = e;
+          break;
+        }
       expect(bad, `${name}: output ${i} differs first at element ${bad}`).toBe(-1);
     }
   }

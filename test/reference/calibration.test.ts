@@ -41,7 +41,12 @@ describe("calibration", () => {
     const r = calibration(probs, labels, { classes: 2, bins: 4, from: "probabilities" });
     // confidences .9 ✓, .8 ✗ (pred 1), .6 ✗ (pred 0), .5 ✗ (tie → pred 0); .5 falls in (.25, .5]
     expect(r.bins.map((b) => b.count)).toEqual([0, 1, 1, 2]);
-    expect(r.bins.map((b) => [b.lower, b.upper])).toEqual([[0, 0.25], [0.25, 0.5], [0.5, 0.75], [0.75, 1]]);
+    expect(r.bins.map((b) => [b.lower, b.upper])).toEqual([
+      [0, 0.25],
+      [0.25, 0.5],
+      [0.5, 0.75],
+      [0.75, 1],
+    ]);
     expect(r.bins[0]).toEqual({ lower: 0, upper: 0.25, count: 0, accuracy: 0, confidence: 0 });
     expect(r.bins[3]!.accuracy).toBe(0.5);
     expect(Math.abs(r.bins[3]!.confidence - 0.85)).toBeLessThan(1e-15);
@@ -55,7 +60,10 @@ describe("calibration", () => {
 
   it("quantile bins by hand (M = 2, M = 6 with empty bins)", () => {
     const two = calibration(probs, labels, { classes: 2, bins: 2, binning: "quantile", from: "probabilities" });
-    expect(two.bins.map((b) => [b.lower, b.upper, b.count, b.accuracy])).toEqual([[0.5, 0.6, 2, 0], [0.8, 0.9, 2, 0.5]]);
+    expect(two.bins.map((b) => [b.lower, b.upper, b.count, b.accuracy])).toEqual([
+      [0.5, 0.6, 2, 0],
+      [0.8, 0.9, 2, 0.5],
+    ]);
     expect(Math.abs(two.ece - 0.45)).toBeLessThan(1e-15);
     expect(Math.abs(two.mce - 0.55)).toBeLessThan(1e-15);
     // N = 4, M = 6: bin b holds sorted positions [⌊4b/6⌋, ⌊4(b+1)/6⌋)
@@ -80,7 +88,11 @@ describe("calibration", () => {
     const z = randomLogits(rng, 50, 4, 3, 0);
     const y = sampleLabels(rng, z, 4, 1);
     const a = calibration(z, y, { classes: 4, temperature: 2.5 });
-    const b = calibration(Array.from(z, (v) => v / 2.5), y, { classes: 4 });
+    const b = calibration(
+      Array.from(z, (v) => v / 2.5),
+      y,
+      { classes: 4 },
+    );
     expect(Math.abs(a.nll - b.nll)).toBeLessThan(1e-14);
     expect(Math.abs(a.ece - b.ece)).toBeLessThan(1e-14);
   });
@@ -142,7 +154,11 @@ describe("fitTemperature", () => {
     }
     const kept = keep.flatMap((i) => Array.from(small.subarray(i * K, i * K + K)));
     const a = fitTemperature(small, withIgnored, { classes: K, ignoreIndex: -1 });
-    const b = fitTemperature(kept, Int32Array.from(keep, (i) => y[i]!), { classes: K });
+    const b = fitTemperature(
+      kept,
+      Int32Array.from(keep, (i) => y[i]!),
+      { classes: K },
+    );
     expect(a.temperature).toBe(b.temperature);
     expect(a.nllAfter).toBe(b.nllAfter);
   });
@@ -165,7 +181,11 @@ describe("fitTemperature", () => {
 
   it("no rows: T = 1, NLL 0", () => {
     expect(fitTemperature([1, 2], new Int32Array([-100]), { classes: 2 })).toEqual({
-      temperature: 1, nllBefore: 0, nllAfter: 0, iterations: 0, atBound: false,
+      temperature: 1,
+      nllBefore: 0,
+      nllAfter: 0,
+      iterations: 0,
+      atBound: false,
     });
   });
 });

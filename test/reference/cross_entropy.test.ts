@@ -51,9 +51,7 @@ describe("crossEntropy gradient (index targets) matches central finite differenc
                   smoothingMode,
                   reduction,
                   zLoss,
-                  ...(weightCase === "none"
-                    ? {}
-                    : { classWeights: weights, classWeightMode: weightCase }),
+                  ...(weightCase === "none" ? {} : { classWeights: weights, classWeightMode: weightCase }),
                 };
                 const result = crossEntropy(logits, labels, options);
                 const f = (x: Float64Array) => total(crossEntropy(x, labels, { ...options, grad: false }).loss);
@@ -218,7 +216,11 @@ describe("crossEntropy known values", () => {
         expected += (1 - eps) * w[y]! * -ls[i * K + y]! + share * rest;
       }
       const got = crossEntropy(logits, labels, {
-        classes: K, smoothing: eps, smoothingMode: mode, classWeights: w, reduction: "sum",
+        classes: K,
+        smoothing: eps,
+        smoothingMode: mode,
+        classWeights: w,
+        reduction: "sum",
       }).loss as number;
       expect(Math.abs(got - expected)).toBeLessThan(1e-12 * Math.max(1, expected));
     }
@@ -270,10 +272,16 @@ describe("crossEntropy edge rules", () => {
   it("masked classes: same as cross-entropy on the unmasked classes alone, gradient 0 on them", () => {
     for (const smoothingMode of modes) {
       const masked = crossEntropy([1, -Infinity, 3, 0.5], new Int32Array([2]), {
-        classes: 4, smoothing: 0.2, smoothingMode, zLoss: 0.01,
+        classes: 4,
+        smoothing: 0.2,
+        smoothingMode,
+        zLoss: 0.01,
       });
       const dense = crossEntropy([1, 3, 0.5], new Int32Array([1]), {
-        classes: 3, smoothing: 0.2, smoothingMode, zLoss: 0.01,
+        classes: 3,
+        smoothing: 0.2,
+        smoothingMode,
+        zLoss: 0.01,
       });
       expect(Math.abs((masked.loss as number) - (dense.loss as number))).toBeLessThan(1e-15);
       expect(masked.grad![1]).toBe(0);
@@ -364,7 +372,9 @@ describe("crossEntropy edge rules", () => {
     expect(zeroWeights.loss).toBe(0);
     expect(Array.from(zeroWeights.grad!)).toEqual([0, 0, 0, 0, 0, 0]);
     // with 'sum' the same batch is not empty
-    expect(crossEntropy(logits, new Int32Array([1, 1]), { classes: 3, classWeights: [1, 0, 1], zLoss: 0.1, reduction: "sum" }).loss).toBeGreaterThan(0);
+    expect(
+      crossEntropy(logits, new Int32Array([1, 1]), { classes: 3, classWeights: [1, 0, 1], zLoss: 0.1, reduction: "sum" }).loss,
+    ).toBeGreaterThan(0);
   });
 
   it("N = 0: 'mean' and 'sum' give 0, 'none' an empty array, gradients empty", () => {

@@ -51,7 +51,12 @@ describe("softmax / logSoftmax", () => {
   });
 
   it("a row with every class masked, or holding NaN or +Infinity, is all NaN; other rows unaffected", () => {
-    for (const row of [[-Infinity, -Infinity], [NaN, 1], [Infinity, 1], [Infinity, -Infinity]]) {
+    for (const row of [
+      [-Infinity, -Infinity],
+      [NaN, 1],
+      [Infinity, 1],
+      [Infinity, -Infinity],
+    ]) {
       const z = [...row, 0, 0];
       for (const out of [softmax(z, { classes: 2 }), logSoftmax(z, { classes: 2 })]) {
         expect(out[0]).toBeNaN();

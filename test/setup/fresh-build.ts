@@ -40,6 +40,10 @@ export default function setup(): void {
   );
   const built = oldestOutput();
   if (built >= sources) return;
-  console.log(built === 0 ? "softxent tests: dist/ is missing; building it (npm run build)" : "softxent tests: dist/ is older than src/ or assembly/; rebuilding it (npm run build)");
+  console.log(
+    built === 0
+      ? "softxent tests: dist/ is missing; building it (npm run build)"
+      : "softxent tests: dist/ is older than src/ or assembly/; rebuilding it (npm run build)",
+  );
   execFileSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: "inherit" });
 }

@@ -35,7 +35,16 @@ function expectMatch(a: Result, r: ref.CalibrationResult, build?: string): void 
   });
 }
 
-interface Case { n: number; k: number; scale: number; offset: number; T?: number; bins?: number; binning?: "uniform" | "quantile"; ignore?: number }
+interface Case {
+  n: number;
+  k: number;
+  scale: number;
+  offset: number;
+  T?: number;
+  bins?: number;
+  binning?: "uniform" | "quantile";
+  ignore?: number;
+}
 const CASES: Case[] = [
   { n: 0, k: 4, scale: 3, offset: 0 },
   { n: 0, k: 4, scale: 3, offset: 0, binning: "quantile" },
@@ -66,7 +75,10 @@ describe.each(BUILDS)("calibration, $name build", ({ name, simd }) => {
       y[i2] = a;
     }
     const o = {
-      classes: c.k, ...(c.T ? { temperature: c.T } : {}), ...(c.bins ? { bins: c.bins } : {}), ...(c.binning ? { binning: c.binning } : {}),
+      classes: c.k,
+      ...(c.T ? { temperature: c.T } : {}),
+      ...(c.bins ? { bins: c.bins } : {}),
+      ...(c.binning ? { binning: c.binning } : {}),
     };
     expectMatch(calibration(z, y, o), ref.calibration(z, y, o), name);
   });
@@ -86,7 +98,8 @@ describe.each(BUILDS)("calibration, $name build", ({ name, simd }) => {
 
   it("from: 'probabilities' matches the reference", () => {
     const rng = mulberry32(31);
-    const n = 300, k = 6;
+    const n = 300,
+      k = 6;
     const p = ref.softmax(randomLogits(rng, n, k), { classes: k });
     const probs = Float32Array.from(p);
     const y = randomLabels(rng, n, k);
@@ -150,7 +163,11 @@ describe.each(BUILDS)("calibration, $name build", ({ name, simd }) => {
     expect(c.nll).toBeCloseTo(-(Math.log(0.9) + Math.log(0.4) + Math.log(0.8)) / 3, 6);
     // Equal mass with 3 bins: one row each, edges at the row's own confidence.
     const q = calibration(z, y, { classes: 2, bins: 3, binning: "quantile" });
-    expect(q.bins.map((b) => [b.lower, b.count])).toEqual([[q.bins[0]!.lower, 1], [q.bins[1]!.lower, 1], [q.bins[2]!.lower, 1]]);
+    expect(q.bins.map((b) => [b.lower, b.count])).toEqual([
+      [q.bins[0]!.lower, 1],
+      [q.bins[1]!.lower, 1],
+      [q.bins[2]!.lower, 1],
+    ]);
     expect(q.bins[0]!.lower).toBeCloseTo(0.6, 6);
     expect(q.bins[2]!.upper).toBeCloseTo(0.9, 6);
     expect(q.ece).toBeCloseTo((0.6 + 0.2 + 0.1) / 3, 6);
@@ -165,30 +182,38 @@ describe.each(BUILDS)("calibration, $name build", ({ name, simd }) => {
       const y = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         // draw the label from the model's own distribution: calibrated by construction
-        let u = rng(), j = 0;
+        let u = rng(),
+          j = 0;
         while (j < k - 1 && u >= p[i * k + j]!) u -= p[i * k + j++]!;
         y[i] = j;
       }
       return calibration(z, y, { classes: k }).ece;
     };
-    const small = eceFor(200), large = eceFor(40000);
+    const small = eceFor(200),
+      large = eceFor(40000);
     expect(large).toBeLessThan(0.02);
     expect(large).toBeLessThan(small);
   });
 
   it("resident buffers give the same answer", () => {
     const rng = mulberry32(9);
-    const z = randomLogits(rng, 40, 7), y = randomLabels(rng, 40, 7);
-    const zb = allocFloat32(280), yb = allocInt32(40);
-    zb.view.set(z); yb.view.set(y);
+    const z = randomLogits(rng, 40, 7),
+      y = randomLabels(rng, 40, 7);
+    const zb = allocFloat32(280),
+      yb = allocInt32(40);
+    zb.view.set(z);
+    yb.view.set(y);
     const o = { classes: 7, temperature: 1.5 };
-    const res = calibration(zb, yb, o), copy = calibration(z, y, o), r = ref.calibration(z, y, o);
+    const res = calibration(zb, yb, o),
+      copy = calibration(z, y, o),
+      r = ref.calibration(z, y, o);
     // the reference is the judge of each (temperature applied: compare with T = 1, which differs)
     expectMatch(res, r);
     expectMatch(copy, r);
     expect(lossError(res.nll, ref.calibration(z, y, { classes: 7 }).nll)).toBeGreaterThan(1e-3);
     expect(res).toEqual(copy);
-    zb.release(); yb.release();
+    zb.release();
+    yb.release();
   });
 });
 
@@ -199,22 +224,61 @@ describe("calibration rejects bad input, then works", () => {
   const CASES: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
     ["options missing", () => calibration(z, y, undefined as never), TypeError, /options must be an object/],
     ["unknown option", () => calibration(z, y, { classes: 3, nbins: 10 } as never), RangeError, /unknown option 'nbins'/],
-    ["logits of a wrong type", () => calibration(Array.from(z) as never, y, { classes: 3 }), TypeError, /logits must be a Float32Array.*received Array\(6\)/],
-    ["labels of a wrong type", () => calibration(z, new Float32Array(2) as never, { classes: 3 }), TypeError, /labels must be an? Int32Array/],
+    [
+      "logits of a wrong type",
+      () => calibration(Array.from(z) as never, y, { classes: 3 }),
+      TypeError,
+      /logits must be a Float32Array.*received Array\(6\)/,
+    ],
+    [
+      "labels of a wrong type",
+      () => calibration(z, new Float32Array(2) as never, { classes: 3 }),
+      TypeError,
+      /labels must be an? Int32Array/,
+    ],
     ["labels length", () => calibration(z, new Int32Array(1), { classes: 3 }), RangeError, /labels.length must be 2.*received 1/],
-    ["label out of range", () => calibration(z, new Int32Array([0, 5]), { classes: 3 }), RangeError, /labels\[1\] = 5 is out of range for classes = 3/],
+    [
+      "label out of range",
+      () => calibration(z, new Int32Array([0, 5]), { classes: 3 }),
+      RangeError,
+      /labels\[1\] = 5 is out of range for classes = 3/,
+    ],
     ["bins 0", () => calibration(z, y, { classes: 3, bins: 0 }), RangeError, /bins must be an integer ≥ 1; received 0/],
     ["bins 2.5", () => calibration(z, y, { classes: 3, bins: 2.5 }), RangeError, /bins must be an integer ≥ 1; received 2.5/],
     ["bins string", () => calibration(z, y, { classes: 3, bins: "10" as never }), TypeError, /bins must be an integer ≥ 1; received "10"/],
-    ["binning unknown", () => calibration(z, y, { classes: 3, binning: "equal-mass" as never }), RangeError, /binning must be one of 'uniform', 'quantile'; received 'equal-mass'/],
-    ["from unknown", () => calibration(z, y, { classes: 3, from: "probs" as never }), RangeError, /from must be one of 'logits', 'probabilities'; received 'probs'/],
+    [
+      "binning unknown",
+      () => calibration(z, y, { classes: 3, binning: "equal-mass" as never }),
+      RangeError,
+      /binning must be one of 'uniform', 'quantile'; received 'equal-mass'/,
+    ],
+    [
+      "from unknown",
+      () => calibration(z, y, { classes: 3, from: "probs" as never }),
+      RangeError,
+      /from must be one of 'logits', 'probabilities'; received 'probs'/,
+    ],
     ["temperature ≤ 0", () => calibration(z, y, { classes: 3, temperature: -1 }), RangeError, /temperature must be in \(0, .*received -1/],
-    ["temperature with probabilities", () => calibration(z, y, { classes: 3, from: "probabilities", temperature: 2 }), RangeError, /temperature cannot be combined with from: 'probabilities'/],
-    ["length not a multiple of classes", () => calibration(z, y, { classes: 4 }), RangeError, /logits.length = 6 is not a multiple of classes = 4/],
+    [
+      "temperature with probabilities",
+      () => calibration(z, y, { classes: 3, from: "probabilities", temperature: 2 }),
+      RangeError,
+      /temperature cannot be combined with from: 'probabilities'/,
+    ],
+    [
+      "length not a multiple of classes",
+      () => calibration(z, y, { classes: 4 }),
+      RangeError,
+      /logits.length = 6 is not a multiple of classes = 4/,
+    ],
   ];
   it.each(CASES)("%s", (_what, bad, cls, msg) => {
     let err: unknown = null;
-    try { bad(); } catch (e) { err = e; }
+    try {
+      bad();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(cls);
     expect((err as Error).message).toMatch(msg);
     const o = { classes: 3, bins: 4, temperature: 1.5 };

@@ -22,13 +22,23 @@ function record(build: string, lossErr: number, gradErr: number): void {
 
 afterAll(() => {
   for (const [b, w] of Object.entries(worst)) {
-    console.log(`distillation ${b}: max relative loss error ${w.loss.toExponential(2)}, max gradient error ${(w.grad * 5e-7).toExponential(2)}·max(1, max|g|)`);
+    console.log(
+      `distillation ${b}: max relative loss error ${w.loss.toExponential(2)}, max gradient error ${(w.grad * 5e-7).toExponential(2)}·max(1, max|g|)`,
+    );
   }
 });
 
 interface Case {
-  n: number; k: number; scale: number; offset: number; T: number; alpha?: number;
-  labels: boolean; smoothing?: number; mode?: "uniform" | "others"; ignore?: number;
+  n: number;
+  k: number;
+  scale: number;
+  offset: number;
+  T: number;
+  alpha?: number;
+  labels: boolean;
+  smoothing?: number;
+  mode?: "uniform" | "others";
+  ignore?: number;
 }
 
 const CASES: Case[] = [
@@ -51,7 +61,9 @@ const CASES: Case[] = [
 
 function optionsOf(c: Case, labels: Int32Array, reduction: Red) {
   return {
-    classes: c.k, temperature: c.T, reduction,
+    classes: c.k,
+    temperature: c.T,
+    reduction,
     ...(c.alpha !== undefined ? { alpha: c.alpha } : {}),
     ...(c.labels ? { labels } : {}),
     ...(c.labels && c.smoothing !== undefined ? { smoothing: c.smoothing } : {}),
@@ -102,12 +114,20 @@ describe.each(BUILDS)("distillation, $name build", ({ name, simd }) => {
     for (const k of [300, 1000, 4000]) {
       for (const big of [9, 12]) {
         const n = 8;
-        const s = new Float32Array(n * k), t = new Float32Array(n * k);
-        for (let r = 0; r < n; r++) { s[r * k + ((r * 7) % k)] = big; t[r * k + ((r * 3) % k)] = big - 1; }
+        const s = new Float32Array(n * k),
+          t = new Float32Array(n * k);
+        for (let r = 0; r < n; r++) {
+          s[r * k + ((r * 7) % k)] = big;
+          t[r * k + ((r * 3) % k)] = big - 1;
+        }
         const labels = Int32Array.from({ length: n }, (_, r) => (r * 3) % k);
         for (const T of [1, 2]) {
-          for (const o of [{ classes: k, temperature: T, reduction: "sum" as const }, { classes: k, temperature: T, alpha: 0.5, labels, reduction: "sum" as const }]) {
-            const a = distillation(s, t, o), r = ref.distillation(s, t, o);
+          for (const o of [
+            { classes: k, temperature: T, reduction: "sum" as const },
+            { classes: k, temperature: T, alpha: 0.5, labels, reduction: "sum" as const },
+          ]) {
+            const a = distillation(s, t, o),
+              r = ref.distillation(s, t, o);
             const what = `K = ${k}, z = ${big}, T = ${T}, α = ${"alpha" in o ? o.alpha : 1}`;
             expectLoss(a.loss as number, r.loss as number, what);
             expectGrad(a.grad!, r.grad!, T, what); // distillation's bound: 5e-7·max(T, max|g|) (README)
@@ -153,24 +173,31 @@ describe.each(BUILDS)("distillation, $name build", ({ name, simd }) => {
     for (const T of [7.843784332275391, 20, 50, 100, 1000]) {
       for (const reduction of ["mean", "sum"] as const) {
         const o = { classes: 2, temperature: T, reduction };
-        const a = distillation(s, t, o), r = ref.distillation(s, t, o);
+        const a = distillation(s, t, o),
+          r = ref.distillation(s, t, o);
         expectLoss(a.loss, r.loss as number, `T = ${T}`);
         expectGrad(a.grad!, r.grad!, 1, `T = ${T}`);
       }
     }
-    const x = s[0]! - s[1]!, y = t[0]! - t[1]!;
+    const x = s[0]! - s[1]!,
+      y = t[0]! - t[1]!;
     const { loss, grad } = distillation(s, t, { classes: 2, temperature: 1e5 });
     expect(Math.abs(loss - (x - y) ** 2 / 8)).toBeLessThan(1e-6);
     expect(Math.abs(grad![0]! - (x - y) / 4)).toBeLessThan(5e-7);
     expect(Math.abs(grad![1]! + (x - y) / 4)).toBeLessThan(5e-7);
     // Many classes, a teacher close to the student (small KL, the hardest cancellation), wide logits.
     const rng = mulberry32(4242);
-    for (const [k, scale] of [[10, 3], [1000, 3], [37, 1e4]] as const) {
+    for (const [k, scale] of [
+      [10, 3],
+      [1000, 3],
+      [37, 1e4],
+    ] as const) {
       const st = randomLogits(rng, 4, k, scale, 0);
       const te = st.map((v) => v + 0.1 * scale * (rng() - 0.5));
       for (const T of [4, 20, 100]) {
         const o = { classes: k, temperature: T, reduction: "sum" as const };
-        const a = distillation(st, te, o), r = ref.distillation(st, te, o);
+        const a = distillation(st, te, o),
+          r = ref.distillation(st, te, o);
         expectLoss(a.loss, r.loss as number, `K = ${k}, scale ${scale}, T = ${T}`);
         expectGrad(a.grad!, r.grad!, 1, `K = ${k}, scale ${scale}, T = ${T}`);
       }
@@ -220,8 +247,11 @@ describe.each(BUILDS)("distillation, $name build", ({ name, simd }) => {
 
   it("grad: false, gradOut in place, and resident buffers give the same answer", () => {
     const rng = mulberry32(99);
-    const n = 12, k = 23;
-    const s = randomLogits(rng, n, k), t = randomLogits(rng, n, k), labels = randomLabels(rng, n, k, 0.2);
+    const n = 12,
+      k = 23;
+    const s = randomLogits(rng, n, k),
+      t = randomLogits(rng, n, k),
+      labels = randomLabels(rng, n, k, 0.2);
     const o = { classes: k, labels, temperature: 3, smoothing: 0.05 };
     const base = distillation(s, t, o);
     const r = ref.distillation(s, t, o);
@@ -241,8 +271,13 @@ describe.each(BUILDS)("distillation, $name build", ({ name, simd }) => {
     expect(inPlace.grad).toBe(copy);
     judge(inPlace.loss, copy, "in place");
     expect([...copy]).toEqual([...base.grad!]);
-    const sb = allocFloat32(n * k), tb = allocFloat32(n * k), yb = allocInt32(n), gb = allocFloat32(n * k);
-    sb.view.set(s); tb.view.set(t); yb.view.set(labels);
+    const sb = allocFloat32(n * k),
+      tb = allocFloat32(n * k),
+      yb = allocInt32(n),
+      gb = allocFloat32(n * k);
+    sb.view.set(s);
+    tb.view.set(t);
+    yb.view.set(labels);
     const res = distillation(sb, tb, { ...o, labels: yb, gradOut: gb });
     judge(res.loss, gb.view, "resident");
     expect(res.loss).toBe(base.loss);
@@ -263,28 +298,97 @@ describe("distillation rejects bad input, then works", () => {
   const CASES: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
     ["options missing", () => distillation(s, t, undefined as never), TypeError, /options must be an object/],
     ["unknown option", () => distillation(s, t, { classes: 3, temprature: 2 } as never), RangeError, /unknown option 'temprature'/],
-    ["student of a wrong type", () => distillation([1, 2, 3] as never, t, { classes: 3 }), TypeError, /student must be a Float32Array.*received Array\(3\)/],
-    ["teacher of a wrong type", () => distillation(s, new Float64Array(6) as never, { classes: 3 }), TypeError, /teacher must be a Float32Array.*received Float64Array\(6\)/],
+    [
+      "student of a wrong type",
+      () => distillation([1, 2, 3] as never, t, { classes: 3 }),
+      TypeError,
+      /student must be a Float32Array.*received Array\(3\)/,
+    ],
+    [
+      "teacher of a wrong type",
+      () => distillation(s, new Float64Array(6) as never, { classes: 3 }),
+      TypeError,
+      /teacher must be a Float32Array.*received Float64Array\(6\)/,
+    ],
     ["teacher length", () => distillation(s, new Float32Array(3), { classes: 3 }), RangeError, /teacher.length must be 6.*received 3/],
-    ["student not a multiple of K", () => distillation(s, t, { classes: 4 }), RangeError, /student.length = 6 is not a multiple of classes = 4/],
+    [
+      "student not a multiple of K",
+      () => distillation(s, t, { classes: 4 }),
+      RangeError,
+      /student.length = 6 is not a multiple of classes = 4/,
+    ],
     ["temperature 0", () => distillation(s, t, { classes: 3, temperature: 0 }), RangeError, /temperature must be in \(0, .*received 0/],
-    ["temperature string", () => distillation(s, t, { classes: 3, temperature: "2" as never }), TypeError, /temperature must be a number; received "2"/],
-    ["alpha without labels", () => distillation(s, t, { classes: 3, alpha: 0.5 }), RangeError, /alpha must be 1 without labels.*received 0.5/],
+    [
+      "temperature string",
+      () => distillation(s, t, { classes: 3, temperature: "2" as never }),
+      TypeError,
+      /temperature must be a number; received "2"/,
+    ],
+    [
+      "alpha without labels",
+      () => distillation(s, t, { classes: 3, alpha: 0.5 }),
+      RangeError,
+      /alpha must be 1 without labels.*received 0.5/,
+    ],
     ["alpha > 1", () => distillation(s, t, { classes: 3, labels: y, alpha: 1.5 }), RangeError, /alpha must be in \[0, 1\]; received 1.5/],
-    ["labels of a wrong type", () => distillation(s, t, { classes: 3, labels: new Float32Array(2) as never }), TypeError, /labels must be an? Int32Array/],
-    ["labels length", () => distillation(s, t, { classes: 3, labels: new Int32Array(3) }), RangeError, /labels.length must be 2.*received 3/],
-    ["label out of range", () => distillation(s, t, { classes: 3, labels: new Int32Array([0, 3]) }), RangeError, /labels\[1\] = 3 is out of range for classes = 3/],
+    [
+      "labels of a wrong type",
+      () => distillation(s, t, { classes: 3, labels: new Float32Array(2) as never }),
+      TypeError,
+      /labels must be an? Int32Array/,
+    ],
+    [
+      "labels length",
+      () => distillation(s, t, { classes: 3, labels: new Int32Array(3) }),
+      RangeError,
+      /labels.length must be 2.*received 3/,
+    ],
+    [
+      "label out of range",
+      () => distillation(s, t, { classes: 3, labels: new Int32Array([0, 3]) }),
+      RangeError,
+      /labels\[1\] = 3 is out of range for classes = 3/,
+    ],
     ["smoothing without labels", () => distillation(s, t, { classes: 3, smoothing: 0.1 }), RangeError, /smoothing needs options.labels/],
-    ["ignoreIndex without labels", () => distillation(s, t, { classes: 3, ignoreIndex: -1 }), RangeError, /ignoreIndex needs options.labels/],
-    ["smoothing > 1", () => distillation(s, t, { classes: 3, labels: y, smoothing: 2 }), RangeError, /smoothing must be in \[0, 1\]; received 2/],
-    ["reduction unknown", () => distillation(s, t, { classes: 3, reduction: "batchmean" as never }), RangeError, /reduction must be one of 'mean', 'sum', 'none'; received 'batchmean'/],
-    ["gradOut length", () => distillation(s, t, { classes: 3, gradOut: new Float32Array(5) }), RangeError, /gradOut.length must be 6.*received 5/],
-    ["gradOut with grad: false", () => distillation(s, t, { classes: 3, grad: false, gradOut: new Float32Array(6) }), RangeError, /gradOut cannot be combined with grad: false/],
+    [
+      "ignoreIndex without labels",
+      () => distillation(s, t, { classes: 3, ignoreIndex: -1 }),
+      RangeError,
+      /ignoreIndex needs options.labels/,
+    ],
+    [
+      "smoothing > 1",
+      () => distillation(s, t, { classes: 3, labels: y, smoothing: 2 }),
+      RangeError,
+      /smoothing must be in \[0, 1\]; received 2/,
+    ],
+    [
+      "reduction unknown",
+      () => distillation(s, t, { classes: 3, reduction: "batchmean" as never }),
+      RangeError,
+      /reduction must be one of 'mean', 'sum', 'none'; received 'batchmean'/,
+    ],
+    [
+      "gradOut length",
+      () => distillation(s, t, { classes: 3, gradOut: new Float32Array(5) }),
+      RangeError,
+      /gradOut.length must be 6.*received 5/,
+    ],
+    [
+      "gradOut with grad: false",
+      () => distillation(s, t, { classes: 3, grad: false, gradOut: new Float32Array(6) }),
+      RangeError,
+      /gradOut cannot be combined with grad: false/,
+    ],
     ["gradOut over the teacher", () => distillation(s, t, { classes: 3, gradOut: t }), RangeError, /gradOut and teacher overlap/],
   ];
   it.each(CASES)("%s", (_what, bad, cls, msg) => {
     let err: unknown = null;
-    try { bad(); } catch (e) { err = e; }
+    try {
+      bad();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(cls);
     expect((err as Error).message).toMatch(msg);
     const o = { classes: 3, labels: y, temperature: 2, smoothing: 0.1 };

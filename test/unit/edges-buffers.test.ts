@@ -45,7 +45,8 @@ for (const build of BUILDS) {
 
     it("the rule's consequence for live buffers: after a new buffer reuses released memory, read .view again", () => {
       initSync({ simd: build.simd });
-      const live = allocFloat32(8), gone = allocFloat32(8);
+      const live = allocFloat32(8),
+        gone = allocFloat32(8);
       live.view.set([1, 2, 3, 4, 5, 6, 7, 8]);
       const keptLive = live.view;
       gone.release();
@@ -69,11 +70,18 @@ for (const build of BUILDS) {
     it("byteOffset, length and kind are read-only: a write cannot redirect the kernels", () => {
       initSync({ simd: build.simd });
       const k = 4;
-      const z = allocFloat32(2 * k), y = allocInt32(2);
+      const z = allocFloat32(2 * k),
+        y = allocInt32(2);
       fill(z.view, (i) => i * 0.25);
       y.view.set([0, 3]);
       const want = crossEntropy(z, y, { classes: k }).loss as number;
-      const attempts: [string, unknown][] = [["byteOffset", 0], ["byteOffset", 2 ** 31], ["length", 2 ** 20], ["length", -1], ["kind", "int32"]];
+      const attempts: [string, unknown][] = [
+        ["byteOffset", 0],
+        ["byteOffset", 2 ** 31],
+        ["length", 2 ** 20],
+        ["length", -1],
+        ["kind", "int32"],
+      ];
       for (const [key, value] of attempts) {
         try {
           (z as unknown as Record<string, unknown>)[key] = value;
@@ -94,7 +102,10 @@ for (const build of BUILDS) {
       initSync({ simd: build.simd });
       const real = allocFloat32(8);
       const forged = Object.create(sx.WasmBuffer.prototype, {
-        byteOffset: { value: real.byteOffset }, length: { value: 8 }, kind: { value: "float32" }, released: { value: false },
+        byteOffset: { value: real.byteOffset },
+        length: { value: 8 },
+        kind: { value: "float32" },
+        released: { value: false },
       });
       expect(() => softmax(forged, { classes: 4 })).toThrowError(/softxent\.softmax: logits/);
       expect(() => new (sx.WasmBuffer as unknown as new (...a: unknown[]) => unknown)()).toThrowError(TypeError);

@@ -11,13 +11,14 @@ import { BUILDS } from "../helpers/builds.js";
 const { calibration, crossEntropy, distillation, fitTemperature, initSync, sigmoidCrossEntropy, softmax } = sx;
 
 function rng(seed: number): () => number {
-  return () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  return () => (seed = (seed * 16807) % 2147483647) / 2147483647;
 }
 
 for (const build of BUILDS) {
   describe(`extreme values (${build.name} build)`, () => {
     const r = rng(11);
-    const N = 5, K = 7;
+    const N = 5,
+      K = 7;
     const z = new Float32Array(N * K).map(() => (r() - 0.5) * 6);
     const t = new Float32Array(N * K).map(() => (r() - 0.5) * 6);
     z[3] = -Infinity; // a masked class
@@ -57,7 +58,8 @@ for (const build of BUILDS) {
           for (const key of ["ece", "mce", "brier", "accuracy", "confidence"] as const) {
             expect(Math.abs(got[key] - want[key]), key).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[key])));
           }
-          if (want.nll === Infinity) expect(got.nll).toBe(Infinity); // (m − z_y)/T overflows f64 at T = 5e-324
+          if (want.nll === Infinity)
+            expect(got.nll).toBe(Infinity); // (m − z_y)/T overflows f64 at T = 5e-324
           else expect(Math.abs(got.nll - want.nll)).toBeLessThanOrEqual(1e-6 * want.nll);
           expect(got.bins.map((b) => b.count)).toEqual(want.bins.map((b) => b.count));
         }
@@ -67,14 +69,18 @@ for (const build of BUILDS) {
       expect(withNaN.ece).toBeNaN();
       const masked = calibration(z.subarray(0, K), new Int32Array([3]), { classes: K, temperature: 1e-45 });
       expect(masked.nll).toBe(Infinity);
-      expect(() => calibration(z, new Int32Array([0, 0, 0, 0, K]), { classes: K, temperature: 1e-45 })).toThrowError(/labels\[4\] = 7 is out of range/);
+      expect(() => calibration(z, new Int32Array([0, 0, 0, 0, K]), { classes: K, temperature: 1e-45 })).toThrowError(
+        /labels\[4\] = 7 is out of range/,
+      );
     });
 
     it("distillation: temperatures outside [1e-30, 1e16] are a RangeError naming the option; its edges are computed", () => {
       initSync({ simd: build.simd });
       const row = z.slice(0, K);
       for (const T of [1e-31, 1e-40, 1.1e16, 1e20, 1e40]) {
-        expect(() => distillation(row, t.slice(0, K), { classes: K, temperature: T })).toThrowError(/softxent\.distillation: options\.temperature must be in \[1e-30, 1e16\]/);
+        expect(() => distillation(row, t.slice(0, K), { classes: K, temperature: T })).toThrowError(
+          /softxent\.distillation: options\.temperature must be in \[1e-30, 1e16\]/,
+        );
       }
       // the edges of the ranges are computed, to f32 accuracy against the f64 reference
       const tr = t.slice(0, K);
@@ -110,10 +116,18 @@ for (const build of BUILDS) {
 
     it("class weights and posWeight above 1e30 are a RangeError naming the index; 1e30 itself matches the reference", () => {
       initSync({ simd: build.simd });
-      const zz = new Float32Array([1, 2, 3, 0, 0, 5, 2, -1, 0]), yy = new Int32Array([0, 2, 1]);
-      for (const w of [[3e38, 1, 1], [1, 1.1e30, 1]]) {
-        expect(() => crossEntropy(zz, yy, { classes: 3, classWeights: new Float32Array(w) })).toThrowError(/softxent\.crossEntropy: classWeights\[\d\] = .*weights must be ≤ 1e\+?30/);
-        expect(() => sigmoidCrossEntropy(zz, new Float32Array(9).fill(0.5), { classes: 3, posWeight: new Float32Array(w) })).toThrowError(/softxent\.sigmoidCrossEntropy: posWeight\[\d\] = /);
+      const zz = new Float32Array([1, 2, 3, 0, 0, 5, 2, -1, 0]),
+        yy = new Int32Array([0, 2, 1]);
+      for (const w of [
+        [3e38, 1, 1],
+        [1, 1.1e30, 1],
+      ]) {
+        expect(() => crossEntropy(zz, yy, { classes: 3, classWeights: new Float32Array(w) })).toThrowError(
+          /softxent\.crossEntropy: classWeights\[\d\] = .*weights must be ≤ 1e\+?30/,
+        );
+        expect(() => sigmoidCrossEntropy(zz, new Float32Array(9).fill(0.5), { classes: 3, posWeight: new Float32Array(w) })).toThrowError(
+          /softxent\.sigmoidCrossEntropy: posWeight\[\d\] = /,
+        );
       }
       for (const reduction of ["mean", "sum", "none"] as const) {
         for (const smoothing of [0, 0.1]) {

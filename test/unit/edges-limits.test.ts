@@ -14,8 +14,11 @@ for (const build of BUILDS) {
   describe(`resource limits (${build.name} build)`, () => {
     it("calibration: bins is capped at 65536 with a RangeError naming the option; the library keeps working", () => {
       initSync({ simd: build.simd });
-      const z = new Float32Array([2, 0, 0, 1]), y = new Int32Array([0, 1]);
-      expect(() => calibration(z, y, { classes: 2, bins: 65537 })).toThrowError(/softxent\.calibration: options\.bins must be an integer in \[1, 65536\]; received 65537/);
+      const z = new Float32Array([2, 0, 0, 1]),
+        y = new Int32Array([0, 1]);
+      expect(() => calibration(z, y, { classes: 2, bins: 65537 })).toThrowError(
+        /softxent\.calibration: options\.bins must be an integer in \[1, 65536\]; received 65537/,
+      );
       expect(() => calibration(z, y, { classes: 2, bins: 2 ** 31 - 1 })).toThrowError(RangeError);
       expect(() => calibration(z, y, { classes: 2, bins: 2 ** 31 - 1, binning: "quantile" })).toThrowError(RangeError);
       expect(calibration(z, y, { classes: 2, bins: 65536 }).bins.length).toBe(65536);
@@ -26,7 +29,8 @@ for (const build of BUILDS) {
     it("an empty batch with classes = 2^31 − 1 allocates nothing and answers as an empty batch", () => {
       initSync({ simd: build.simd });
       const K = 2 ** 31 - 1;
-      const e = new Float32Array(0), y = new Int32Array(0);
+      const e = new Float32Array(0),
+        y = new Int32Array(0);
       const before = backendInfo().memoryBytes;
       expect(crossEntropy(e, y, { classes: K, grad: false })).toEqual({ loss: 0, grad: null });
       expect(crossEntropy(e, y, { classes: K, reduction: "none", smoothing: 0.1 }).loss).toEqual(new Float32Array(0));

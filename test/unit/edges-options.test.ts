@@ -60,10 +60,13 @@ for (const build of BUILDS) {
       const o: Record<string, unknown> = {};
       const values: Record<string, unknown> = { classes: k, smoothing: 0.1, ignoreIndex: -1, classWeightMode: "pytorch", reduction: "sum" };
       for (const key of Object.keys(values)) {
-        Object.defineProperty(o, key, { enumerable: true, get: () => {
-          reads[key] = (reads[key] ?? 0) + 1;
-          return values[key];
-        } });
+        Object.defineProperty(o, key, {
+          enumerable: true,
+          get: () => {
+            reads[key] = (reads[key] ?? 0) + 1;
+            return values[key];
+          },
+        });
       }
       crossEntropy(z, y, o as never);
       for (const key of Object.keys(values)) expect(reads[key], key).toBe(1);
@@ -161,7 +164,9 @@ for (const build of BUILDS) {
       for (let i = 0; i < 2; i++) expect(rel(rows[i]!, (want.loss as Float64Array)[i]!)).toBeLessThan(1e-6);
       for (let e = 0; e < 8; e++) expect(Math.abs(got.grad![e]! - want.grad![e]!)).toBeLessThan(1e-6);
       // and the library keeps working
-      expect(rel(crossEntropy(inner, y, { classes: k }).loss as number, ref.crossEntropy(inner, y, { classes: k }).loss as number)).toBeLessThan(1e-6);
+      expect(
+        rel(crossEntropy(inner, y, { classes: k }).loss as number, ref.crossEntropy(inner, y, { classes: k }).loss as number),
+      ).toBeLessThan(1e-6);
     });
 
     it("a softxent call made from an option getter completes first; the outer call is still right", () => {

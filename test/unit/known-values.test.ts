@@ -31,7 +31,11 @@ describe.each(BUILDS)("known values — $name build", ({ simd }) => {
     // takes −Σ t_j·log softmax_j; PyTorch's label_smoothing = ε is that same loss. The f64 formula
     // below is the judge, for the library's index targets and its dense probability targets alike.
     const rng = mulberry32(77);
-    for (const [n, k] of [[5, 3], [16, 10], [7, 1000]] as const) {
+    for (const [n, k] of [
+      [5, 3],
+      [16, 10],
+      [7, 1000],
+    ] as const) {
       const z = randomLogits(rng, n, k, 3, 0);
       const y = randomLabels(rng, n, k, 0);
       for (const smoothing of [0.05, 0.1, 0.4]) {
@@ -59,8 +63,11 @@ describe.each(BUILDS)("known values — $name build", ({ simd }) => {
   });
 
   it("closed form, K = 2: loss = softplus(z₁ − z₀) blended by ε; gradient = p − q", () => {
-    const z0 = 0.3, z1 = -1.2, eps = 0.2;
-    const p1 = 1 / (1 + Math.exp(z0 - z1)), p0 = 1 - p1;
+    const z0 = 0.3,
+      z1 = -1.2,
+      eps = 0.2;
+    const p1 = 1 / (1 + Math.exp(z0 - z1)),
+      p0 = 1 - p1;
     // label 0: q = [1 − ε/2, ε/2]
     const want = -(1 - eps / 2) * Math.log(p0) - (eps / 2) * Math.log(p1);
     const { loss, grad } = crossEntropy(new Float32Array([z0, z1]), new Int32Array([0]), { classes: 2, smoothing: eps });

@@ -17,7 +17,10 @@ const WASM = new URL("../../dist/wasm/", import.meta.url);
 const simdBytes = readFileSync(new URL("softxent.simd.wasm", WASM));
 const scalarBytes = readFileSync(new URL("softxent.scalar.wasm", WASM));
 
-function inWorker(data: { sync: boolean; simd?: boolean }): Promise<{ build?: string; copied?: number; resident?: number; error?: string }> {
+function inWorker(data: {
+  sync: boolean;
+  simd?: boolean;
+}): Promise<{ build?: string; copied?: number; resident?: number; error?: string }> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL("../fixtures/node-worker.mjs", import.meta.url), { workerData: data });
     w.once("message", (m) => {

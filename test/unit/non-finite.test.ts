@@ -21,13 +21,27 @@ describe.each(BUILDS)("non-finite policy — $name build", ({ simd }) => {
   // Row 0 is a clean reference row; the others each hold one kind of non-finite input.
   const k = 3;
   const z = F([
-    1, 2, 3, //          0 clean
-    NaN, 2, 3, //        1 NaN logit
-    1, Infinity, 3, //   2 +Infinity logit
-    -Infinity, 2, 3, //  3 masked non-target class
-    1, -Infinity, 3, //  4 masked target class
-    -Infinity, -Infinity, -Infinity, // 5 every class masked
-    NaN, -Infinity, 3, // 6 NaN with −Infinity
+    1,
+    2,
+    3, //          0 clean
+    NaN,
+    2,
+    3, //        1 NaN logit
+    1,
+    Infinity,
+    3, //   2 +Infinity logit
+    -Infinity,
+    2,
+    3, //  3 masked non-target class
+    1,
+    -Infinity,
+    3, //  4 masked target class
+    -Infinity,
+    -Infinity,
+    -Infinity, // 5 every class masked
+    NaN,
+    -Infinity,
+    3, // 6 NaN with −Infinity
   ]);
   const y = I([0, 0, 0, 1, 1, 2, 1]);
 
@@ -60,7 +74,8 @@ describe.each(BUILDS)("non-finite policy — $name build", ({ simd }) => {
       const r = crossEntropy(zz, I([1]), { classes: 3, smoothing: 0.3, smoothingMode: mode, reduction: "sum" });
       // K' = 2: 'uniform' q = (0.85, 0.15 on class 2); 'others' q = (0.7, 0.3)
       const q1 = mode === "uniform" ? 0.7 + 0.3 / 2 : 0.7;
-      const l1 = 1 - 2 - Math.log(Math.exp(-1) + 1), l2 = -Math.log(Math.exp(-1) + 1);
+      const l1 = 1 - 2 - Math.log(Math.exp(-1) + 1),
+        l2 = -Math.log(Math.exp(-1) + 1);
       expectLoss(r.loss, -(q1 * l1 + (1 - q1) * l2));
       expect(r.grad![0]).toBe(0);
     }
@@ -114,7 +129,9 @@ describe.each(BUILDS)("non-finite policy — $name build", ({ simd }) => {
   it("class weights that are NaN, ±Infinity or negative are a RangeError naming index and value; −0 and 0 are fine", () => {
     for (const bad of [NaN, Infinity, -Infinity, -1, -1e-30]) {
       expect(() => crossEntropy(F([1, 2, 3]), I([0]), { classes: 3, classWeights: F([1, bad, 1]) })).toThrow(RangeError);
-      expect(() => crossEntropy(F([1, 2, 3]), I([0]), { classes: 3, classWeights: F([1, bad, 1]) })).toThrow(`classWeights[1] = ${Math.fround(bad)}`);
+      expect(() => crossEntropy(F([1, 2, 3]), I([0]), { classes: 3, classWeights: F([1, bad, 1]) })).toThrow(
+        `classWeights[1] = ${Math.fround(bad)}`,
+      );
       expect(() => crossEntropy(F([1, 2, 3]), F([0, 1, 0]), { classes: 3, classWeights: F([1, bad, 1]) })).toThrow(RangeError);
     }
     const zeroD = crossEntropy(F([1, 2, 3, 4, 5, 6]), I([0, 0]), { classes: 3, classWeights: F([-0, 1, 1]) });

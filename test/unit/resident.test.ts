@@ -5,9 +5,7 @@
  * Runs against both builds.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, logSoftmax, smoothTargets, softmax,
-} from "../../dist/index.js";
+import { allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, logSoftmax, smoothTargets, softmax } from "../../dist/index.js";
 import * as ref from "../../src/reference/index.js";
 import { expectGrad, expectLoss, expectLosses } from "../helpers/compare.js";
 import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
@@ -51,12 +49,15 @@ for (const simd of [true, false]) {
     });
 
     it("a training step copies nothing and allocates nothing in steady state", () => {
-      const n = 64, k = 1000;
+      const n = 64,
+        k = 1000;
       const rng = mulberry32(11);
       const z = allocFloat32(n * k);
       const y = allocInt32(n);
       const g = allocFloat32(n * k);
-      const zView = z.view, yView = y.view, gView = g.view;
+      const zView = z.view,
+        yView = y.view,
+        gView = g.view;
       const marks: Array<{ memory: number; allocated: number }> = [];
       for (let step = 0; step < 6; step++) {
         const logits = randomLogits(rng, n, k, 3, 0);
@@ -81,11 +82,14 @@ for (const simd of [true, false]) {
         expectGrad(gView, want.grad!, meanScale(labels));
       }
       for (const m of marks.slice(1)) expect(m).toEqual(marks[0]);
-      z.release(); y.release(); g.release();
+      z.release();
+      y.release();
+      g.release();
     });
 
     it("gradOut = logits (in place) copies nothing, allocates nothing and overwrites the logits", () => {
-      const n = 32, k = 37; // K not a multiple of 4
+      const n = 32,
+        k = 37; // K not a multiple of 4
       const rng = mulberry32(12);
       const z = allocFloat32(n * k);
       const y = allocInt32(n);
@@ -111,14 +115,19 @@ for (const simd of [true, false]) {
         if (before === null) before = mark;
         else expect(mark).toEqual(before);
       }
-      z.release(); y.release();
+      z.release();
+      y.release();
     });
 
     it("'none' returns its per-row losses as the one copy out; the gradient stays resident", () => {
-      const n = 16, k = 10;
+      const n = 16,
+        k = 10;
       const rng = mulberry32(13);
-      const z = allocFloat32(n * k), y = allocInt32(n), g = allocFloat32(n * k);
-      const logits = randomLogits(rng, n, k, 3, 0), labels = randomLabels(rng, n, k);
+      const z = allocFloat32(n * k),
+        y = allocInt32(n),
+        g = allocFloat32(n * k);
+      const logits = randomLogits(rng, n, k, 3, 0),
+        labels = randomLabels(rng, n, k);
       z.view.set(logits);
       y.view.set(labels);
       crossEntropy(z, y, { classes: k, reduction: "none", gradOut: g }); // grows the loss scratch once
@@ -135,14 +144,20 @@ for (const simd of [true, false]) {
       expect(rows).toBeInstanceOf(Float32Array);
       expect(rows.buffer).not.toBe(z.view.buffer); // the caller owns it: not a view of wasm memory
       expectLosses(rows, want.loss as Float64Array);
-      z.release(); y.release(); g.release();
+      z.release();
+      y.release();
+      g.release();
     });
 
     it("logSoftmax, softmax and smoothTargets write into resident outputs without copying", () => {
-      const n = 8, k = 13;
+      const n = 8,
+        k = 13;
       const rng = mulberry32(14);
-      const z = allocFloat32(n * k), o = allocFloat32(n * k), y = allocInt32(n);
-      const logits = randomLogits(rng, n, k, 3, 0), labels = randomLabels(rng, n, k);
+      const z = allocFloat32(n * k),
+        o = allocFloat32(n * k),
+        y = allocInt32(n);
+      const logits = randomLogits(rng, n, k, 3, 0),
+        labels = randomLabels(rng, n, k);
       z.view.set(logits);
       y.view.set(labels);
       logSoftmax(z, { classes: k, out: o }); // warm-up (scratch row)
@@ -166,14 +181,19 @@ for (const simd of [true, false]) {
       expectGrad(got.softmax!, ref.softmax(logits, { classes: k, temperature: 2 }), 1, "softmax T = 2");
       expectGrad(got.smoothTargets!, ref.smoothTargets(labels, { classes: k, smoothing: 0.1 }), 1, "smoothTargets");
       expectGrad(z.view, ref.softmax(logits, { classes: k }), 1, "softmax in place");
-      z.release(); o.release(); y.release();
+      z.release();
+      o.release();
+      y.release();
     });
 
     it("views survive memory growth: the old buffer's view is refreshed and holds the same data", () => {
-      const n = 4, k = 10;
+      const n = 4,
+        k = 10;
       const rng = mulberry32(15);
-      const z = allocFloat32(n * k), y = allocInt32(n);
-      const logits = randomLogits(rng, n, k, 3, 0), labels = randomLabels(rng, n, k);
+      const z = allocFloat32(n * k),
+        y = allocInt32(n);
+      const logits = randomLogits(rng, n, k, 3, 0),
+        labels = randomLabels(rng, n, k);
       z.view.set(logits);
       y.view.set(labels);
       const oldZ = z.view;
@@ -193,7 +213,9 @@ for (const simd of [true, false]) {
       const refreshed = z.view;
       crossEntropy(z, y, { classes: k });
       expect(z.view).toBe(refreshed);
-      big.release(); z.release(); y.release();
+      big.release();
+      z.release();
+      y.release();
     });
 
     it("a view kept from before a growth is refused, not read as an empty array", () => {
@@ -208,13 +230,15 @@ for (const simd of [true, false]) {
       z.view.fill(0);
       const out = crossEntropy(z.view, new Int32Array([1, 2]), { classes: k });
       expectLoss(out.loss as number, Math.log(k));
-      big.release(); z.release();
+      big.release();
+      z.release();
     });
 
     it("use after release throws TypeError, releasing twice is a no-op, and the memory is reused", () => {
       const k = 5;
       const allocated0 = backendInfo().allocatedBytes;
-      const z = allocFloat32(3 * k), y = allocInt32(3);
+      const z = allocFloat32(3 * k),
+        y = allocInt32(3);
       expect(backendInfo().allocatedBytes).toBeGreaterThan(allocated0);
       const zPtr = z.byteOffset;
       z.release();

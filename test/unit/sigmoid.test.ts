@@ -16,7 +16,9 @@ const worst: Record<string, { loss: number; grad: number }> = {};
 
 afterAll(() => {
   for (const [b, w] of Object.entries(worst)) {
-    console.log(`sigmoidCrossEntropy ${b}: max relative loss error ${w.loss.toExponential(2)}, max gradient error ${(w.grad * 5e-7).toExponential(2)}·max(1, max|g|)`);
+    console.log(
+      `sigmoidCrossEntropy ${b}: max relative loss error ${w.loss.toExponential(2)}, max gradient error ${(w.grad * 5e-7).toExponential(2)}·max(1, max|g|)`,
+    );
   }
 });
 
@@ -27,7 +29,14 @@ function randomTargets(rng: () => number, count: number): Float32Array {
   return t;
 }
 
-interface Case { n: number; k: number; scale: number; offset: number; smoothing: number; posWeight: boolean }
+interface Case {
+  n: number;
+  k: number;
+  scale: number;
+  offset: number;
+  smoothing: number;
+  posWeight: boolean;
+}
 const CASES: Case[] = [
   { n: 0, k: 3, scale: 3, offset: 0, smoothing: 0, posWeight: false },
   { n: 0, k: 3, scale: 3, offset: 0, smoothing: 0.1, posWeight: true },
@@ -74,10 +83,12 @@ describe.each(BUILDS)("sigmoidCrossEntropy, $name build", ({ name, simd }) => {
     // A long f32 lane sum that holds a loss of 15 rounds each 6e-6 loss the same way (9.6e-7 relative
     // error here when the lanes were flushed every 256 elements, at the edge of the 1e-6 bound).
     for (const count of [1000, 100000]) {
-      const x = new Float32Array(count).fill(-12), t = new Float32Array(count);
+      const x = new Float32Array(count).fill(-12),
+        t = new Float32Array(count);
       for (let i = 0; i < count; i += 97) x[i] = 15;
       for (const reduction of ["sum", "mean"] as const) {
-        const a = sigmoidCrossEntropy(x, t, { reduction }), r = ref.sigmoidCrossEntropy(x, t, { reduction });
+        const a = sigmoidCrossEntropy(x, t, { reduction }),
+          r = ref.sigmoidCrossEntropy(x, t, { reduction });
         expect(lossError(a.loss as number, r.loss as number), `${count} ${reduction}`).toBeLessThan(1e-7);
       }
     }
@@ -106,7 +117,9 @@ describe.each(BUILDS)("sigmoidCrossEntropy, $name build", ({ name, simd }) => {
     expect(b.grad![0]).toBeCloseTo(sig1 - 0.9, 6);
     // pos_weight p = 3, t = 1, x = −1: loss = 3·log(1 + e), gradient = σ(−1)·3 − 3
     const c = sigmoidCrossEntropy(new Float32Array([-1, 0.5]), new Float32Array([1, 0]), {
-      classes: 2, posWeight: new Float32Array([3, 5]), reduction: "sum",
+      classes: 2,
+      posWeight: new Float32Array([3, 5]),
+      reduction: "sum",
     });
     expect(c.loss).toBeCloseTo(3 * Math.log(1 + Math.E) + Math.log(1 + Math.exp(0.5)), 5);
     expect(c.grad![0]).toBeCloseTo(3 * (1 - sig1) - 3, 6);
@@ -135,7 +148,8 @@ describe.each(BUILDS)("sigmoidCrossEntropy, $name build", ({ name, simd }) => {
 
   it("grad: false, gradOut in place, and resident buffers give the same answer", () => {
     const rng = mulberry32(5);
-    const x = randomLogits(rng, 50, 3), t = randomTargets(rng, 150);
+    const x = randomLogits(rng, 50, 3),
+      t = randomTargets(rng, 150);
     const base = sigmoidCrossEntropy(x, t, { smoothing: 0.1 });
     // The reference judges every path ('mean' over 150 elements: the gradient bound rescaled by 1/150);
     // the paths also agree with each other exactly (one kernel).
@@ -153,13 +167,16 @@ describe.each(BUILDS)("sigmoidCrossEntropy, $name build", ({ name, simd }) => {
     expect(inPlace.grad).toBe(copy);
     judge(inPlace.loss, copy, "in place");
     expect([...copy]).toEqual([...base.grad!]);
-    const xb = allocFloat32(150), tb = allocFloat32(150);
-    xb.view.set(x); tb.view.set(t);
+    const xb = allocFloat32(150),
+      tb = allocFloat32(150);
+    xb.view.set(x);
+    tb.view.set(t);
     const res = sigmoidCrossEntropy(xb, tb, { smoothing: 0.1, gradOut: xb });
     judge(res.loss, xb.view, "resident in place");
     expect(res.loss).toBe(base.loss);
     expect([...xb.view]).toEqual([...base.grad!]);
-    xb.release(); tb.release();
+    xb.release();
+    tb.release();
   });
 });
 
@@ -169,23 +186,72 @@ describe("sigmoidCrossEntropy rejects bad input, then works", () => {
   const t = new Float32Array([1, 0, 1, 0.5, 0, 1]);
   const CASES: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
     ["logits of a wrong type", () => sigmoidCrossEntropy([1] as never, t), TypeError, /logits must be a Float32Array.*received Array\(1\)/],
-    ["targets of a wrong type", () => sigmoidCrossEntropy(x, new Int32Array(6) as never), TypeError, /targets must be a Float32Array.*received Int32Array\(6\)/],
+    [
+      "targets of a wrong type",
+      () => sigmoidCrossEntropy(x, new Int32Array(6) as never),
+      TypeError,
+      /targets must be a Float32Array.*received Int32Array\(6\)/,
+    ],
     ["targets length", () => sigmoidCrossEntropy(x, new Float32Array(5)), RangeError, /targets.length must be 6.*received 5/],
     ["options not an object", () => sigmoidCrossEntropy(x, t, 3 as never), TypeError, /options must be an object.*received 3/],
-    ["unknown option", () => sigmoidCrossEntropy(x, t, { pos_weight: new Float32Array(6) } as never), RangeError, /unknown option 'pos_weight'/],
-    ["posWeight without classes", () => sigmoidCrossEntropy(x, t, { posWeight: new Float32Array(6) }), RangeError, /posWeight needs options.classes/],
-    ["posWeight length", () => sigmoidCrossEntropy(x, t, { classes: 3, posWeight: new Float32Array(2) }), RangeError, /posWeight.length must be 3.*received 2/],
-    ["posWeight negative", () => sigmoidCrossEntropy(x, t, { classes: 3, posWeight: new Float32Array([1, -1, 1]) }), RangeError, /posWeight\[1\] = -1/],
-    ["length not a multiple of classes", () => sigmoidCrossEntropy(x, t, { classes: 4 }), RangeError, /logits.length = 6 is not a multiple of classes = 4/],
+    [
+      "unknown option",
+      () => sigmoidCrossEntropy(x, t, { pos_weight: new Float32Array(6) } as never),
+      RangeError,
+      /unknown option 'pos_weight'/,
+    ],
+    [
+      "posWeight without classes",
+      () => sigmoidCrossEntropy(x, t, { posWeight: new Float32Array(6) }),
+      RangeError,
+      /posWeight needs options.classes/,
+    ],
+    [
+      "posWeight length",
+      () => sigmoidCrossEntropy(x, t, { classes: 3, posWeight: new Float32Array(2) }),
+      RangeError,
+      /posWeight.length must be 3.*received 2/,
+    ],
+    [
+      "posWeight negative",
+      () => sigmoidCrossEntropy(x, t, { classes: 3, posWeight: new Float32Array([1, -1, 1]) }),
+      RangeError,
+      /posWeight\[1\] = -1/,
+    ],
+    [
+      "length not a multiple of classes",
+      () => sigmoidCrossEntropy(x, t, { classes: 4 }),
+      RangeError,
+      /logits.length = 6 is not a multiple of classes = 4/,
+    ],
     ["smoothing < 0", () => sigmoidCrossEntropy(x, t, { smoothing: -0.1 }), RangeError, /smoothing must be in \[0, 1\]; received -0.1/],
-    ["reduction unknown", () => sigmoidCrossEntropy(x, t, { reduction: "avg" as never }), RangeError, /reduction must be one of 'mean', 'sum', 'none'; received 'avg'/],
-    ["grad not boolean", () => sigmoidCrossEntropy(x, t, { grad: "yes" as never }), TypeError, /grad must be true or false; received "yes"/],
-    ["gradOut length", () => sigmoidCrossEntropy(x, t, { gradOut: new Float32Array(7) }), RangeError, /gradOut.length must be 6.*received 7/],
+    [
+      "reduction unknown",
+      () => sigmoidCrossEntropy(x, t, { reduction: "avg" as never }),
+      RangeError,
+      /reduction must be one of 'mean', 'sum', 'none'; received 'avg'/,
+    ],
+    [
+      "grad not boolean",
+      () => sigmoidCrossEntropy(x, t, { grad: "yes" as never }),
+      TypeError,
+      /grad must be true or false; received "yes"/,
+    ],
+    [
+      "gradOut length",
+      () => sigmoidCrossEntropy(x, t, { gradOut: new Float32Array(7) }),
+      RangeError,
+      /gradOut.length must be 6.*received 7/,
+    ],
     ["gradOut over the targets", () => sigmoidCrossEntropy(x, t, { gradOut: t }), RangeError, /gradOut and targets overlap/],
   ];
   it.each(CASES)("%s", (_what, bad, cls, msg) => {
     let err: unknown = null;
-    try { bad(); } catch (e) { err = e; }
+    try {
+      bad();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(cls);
     expect((err as Error).message).toMatch(msg);
     const o = { classes: 3, posWeight: new Float32Array([1, 2, 0.5]), smoothing: 0.1 };

@@ -13,7 +13,9 @@ import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
 const worst: Record<string, { t: number; nll: number; iterations: number }> = {};
 afterAll(() => {
   for (const [b, w] of Object.entries(worst)) {
-    console.log(`fitTemperature ${b}: max relative T error ${w.t.toExponential(2)}, max relative NLL error ${w.nll.toExponential(2)}, most iterations ${w.iterations}`);
+    console.log(
+      `fitTemperature ${b}: max relative T error ${w.t.toExponential(2)}, max relative NLL error ${w.nll.toExponential(2)}, most iterations ${w.iterations}`,
+    );
   }
 });
 
@@ -22,7 +24,8 @@ function labelsFromModel(rng: () => number, z: Float32Array, n: number, k: numbe
   const p = ref.softmax(z, { classes: k, temperature: T0 });
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    let u = rng(), j = 0;
+    let u = rng(),
+      j = 0;
     while (j < k - 1 && u >= p[i * k + j]!) u -= p[i * k + j++]!;
     y[i] = j;
   }
@@ -35,7 +38,8 @@ function extremeLabels(z: Float32Array, n: number, k: number, which: "argmax" | 
   for (let i = 0; i < n; i++) {
     let b = 0;
     for (let j = 1; j < k; j++) {
-      const v = z[i * k + j]!, w = z[i * k + b]!;
+      const v = z[i * k + j]!,
+        w = z[i * k + b]!;
       if (which === "argmax" ? v > w : v < w) b = j;
     }
     y[i] = b;
@@ -43,7 +47,14 @@ function extremeLabels(z: Float32Array, n: number, k: number, which: "argmax" | 
   return y;
 }
 
-interface Case { n: number; k: number; scale: number; offset: number; labels: number | "argmax" | "argmin" | "random"; ignore?: number }
+interface Case {
+  n: number;
+  k: number;
+  scale: number;
+  offset: number;
+  labels: number | "argmax" | "argmin" | "random";
+  ignore?: number;
+}
 const CASES: Case[] = [
   { n: 0, k: 5, scale: 3, offset: 0, labels: "random" },
   { n: 30, k: 1, scale: 3, offset: 0, labels: "random" },
@@ -113,9 +124,11 @@ describe.each(BUILDS)("fitTemperature, $name build", ({ name, simd }) => {
     const d = rows.map((r) => r.map((v) => v - Math.max(...r)));
     const nll = (T: number) =>
       d.reduce((acc, r, i) => acc + Math.log(r.reduce((a, v) => a + Math.exp(v / T), 0)) - r[labels[i]!]! / T, 0) / rows.length;
-    let lo = 1, hi = 100;
+    let lo = 1,
+      hi = 100;
     for (let i = 0; i < 200; i++) {
-      const m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+      const m1 = lo + (hi - lo) / 3,
+        m2 = hi - (hi - lo) / 3;
       if (nll(m1) < nll(m2)) hi = m2;
       else lo = m1;
     }
@@ -154,19 +167,33 @@ describe.each(BUILDS)("fitTemperature, $name build", ({ name, simd }) => {
     const flat = fitTemperature(new Float32Array([1, 1, 2, 2]), new Int32Array([0, 1]), { classes: 2 });
     expect(flat).toMatchObject({ temperature: 100, atBound: true });
     expect(flat.nllAfter).toBeCloseTo(Math.log(2), 7);
-    expect(fitTemperature(new Float32Array(0), new Int32Array(0), { classes: 3 }))
-      .toEqual({ temperature: 1, nllBefore: 0, nllAfter: 0, iterations: 0, atBound: false });
-    expect(fitTemperature(z, new Int32Array([-100, -100]), { classes: 2 }))
-      .toEqual({ temperature: 1, nllBefore: 0, nllAfter: 0, iterations: 0, atBound: false });
+    expect(fitTemperature(new Float32Array(0), new Int32Array(0), { classes: 3 })).toEqual({
+      temperature: 1,
+      nllBefore: 0,
+      nllAfter: 0,
+      iterations: 0,
+      atBound: false,
+    });
+    expect(fitTemperature(z, new Int32Array([-100, -100]), { classes: 2 })).toEqual({
+      temperature: 1,
+      nllBefore: 0,
+      nllAfter: 0,
+      iterations: 0,
+      atBound: false,
+    });
   });
 
   it("masked classes are skipped; a masked label and NaN give no finite answer", () => {
     const I = Infinity;
     const rng = mulberry32(12);
-    const n = 200, k = 6;
+    const n = 200,
+      k = 6;
     const z = randomLogits(rng, n, k);
     const y = labelsFromModel(rng, z, n, k, 2);
-    for (let i = 0; i < n; i += 3) { const j = (y[i]! + 1) % k; z[i * k + j] = -I; }
+    for (let i = 0; i < n; i += 3) {
+      const j = (y[i]! + 1) % k;
+      z[i * k + j] = -I;
+    }
     const a = fitTemperature(z, y, { classes: k });
     const r = ref.fitTemperature(z, y, { classes: k });
     expect(Math.abs(a.temperature / r.temperature - 1)).toBeLessThanOrEqual(1e-5);
@@ -182,10 +209,14 @@ describe.each(BUILDS)("fitTemperature, $name build", ({ name, simd }) => {
 
   it("resident buffers give the same answer", () => {
     const rng = mulberry32(13);
-    const z = randomLogits(rng, 50, 9), y = labelsFromModel(rng, z, 50, 9, 1.7);
-    const zb = allocFloat32(450), yb = allocInt32(50);
-    zb.view.set(z); yb.view.set(y);
-    const res = fitTemperature(zb, yb, { classes: 9 }), copy = fitTemperature(z, y, { classes: 9 });
+    const z = randomLogits(rng, 50, 9),
+      y = labelsFromModel(rng, z, 50, 9, 1.7);
+    const zb = allocFloat32(450),
+      yb = allocInt32(50);
+    zb.view.set(z);
+    yb.view.set(y);
+    const res = fitTemperature(zb, yb, { classes: 9 }),
+      copy = fitTemperature(z, y, { classes: 9 });
     const r = ref.fitTemperature(z, y, { classes: 9 });
     // the reference is the judge of each; the two ways of passing the operands run the same search
     for (const a of [res, copy]) {
@@ -196,7 +227,8 @@ describe.each(BUILDS)("fitTemperature, $name build", ({ name, simd }) => {
     }
     expect(Math.abs(Math.log(r.temperature / 1.7))).toBeLessThan(0.7); // a fit away from T = 1 and the bounds
     expect(res).toEqual(copy);
-    zb.release(); yb.release();
+    zb.release();
+    yb.release();
   });
 });
 
@@ -207,17 +239,46 @@ describe("fitTemperature rejects bad input, then works", () => {
   const CASES: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
     ["options missing", () => fitTemperature(z, y, undefined as never), TypeError, /options must be an object/],
     ["classes missing", () => fitTemperature(z, y, {} as never), TypeError, /classes must be a number.*received undefined/],
-    ["unknown option", () => fitTemperature(z, y, { classes: 2, maxIterations: 10 } as never), RangeError, /unknown option 'maxIterations'/],
-    ["logits of a wrong type", () => fitTemperature(new Float64Array(8) as never, y, { classes: 2 }), TypeError, /logits must be a Float32Array.*received Float64Array\(8\)/],
+    [
+      "unknown option",
+      () => fitTemperature(z, y, { classes: 2, maxIterations: 10 } as never),
+      RangeError,
+      /unknown option 'maxIterations'/,
+    ],
+    [
+      "logits of a wrong type",
+      () => fitTemperature(new Float64Array(8) as never, y, { classes: 2 }),
+      TypeError,
+      /logits must be a Float32Array.*received Float64Array\(8\)/,
+    ],
     ["labels of a wrong type", () => fitTemperature(z, [0, 0, 0, 1] as never, { classes: 2 }), TypeError, /labels must be an? Int32Array/],
     ["labels length", () => fitTemperature(z, new Int32Array(3), { classes: 2 }), RangeError, /labels.length must be 4.*received 3/],
-    ["label out of range", () => fitTemperature(z, new Int32Array([0, 0, 2, 0]), { classes: 2 }), RangeError, /labels\[2\] = 2 is out of range for classes = 2/],
-    ["ignoreIndex not an integer", () => fitTemperature(z, y, { classes: 2, ignoreIndex: 0.5 }), RangeError, /ignoreIndex must be a 32-bit integer; received 0.5/],
-    ["length not a multiple of classes", () => fitTemperature(z, y, { classes: 3 }), RangeError, /logits.length = 8 is not a multiple of classes = 3/],
+    [
+      "label out of range",
+      () => fitTemperature(z, new Int32Array([0, 0, 2, 0]), { classes: 2 }),
+      RangeError,
+      /labels\[2\] = 2 is out of range for classes = 2/,
+    ],
+    [
+      "ignoreIndex not an integer",
+      () => fitTemperature(z, y, { classes: 2, ignoreIndex: 0.5 }),
+      RangeError,
+      /ignoreIndex must be a 32-bit integer; received 0.5/,
+    ],
+    [
+      "length not a multiple of classes",
+      () => fitTemperature(z, y, { classes: 3 }),
+      RangeError,
+      /logits.length = 8 is not a multiple of classes = 3/,
+    ],
   ];
   it.each(CASES)("%s", (_what, bad, cls, msg) => {
     let err: unknown = null;
-    try { bad(); } catch (e) { err = e; }
+    try {
+      bad();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(cls);
     expect((err as Error).message).toMatch(msg);
     const a = fitTemperature(z, y, { classes: 2 });

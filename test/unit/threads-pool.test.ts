@@ -16,7 +16,8 @@ import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const N = 512, K = 2000;
+const N = 512,
+  K = 2000;
 const rng = mulberry32(7);
 const z = randomLogits(rng, N, K);
 const y = randomLabels(rng, N, K);
@@ -127,34 +128,51 @@ describe("stale views over a shared memory", () => {
 });
 
 describe("Node processes", () => {
-  const script = (body: string) =>
-    `import * as sx from ${JSON.stringify(join(root, "dist/index.js"))};\n${body}\n`;
+  const script = (body: string) => `import * as sx from ${JSON.stringify(join(root, "dist/index.js"))};\n${body}\n`;
 
   it("exit with an idle pool", () => {
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script(`
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        script(`
       sx.initSync({ threads: 2 });
       const z = new Float32Array(256 * 1000), y = new Int32Array(256);
       for (let i = 0; i < 20; i++) sx.crossEntropy(z, y, { classes: 1000 });
       await new Promise((r) => setTimeout(r, 200));
       for (let i = 0; i < 20; i++) sx.crossEntropy(z, y, { classes: 1000 });
       console.log("done", sx.backendInfo().threads);
-    `)], { encoding: "utf8", timeout: 20_000 });
+    `),
+      ],
+      { encoding: "utf8", timeout: 20_000 },
+    );
     expect(out.trim()).toBe("done 2");
   });
 
   it("without SharedArrayBuffer: threads: 2 rejects naming why, 'auto' falls back with a note", () => {
-    const out = execFileSync(process.execPath, ["--no-harmony-sharedarraybuffer", "--input-type=module", "-e", script(`
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--no-harmony-sharedarraybuffer",
+        "--input-type=module",
+        "-e",
+        script(`
       let msg = "";
       try { sx.initSync({ threads: 2 }); } catch (e) { msg = e.constructor.name + ": " + e.message; }
       let rejected = "";
       await sx.init({ threads: 2 }).catch((e) => { rejected = e.message; });
       sx.initSync({ threads: "auto" });
       console.log(JSON.stringify({ msg, rejected, info: sx.backendInfo() }));
-    `)], { encoding: "utf8", timeout: 20_000 });
+    `),
+      ],
+      { encoding: "utf8", timeout: 20_000 },
+    );
     const r = JSON.parse(out) as { msg: string; rejected: string; info: { threads: number; threadsNote?: string } };
     expect(r.msg).toMatch(/^Error: softxent\.initSync: threads: 2 cannot run here: this engine has no SharedArrayBuffer/);
     expect(r.rejected).toMatch(/softxent\.init: threads: 2 cannot run here/);
     expect(r.info.threads).toBe(1);
-    if (availableParallelism() > 1) expect(r.info.threadsNote).toMatch(/threads: 'auto' runs 1 thread: this engine has no SharedArrayBuffer/);
+    if (availableParallelism() > 1)
+      expect(r.info.threadsNote).toMatch(/threads: 'auto' runs 1 thread: this engine has no SharedArrayBuffer/);
   });
 });

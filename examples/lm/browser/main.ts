@@ -15,7 +15,10 @@ form.addEventListener("submit", (ev) => {
     log.textContent += e.data.text + "\n";
     if (e.data.done) document.body.dataset.state = "done";
   };
-  worker.onerror = (e) => { log.textContent += `error: ${e.message}\n`; document.body.dataset.state = "error"; };
+  worker.onerror = (e) => {
+    log.textContent += `error: ${e.message}\n`;
+    document.body.dataset.state = "error";
+  };
   document.body.dataset.state = "running";
   worker.postMessage({ steps: Number(steps.value) });
 });

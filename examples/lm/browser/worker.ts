@@ -2,7 +2,10 @@
 import { backendInfo, init } from "softxent";
 import { decodeCorpus, NextWordModel } from "../model.js";
 
-export interface LmMessage { text: string; done?: boolean }
+export interface LmMessage {
+  text: string;
+  done?: boolean;
+}
 
 const say = (text: string, done = false) => (self as unknown as Worker).postMessage({ text, done } satisfies LmMessage);
 
@@ -24,7 +27,8 @@ self.onmessage = async (e: MessageEvent<{ steps: number }>) => {
     const evalAt = Int32Array.from({ length: 512 }, (_, i) => split + 2 + Math.floor(((i + 0.5) / 512) * (ids.length - split - 3)));
     model.batch(0, 0, evalAt);
     say(`held-out loss before training ${model.loss().toFixed(3)}`);
-    let head = 0, total = 0;
+    let head = 0,
+      total = 0;
     const t0 = performance.now();
     for (let s = 1; s <= e.data.steps; s++) {
       const r = model.step(0, split);
@@ -39,9 +43,18 @@ self.onmessage = async (e: MessageEvent<{ steps: number }>) => {
     const after = model.loss();
     const steps = Math.max(1, e.data.steps - 1);
     say(`held-out loss after ${e.data.steps} steps ${after.toFixed(3)} (perplexity ${Math.exp(after).toFixed(0)})`);
-    const the = vocab.indexOf("the"), end = vocab.indexOf("</s>");
-    say(`"</s> the …" → ${model.predict(end, the, 5).map((j) => vocab[j]).join(", ")}`);
-    say(`mean fused-head time ${(head / steps).toFixed(0)} ms per step, whole step ${(total / e.data.steps).toFixed(0)} ms; wasm memory ${(backendInfo().memoryBytes / 2 ** 20).toFixed(1)} MiB`, true);
+    const the = vocab.indexOf("the"),
+      end = vocab.indexOf("</s>");
+    say(
+      `"</s> the …" → ${model
+        .predict(end, the, 5)
+        .map((j) => vocab[j])
+        .join(", ")}`,
+    );
+    say(
+      `mean fused-head time ${(head / steps).toFixed(0)} ms per step, whole step ${(total / e.data.steps).toFixed(0)} ms; wasm memory ${(backendInfo().memoryBytes / 2 ** 20).toFixed(1)} MiB`,
+      true,
+    );
   } catch (err) {
     say(`error: ${(err as Error).message}`, true);
   }

@@ -67,7 +67,7 @@ export async function runCases(s, build, cases) {
     try {
       return runOne(s, c);
     } catch (e) {
-      return { error: `${e && e.name}: ${e && e.message}` };
+      return { error: `${e?.name}: ${e?.message}` };
     }
   });
   return { info, results };

@@ -7,10 +7,15 @@ import * as mem from "/esm/memory.js";
 
 self.onmessage = async () => {
   try {
-    const N = 64, K = 4000;
-    const z = new Float32Array(N * K), y = new Int32Array(N);
+    const N = 64,
+      K = 4000;
+    const z = new Float32Array(N * K),
+      y = new Int32Array(N);
     let s = 999;
-    for (let e = 0; e < z.length; e++) { s = (s * 1103515245 + 12345) >>> 0; z[e] = (s / 2 ** 32) * 12 - 6; }
+    for (let e = 0; e < z.length; e++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      z[e] = (s / 2 ** 32) * 12 - 6;
+    }
     for (let i = 0; i < N; i++) y[i] = (i * 7919) % K;
     const run = () => {
       const r = softxent.crossEntropy(z, y, { classes: K, smoothing: 0.1 });

@@ -7,6 +7,6 @@ self.onmessage = async (e) => {
   try {
     postMessage({ ok: true, inWorker: typeof window === "undefined", ...(await runCases(softxent, e.data.simd, e.data.cases)) });
   } catch (err) {
-    postMessage({ ok: false, error: `${err && err.name}: ${err && err.message}` });
+    postMessage({ ok: false, error: `${err?.name}: ${err?.message}` });
   }
 };
