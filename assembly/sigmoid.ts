@@ -13,7 +13,10 @@
 // Each vector's losses are added into f64 (accF64): a long f32 lane sum rounds small losses the same
 // way once it holds a large one.
 
-import { EXP_CONSTS, expNeg, vexpNeg } from "./math/exp";
+import {
+  EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4, EXP_AT_ZERO,
+  expNeg, vexpNeg,
+} from "./math/exp";
 import { LOG_CONSTS, LOG_BITS, log1pUnit, vlogPos } from "./math/log";
 import { at, accF64, hsum2 } from "./math/vec";
 import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
@@ -33,13 +36,13 @@ function span(
   let sum: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_CONSTS), log2e = v128.load32_splat(EXP_CONSTS + 4);
-    const magic = v128.load32_splat(EXP_CONSTS + 8), ln2 = v128.load32_splat(EXP_CONSTS + 52);
-    const p0 = v128.load32_splat(EXP_CONSTS + 20);
-    const p1 = v128.load32_splat(EXP_CONSTS + 24), p2 = v128.load32_splat(EXP_CONSTS + 28);
-    const p3 = v128.load32_splat(EXP_CONSTS + 32), one = v128.load32_splat(EXP_CONSTS + 36);
-    const p4 = v128.load32_splat(EXP_CONSTS + 48);
-    const zero = v128.load32_splat(EXP_CONSTS + 44);
+    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
+    const p0 = v128.load32_splat(EXP_AT_P0);
+    const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
+    const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
+    const p4 = v128.load32_splat(EXP_AT_P4);
+    const zero = v128.load32_splat(EXP_AT_ZERO);
     const two = v128.load32_splat(LOG_CONSTS), c3 = v128.load32_splat(LOG_CONSTS + 16);
     const c5 = v128.load32_splat(LOG_CONSTS + 20), c7 = v128.load32_splat(LOG_CONSTS + 24);
     const c9 = v128.load32_splat(LOG_CONSTS + 28);
