@@ -18,6 +18,7 @@ import {
   CLAIM,
   KILL,
   KIND,
+  MAX_BLOCKS,
   MSG_CHARS,
   NB,
   STOP,
@@ -103,6 +104,8 @@ export class Pool {
    * worker failed.
    */
   run(fn: string, ex: BlockExports, kind: number, nb: number, fill: (a: Float64Array) => void): void {
+    // The block index lives in CLAIM's low 16 bits (the kernels' ceBlockRows keeps every job within it).
+    if (nb > MAX_BLOCKS) throw new Error(`softxent.${fn}: internal: a job of ${nb} blocks exceeds the pool's ${MAX_BLOCKS}`);
     const ctrl = this.ctrl;
     fill(this.args);
     Atomics.store(ctrl, KIND, kind);

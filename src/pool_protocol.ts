@@ -10,6 +10,8 @@
 // worker finishing the last one notifies. A job is never published before the previous one's DONE
 // reached its NB.
 
+import type { CoreExports } from "./abi.js";
+
 export const GEN = 0;
 export const CLAIM = 1;
 export const DONE = 2;
@@ -47,46 +49,7 @@ export function tagOf(gen: number): number {
 }
 
 /** What the threads need to run a job's block `b`: the exports of their own instance. */
-export interface BlockExports {
-  crossEntropyIndexBlock(
-    z: number,
-    y: number,
-    n: number,
-    k: number,
-    eps: number,
-    others: number,
-    ignoreIndex: number,
-    w: number,
-    wMode: number,
-    W: number,
-    lambda: number,
-    s: number,
-    zs: number,
-    g: number,
-    grad: number,
-    rowLoss: number,
-    block: number,
-    slots: number,
-  ): void;
-  crossEntropyProbBlock(
-    z: number,
-    t: number,
-    n: number,
-    k: number,
-    eps: number,
-    w: number,
-    W: number,
-    lambda: number,
-    s: number,
-    g: number,
-    grad: number,
-    rowLoss: number,
-    block: number,
-    slots: number,
-  ): void;
-  logSoftmax(z: number, out: number, n: number, k: number): void;
-  softmax(z: number, out: number, n: number, k: number, invT: number): void;
-}
+export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEntropyProbBlock" | "logSoftmax" | "softmax">;
 
 /**
  * Runs block `b` of the job in `a` (ARGS) on thread `thread` (0 = the caller). Index and probability
