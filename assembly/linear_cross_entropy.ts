@@ -7,11 +7,14 @@
 //
 // Reduction across chunks. The divisor D = Σ w_y over the non-ignored rows (their count without
 // weights) and their count n are taken first over ALL labels (labelScan, which also finds a bad label
-// before anything is written). Each chunk then runs with reduction 'sum' and z-loss λ' = λ·D/n, and
-// 'mean' scales by s = 1/D at the end (loss) and inside the products (gradients, for free):
-//   Σ_i (CE_i + λ'·lse_i²)/D = ΣCE/D + λ·Σlse²/n,
-// exactly the 'mean' of the contract (CE part over D, z-loss part over n). D = 0 under 'mean' gives
-// loss 0 and zero gradients. The chunks' loss sums are added in f64 in chunk order.
+// before anything is written). Every chunk's rows then run through crossEntropyIndex's row blocks
+// (crossEntropyIndexBlock) with the whole call's scales s = 1/D ('mean', else 1) and zs = 1/n ('mean',
+// else 1), exactly as crossEntropy applies them: the gradient G_c leaves the loss kernel already
+// scaled, each element of it computed in f64 as s·w·(p − q) + zs·2λ·lse·p before rounding to f32,
+// so no intermediate is Σw times the result (an f32 alpha of 1/D applied after the products overflowed
+// for Σw below 2.9e-39, weights of 1e20 with large activations, or λ·Σw/n past f32). The products
+// then run with alpha = 1. The loss is Σ CE·s + λ·Σ lse²·zs over the block sums, added in f64 in row
+// order. D = 0 under 'mean' gives loss 0 and zero gradients.
 //
 // Threads (later): every product partitions its output tiles, and each output element's summation
 // order depends only on the chunk boundaries and gemm's KC blocks (never on who computes it), so a
@@ -19,8 +22,8 @@
 // are summed in row order) and stay bitwise identical to one thread. The chunk size must then be the
 // same for every thread count (it is: it depends on V and the byte budget only).
 
-import { RESULTS, REDUCE_MEAN, REDUCE_NONE, REDUCE_SUM, WEIGHT_NONE } from "./common";
-import { crossEntropyIndex } from "./cross_entropy";
+import { RESULTS, REDUCE_MEAN, WEIGHT_NONE } from "./common";
+import { ceBlocks, crossEntropyIndexBlock, weightSum } from "./cross_entropy";
 import { labelScan } from "./ce_labels";
 import { gemm, GEMM_PACK_BYTES } from "./gemm";
 
@@ -30,9 +33,13 @@ export const LAYOUT_DV: i32 = 1;
 // @ts-ignore: decorator
 @inline function align16(x: usize): usize { return (x + 15) & ~<usize>15; }
 
-/** Scratch bytes linearCrossEntropy needs for a chunk of `chunkRows` rows of `v` classes. */
+/**
+ * Scratch bytes linearCrossEntropy needs for a chunk of `chunkRows` rows of `v` classes: the chunk's
+ * logits, one row, the product's packing, and 16 bytes per row block.
+ */
 export function linearScratchBytes(chunkRows: i32, v: i32): usize {
-  return align16(<usize>chunkRows * <usize>v << 2) + align16(<usize>v << 2) + GEMM_PACK_BYTES;
+  return align16(<usize>chunkRows * <usize>v << 2) + align16(<usize>v << 2) + GEMM_PACK_BYTES
+    + align16(<usize>min(chunkRows, 65535) << 4);
 }
 
 /**
@@ -64,38 +71,41 @@ export function linearCrossEntropy(
     return -1;
   }
   const s: f64 = mean ? 1 / D : 1;
-  const lam: f64 = mean ? lambda * D / cnt : lambda;
-  const red = reduction == REDUCE_NONE ? REDUCE_NONE : REDUCE_SUM;
+  const zs: f64 = mean ? 1 / cnt : 1;
+  const W = weightSum(w, v, wMode);
   const z = scratch;
   const row = z + align16(<usize>chunkRows * <usize>v << 2); // the loss kernel's scratch row (grad: false)
   const pack = row + align16(<usize>v << 2);
-  const alpha = <f32>s;
+  const slots = pack + GEMM_PACK_BYTES; // one (CE, lse²) pair of f64 per row block
   const vd = layout == LAYOUT_VD;
-  let loss: f64 = 0;
+  let ceSum: f64 = 0, zSum: f64 = 0;
   for (let r0 = 0; r0 < n; r0 += chunkRows) {
     const nc = min(chunkRows, n - r0);
     const hc = h + (<usize>r0 * <usize>d << 2);
+    const yc = y + (<usize>r0 << 2);
     // logits: H_c (nc×D) times Wᵀ (D×V): W's rows are read along D ('vd') or W itself ('dv')
     if (vd) gemm(nc, v, d, hc, d, 1, wt, 1, d, z, v, 1, false, pack);
     else gemm(nc, v, d, hc, d, 1, wt, v, 1, z, v, 1, false, pack);
     if (bias) addBias(z, nc, v, bias);
-    crossEntropyIndex(
-      z, y + (<usize>r0 << 2), nc, v, eps, others, ignoreIndex, w, wMode, lam, red,
-      grad ? z : row, grad, rowLoss ? rowLoss + (<usize>r0 << 2) : 0,
-    );
-    loss += load<f64>(RESULTS + 16);
+    // the loss kernel's row blocks, in order (the sums of a block, then the next: crossEntropy's order)
+    const blocks = ceBlocks(nc, v);
+    const lossC = rowLoss ? rowLoss + (<usize>r0 << 2) : 0;
+    for (let b = 0; b < blocks; b++) {
+      crossEntropyIndexBlock(
+        z, yc, nc, v, eps, others, ignoreIndex, w, wMode, W, lambda, s, zs, grad ? z : row, grad, lossC, b, slots,
+      );
+      ceSum += load<f64>(slots + (<usize>b << 4));
+      zSum += load<f64>(slots + (<usize>b << 4), 8);
+    }
     if (!grad) continue;
     const ghc = gh + (<usize>r0 * <usize>d << 2);
-    if (vd) {
-      gemm(nc, d, v, z, v, 1, wt, d, 1, ghc, d, alpha, false, pack);   // G_c·W
-      gemm(v, d, nc, z, 1, v, hc, d, 1, gw, d, alpha, true, pack);     // gw (V×D) += G_cᵀ·H_c
-    } else {
-      gemm(nc, d, v, z, v, 1, wt, 1, v, ghc, d, alpha, false, pack);   // G_c·Wᵀ (W is D×V)
-      gemm(d, v, nc, hc, 1, d, z, v, 1, gw, v, alpha, true, pack);     // gw (D×V) += H_cᵀ·G_c
-    }
-    if (gb) addColumnSums(gb, z, nc, v, alpha);
+    if (vd) gemm(nc, d, v, z, v, 1, wt, d, 1, ghc, d, 1, false, pack);   // G_c·W
+    else gemm(nc, d, v, z, v, 1, wt, 1, v, ghc, d, 1, false, pack);      // G_c·Wᵀ (W is D×V)
+    if (vd) gemm(v, d, nc, z, 1, v, hc, d, 1, gw, d, 1, true, pack);   // gw (V×D) += G_cᵀ·H_c
+    else gemm(d, v, nc, hc, 1, d, z, v, 1, gw, v, 1, true, pack);      // gw (D×V) += H_cᵀ·G_c
+    if (gb) addColumnSums(gb, z, nc, v);
   }
-  store<f64>(RESULTS + 16, mean ? loss * s : loss);
+  store<f64>(RESULTS + 16, mean ? ceSum * s + lambda * zSum * zs : ceSum + lambda * zSum);
   return -1;
 }
 
@@ -118,23 +128,22 @@ function addBias(z: usize, nc: i32, v: i32, bias: usize): void {
   }
 }
 
-/** gb[j] += alpha·Σ_i g[i][j] over the nc rows of a chunk (rows summed in order, in f32). */
-function addColumnSums(gb: usize, g: usize, nc: i32, v: i32, alpha: f32): void {
+/** gb[j] += Σ_i g[i][j] over the nc rows of a chunk (rows summed in order, in f32). */
+function addColumnSums(gb: usize, g: usize, nc: i32, v: i32): void {
   const stride = <usize>v << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const al = f32x4.splat(alpha);
     for (; j + 4 <= v; j += 4) {
       const o = <usize>j << 2;
       let sum = f32x4.splat(0);
       for (let i = 0; i < nc; i++) sum = f32x4.add(sum, v128.load(g + <usize>i * stride + o));
-      v128.store(gb + o, f32x4.add(v128.load(gb + o), f32x4.mul(sum, al)));
+      v128.store(gb + o, f32x4.add(v128.load(gb + o), sum));
     }
   }
   for (; j < v; j++) {
     const o = <usize>j << 2;
     let sum: f32 = 0;
     for (let i = 0; i < nc; i++) sum += load<f32>(g + <usize>i * stride + o);
-    store<f32>(gb + o, load<f32>(gb + o) + sum * alpha);
+    store<f32>(gb + o, load<f32>(gb + o) + sum);
   }
 }
