@@ -16,6 +16,11 @@
 // then run with alpha = 1. The loss is Σ CE·s + λ·Σ lse²·zs over the block sums, added in f64 in row
 // order. D = 0 under 'mean' gives loss 0 and zero gradients.
 //
+// Ignored rows contribute nothing, whatever their hidden state and whatever the weight holds
+// (docs/non-finite.md "linearCrossEntropy"): their ∂H rows are written as exact zeros after the
+// product (0·NaN would be NaN), and a chunk whose ignored rows hold a non-finite hidden value adds
+// its Gᵀ·H_c into ∂W in runs of rows that skip them.
+//
 // Threads (later): every product partitions its output tiles, and each output element's summation
 // order depends only on the chunk boundaries and gemm's KC blocks (never on who computes it), so a
 // pool can split the tiles of each product (and the rows of the loss kernel, whose per-row results
@@ -101,12 +106,49 @@ export function linearCrossEntropy(
     const ghc = gh + (<usize>r0 * <usize>d << 2);
     if (vd) gemm(nc, d, v, z, v, 1, wt, d, 1, ghc, d, 1, false, pack);   // G_c·W
     else gemm(nc, d, v, z, v, 1, wt, 1, v, ghc, d, 1, false, pack);      // G_c·Wᵀ (W is D×V)
-    if (vd) gemm(v, d, nc, z, 1, v, hc, d, 1, gw, d, 1, true, pack);   // gw (V×D) += G_cᵀ·H_c
-    else gemm(d, v, nc, hc, 1, d, z, v, 1, gw, v, 1, true, pack);      // gw (D×V) += H_cᵀ·G_c
+    zeroIgnoredRows(ghc, yc, nc, d, ignoreIndex);
+    addWeightGrad(vd, z, hc, yc, nc, d, v, ignoreIndex, gw, pack);
     if (gb) addColumnSums(gb, z, nc, v);
   }
   store<f64>(RESULTS + 16, mean ? ceSum * s + lambda * zSum * zs : ceSum + lambda * zSum);
   return -1;
+}
+
+/** ∂H rows of ignored rows are exact zeros: G's row is 0, but 0·(a non-finite weight) is NaN. */
+function zeroIgnoredRows(ghc: usize, yc: usize, nc: i32, d: i32, ignoreIndex: i32): void {
+  for (let i = 0; i < nc; i++) {
+    if (load<i32>(yc + (<usize>i << 2)) == ignoreIndex) memory.fill(ghc + (<usize>i * <usize>d << 2), 0, <usize>d << 2);
+  }
+}
+
+/** Whether row i of the chunk is ignored and holds a non-finite hidden value (x − x is NaN only there). */
+function skipRow(hc: usize, yc: usize, i: i32, d: i32, ignoreIndex: i32): bool {
+  if (load<i32>(yc + (<usize>i << 2)) != ignoreIndex) return false;
+  const r = hc + (<usize>i * <usize>d << 2);
+  let acc: f32 = 0;
+  for (let j = 0; j < d; j++) { const x = load<f32>(r + (<usize>j << 2)); acc += x - x; }
+  return acc != acc;
+}
+
+/**
+ * ∂W += G_cᵀ·H_c ('vd', V×D) or H_cᵀ·G_c ('dv', D×V) over the chunk's nc rows, in runs of rows
+ * that skip ignored rows with non-finite hidden values (their G rows are 0, but 0·NaN is NaN). A chunk
+ * without such a row is one product, as before.
+ */
+function addWeightGrad(
+  vd: bool, z: usize, hc: usize, yc: usize, nc: i32, d: i32, v: i32, ignoreIndex: i32, gw: usize, pack: usize,
+): void {
+  let start = 0;
+  for (let i = 0; i <= nc; i++) {
+    if (i < nc && !skipRow(hc, yc, i, d, ignoreIndex)) continue;
+    const m = i - start;
+    if (m > 0) {
+      const zs = z + (<usize>start * <usize>v << 2), hs = hc + (<usize>start * <usize>d << 2);
+      if (vd) gemm(v, d, m, zs, 1, v, hs, d, 1, gw, d, 1, true, pack);   // gw (V×D) += G_cᵀ·H_c
+      else gemm(d, v, m, hs, 1, d, zs, v, 1, gw, v, 1, true, pack);      // gw (D×V) += H_cᵀ·G_c
+    }
+    start = i + 1;
+  }
 }
 
 /** z[i][j] += bias[j] for the nc rows of a chunk. */
