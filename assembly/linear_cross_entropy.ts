@@ -37,14 +37,24 @@ export const LAYOUT_DV: i32 = 1;
 
 // @ts-ignore: decorator
 @inline function align16(x: usize): usize { return (x + 15) & ~<usize>15; }
+// @ts-ignore: decorator
+@inline function align16u(x: u64): u64 { return (x + 15) & ~(<u64>15); }
+
+/** Most row blocks of one chunk (ceBlocks never exceeds it: a block holds at least one row, and at most 65535 blocks). */
+// @ts-ignore: decorator
+@inline function slotCount(chunkRows: i32): u64 { return <u64>min(chunkRows, 65535); }
 
 /**
  * Scratch bytes linearCrossEntropy needs for a chunk of `chunkRows` rows of `v` classes: the chunk's
- * logits, one row, the product's packing, and 16 bytes per row block.
+ * logits, one row, the product's packing, and 16 bytes per row block. Computed in u64 and returned as
+ * an f64 (exact below 2^53, and any value that large is refused anyway): as a usize it would wrap past
+ * 4 GiB, and as the i32 JS receives it would turn negative past 2 GiB. The facade computes the same
+ * size itself and refuses the call when the two differ or the size cannot fit in wasm32.
  */
-export function linearScratchBytes(chunkRows: i32, v: i32): usize {
-  return align16(<usize>chunkRows * <usize>v << 2) + align16(<usize>v << 2) + GEMM_PACK_BYTES
-    + align16(<usize>min(chunkRows, 65535) << 4);
+export function linearScratchBytes(chunkRows: i32, v: i32): f64 {
+  const bytes = align16u(<u64>chunkRows * <u64>v << 2) + align16u(<u64>v << 2) + <u64>GEMM_PACK_BYTES
+    + align16u(slotCount(chunkRows) << 4);
+  return <f64>bytes;
 }
 
 /**

@@ -179,6 +179,7 @@ export interface CoreExports {
     acc: number,
     rowLoss: number,
   ): number;
+  /** Computed in u64, returned as an f64 (exact below 2^53). */
   linearScratchBytes(chunkRows: number, v: number): number;
   gemm(
     m: number,
