@@ -6,7 +6,8 @@
 //
 // Memory: the inputs (copied into scratch unless resident), the outputs (written in place when
 // resident), and one chunk: max(chunkBytes, 4·V) for the chunk's logits plus 4·V + 512 KiB for the
-// product's packing and 16 bytes per row block. The chunk does not depend on N. Every size is computed in JS numbers (exact to 2^53) and checked against wasm32's limit before
+// product's packing and 16 bytes per row block. The chunk does not depend on N; an empty batch holds
+// none. Every size is computed in JS numbers (exact to 2^53) and checked against wasm32's limit before
 // anything is allocated; the core's own count of the chunk (u64) must agree.
 
 import { REDUCE, RESULT, WEIGHT } from "./abi.js";
@@ -268,8 +269,8 @@ function compute(
   }
 
   // ---- sizes: every byte count of the call in JS numbers (exact to 2^53), checked before any allocation
-  const rows = chunkRowsFor(chunkBytes, v, n);
-  const chunk = chunkScratchBytes(h, rows, v, chunkBytes);
+  const rows = n === 0 ? 0 : chunkRowsFor(chunkBytes, v, n); // no rows: no chunk (an empty batch allocates nothing big)
+  const chunk = rows === 0 ? 0 : chunkScratchBytes(h, rows, v, chunkBytes);
   const copied = (op: Operand<Float32Array | Int32Array> | null): number => (op !== null && op.copy !== null ? op.length * 4 : 0);
   const outBytes = (op: Operand<Float32Array> | null, length: number): number => (op !== null && op.copy === null ? 0 : length * 4);
   const need =
@@ -300,7 +301,7 @@ function compute(
   const gwPtr = wantGrad ? at(gW, "lce.gradWeight", v * d * 4) : 0;
   const gbPtr = wantGrad && B ? at(gB, "lce.gradBias", v * 4) : 0;
   const lossPtr = reduction === "none" ? h.scratchPtr("lce.loss", n * 4) : 0;
-  const scratch = h.scratchPtr("lce.chunk", chunk);
+  const scratch = rows === 0 ? 0 : h.scratchPtr("lce.chunk", chunk);
   copyIn(h, H, hPtr);
   copyIn(h, W, wPtr);
   copyIn(h, Y, yPtr);

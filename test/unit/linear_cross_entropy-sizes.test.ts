@@ -6,7 +6,7 @@
  * a growing scratch slot frees its old block, before taking the larger one.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { backendInfo, initSync, linearCrossEntropy } from "../../dist/index.js";
+import { allocFloat32, allocInt32, backendInfo, initSync, linearCrossEntropy } from "../../dist/index.js";
 import { heapOrNull } from "../../dist/memory.js";
 import { INSTANCES, scratchOf } from "../helpers/linear-edges.js";
 
@@ -69,5 +69,25 @@ describe.each(INSTANCES)("linearCrossEntropy sizes — $name", ({ init }) => {
     // and the instance keeps working
     const r = linearCrossEntropy(new Float32Array([1, 2]), new Float32Array([0.5, -0.5]), new Int32Array([0, 1]), { classes: 2 });
     expect(Number.isFinite(r.loss)).toBe(true);
+  });
+
+  it("an empty batch allocates no chunk", () => {
+    initSync(init);
+    const V = 1_000_000;
+    const weight = allocFloat32(V),
+      gradWeight = allocFloat32(V),
+      hidden = allocFloat32(0),
+      labels = allocInt32(0),
+      gradHidden = allocFloat32(0);
+    gradWeight.view.fill(7);
+    const before = backendInfo().allocatedBytes;
+    for (const reduction of ["mean", "sum", "none"] as const) {
+      const r = linearCrossEntropy(hidden, weight, labels, { classes: V, gradWeight, gradHidden, reduction });
+      expect(reduction === "none" ? (r.loss as Float32Array).length : r.loss).toBe(0);
+    }
+    // one row of V = 1e6 would be 8 MB of chunk; what remains is the small slots of the call (loss, labels)
+    expect(backendInfo().allocatedBytes - before).toBeLessThan(4096);
+    expect(gradWeight.view.every((g) => g === 0)).toBe(true);
+    for (const b of [weight, gradWeight, hidden, labels, gradHidden]) b.release();
   });
 });
