@@ -362,8 +362,14 @@ export class Heap {
     const cur = this.scratch.get(name);
     if (cur && cur.size >= bytes) return cur.ptr;
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    // The old block is freed first (its contents are never needed again), so the larger one can reuse
+    // its bytes: allocating first left both held at once, and a call near the limit failed after a
+    // smaller one where it succeeds on a fresh instance. If the allocation fails, the slot is gone.
+    if (cur) {
+      this.scratch.delete(name);
+      this.release(cur.ptr, cur.size);
+    }
     const ptr = this.alloc(size);
-    if (cur) this.release(cur.ptr, cur.size);
     this.scratch.set(name, { ptr, size });
     return ptr;
   }

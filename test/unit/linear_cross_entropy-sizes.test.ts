@@ -90,4 +90,30 @@ describe.each(INSTANCES)("linearCrossEntropy sizes — $name", ({ init }) => {
     expect(gradWeight.view.every((g) => g === 0)).toBe(true);
     for (const b of [weight, gradWeight, hidden, labels, gradHidden]) b.release();
   });
+
+  it("a growing scratch slot frees its old block, before taking the larger one", () => {
+    initSync(init); // a fresh instance: the chunk is the last block, at the top of memory
+    const V = 2000,
+      D = 4,
+      N = 2400;
+    const hidden = allocFloat32(N * D),
+      weight = allocFloat32(V * D),
+      labels = allocInt32(N),
+      gradHidden = allocFloat32(N * D),
+      gradWeight = allocFloat32(V * D);
+    hidden.view.fill(0.25);
+    weight.view.fill(-0.5);
+    labels.view.fill(3);
+    const call = (rows: number) =>
+      linearCrossEntropy(hidden, weight, labels, { classes: V, gradHidden, gradWeight, chunkBytes: 4 * V * rows });
+    call(1002); // an 8 MB chunk
+    const mem0 = backendInfo().memoryBytes,
+      alloc0 = backendInfo().allocatedBytes;
+    const loss = call(2004).loss; // a 16 MB chunk: the 8 MB block is freed, and its bytes reused
+    expect(backendInfo().allocatedBytes - alloc0).toBe(scratchOf(2004, V) - scratchOf(1002, V));
+    // allocating first would hold both: the memory grows by the whole 16 MB instead of the 8 MB difference
+    expect(backendInfo().memoryBytes - mem0).toBeLessThanOrEqual(scratchOf(2004, V) - scratchOf(1002, V) + 65536);
+    expect(loss).toBeCloseTo(Math.log(V), 5); // every logit is the same: ln V
+    for (const b of [hidden, weight, labels, gradHidden, gradWeight]) b.release();
+  });
 });
