@@ -64,9 +64,13 @@ export interface LinearCrossEntropyOptions {
   /** Add into the given gradWeight / gradBias instead of overwriting them (gradient accumulation). Default false. */
   accumulate?: boolean;
   /**
-   * Bytes of logits held at once (one chunk of rows; at least one row of 4·V bytes is always held).
-   * Default 32 MiB (DEFAULT_CHUNK_BYTES). Changes speed and memory, never the result beyond f32 rounding
-   * of the ∂weight / ∂bias sums.
+   * Bytes of logits held at once (one chunk of rows; at least one row of 4·V bytes is always held), an
+   * integer in [1, 2^31]. Default 32 MiB (DEFAULT_CHUNK_BYTES). Changes speed and memory, and the last
+   * bits of some results (the thread count never does): ∂weight / ∂bias are f32 sums added chunk by
+   * chunk and the reduced loss an f64 sum of row-block sums, so they change with the chunk size; for
+   * V ≤ 72 the row losses ('none') and ∂hidden change too (the loss kernel computes four rows at a
+   * time there, grouped within a chunk). Keep it fixed where bitwise reproducibility matters. A chunk,
+   * or a whole call, that wasm32 cannot hold is a RangeError naming the sizes.
    */
   chunkBytes?: number;
 }
