@@ -17,6 +17,21 @@ const taTag = intrinsic(Symbol.toStringTag) as (this: unknown) => string | undef
 const taLength = intrinsic("length") as (this: unknown) => number;
 const taBuffer = intrinsic("buffer") as (this: unknown) => ArrayBufferLike;
 const taByteOffset = intrinsic("byteOffset") as (this: unknown) => number;
+const TA_SET = (TA_PROTO as { set: (this: unknown, src: ArrayLike<number>) => void }).set;
+const sabByteLength =
+  typeof SharedArrayBuffer === "function"
+    ? (Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength")!.get as (this: unknown) => number)
+    : undefined;
+/** Whether `b` is a SharedArrayBuffer (an intrinsic brand check: no prototype or toStringTag tricks). */
+export function isShared(b: unknown): boolean {
+  if (sabByteLength === undefined || b === null || typeof b !== "object") return false;
+  try {
+    sabByteLength.call(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const abDetached = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "detached")?.get as ((this: ArrayBuffer) => boolean) | undefined;
 
 /** The typed-array kind of `x` ('Float32Array', …) if it is a genuine typed array, else undefined. */
@@ -173,6 +188,13 @@ function resolve<T extends Float32Array | Int32Array>(
       return { ptr: byteOffset, length, copy: null, f32: ctor === Float32Array, buffer: null, byteOffset: 0, source: x };
     }
     if (h.isDetachedMemory(buffer)) {
+      if (isShared(buffer)) {
+        // a shared memory is never detached: the old view still reaches the bytes, it just cannot be trusted
+        failType(
+          fn,
+          `${name} is a view of softxent's shared wasm memory taken before the memory grew (its SharedArrayBuffer has been replaced; the view is stale, though it still reaches the same bytes); read buf.view again after allocating`,
+        );
+      }
       failType(
         fn,
         `${name} is a view of softxent's wasm memory taken before the memory grew or a buffer was released (now detached, length 0); read buf.view again after allocating`,
@@ -208,12 +230,22 @@ export function badLabel(fn: string, name: string, row: number, value: number, k
 }
 
 /**
- * Class weights / pos weights: finite and ≥ 0, read where they are (the caller's array, or wasm
- * memory for a resident operand). Called after the options snapshot and the intrinsic operand
- * checks, so no caller code runs between this check and the copy: the values checked are the
- * values used. Reads only (no wasm memory written).
+ * Class weights / pos weights: finite and ≥ 0. Called after the options snapshot and the intrinsic
+ * operand checks, so no caller code runs between this check and the copy. Memory that another thread
+ * can write — a SharedArrayBuffer behind the caller's array, or a threaded instance's shared wasm
+ * memory behind a resident buffer — is read exactly once: copied here into a private array, which is
+ * then both checked and used (the operand becomes that copy, staged like any plain array). Checking
+ * it in place and copying it later let a concurrent write of NaN or −5 through between the two reads.
+ * Reads only (no wasm memory written).
  */
 export function checkWeights(fn: string, name: string, w: Operand<Float32Array>, f32: Float32Array): void {
+  if (w.copy !== null ? isShared(w.buffer) : isShared(f32.buffer)) {
+    const own = new Float32Array(w.length);
+    // one read: the intrinsic set copies the source's elements (a typed array's own methods never run)
+    TA_SET.call(own, w.copy ?? f32.subarray(w.ptr >>> 2, (w.ptr >>> 2) + w.length));
+    w.copy = own;
+    w.ptr = -1;
+  }
   checkWeightValues(fn, name, w.copy ?? f32, w.copy === null ? w.ptr >>> 2 : 0, w.length);
 }
 
