@@ -127,6 +127,11 @@ export class Heap {
    * address from a new buffer placed there. So before a new buffer takes bytes from one of these
    * ranges, the memory is detached (`memory.grow(0)`): every view taken before — stale or not —
    * becomes a view of a detached buffer, which the facade refuses.
+   *
+   * A shared memory cannot be detached: growing (by 0 pages or more) gives `memory.buffer` a new
+   * SharedArrayBuffer object, but views of the old one keep reading and writing the same bytes. So
+   * there the ranges stay tainted for the instance's life: they serve scratch only, never another
+   * buffer (sorted by address, merged where they touch).
    */
   private tainted: Block[] = [];
   private readonly scratch = new Map<string, Block>();
@@ -199,7 +204,8 @@ export class Heap {
     this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
     for (const b of this.live) b.view = new b.ctor(buf, b.ptr, b.length);
-    this.tainted = [];
+    // an unshared memory's old views are detached now; a shared memory's old views still reach its bytes
+    if (!this.shared) this.tainted = [];
   }
 
   /** The most bytes this instance could ever hand out: wasm32's limit less the module's own data. */
@@ -233,8 +239,10 @@ export class Heap {
       this.allocatedBytes += size;
       return ptr;
     }
-    this.grow(size);
-    return this.alloc(size);
+    // Avoiding tainted bytes, grow by the whole size: the free tail may be tainted, and the new pages
+    // alone then hold a clean start (after a growth an unshared memory has no taint left anyway).
+    this.grow(avoidTainted && this.shared ? size + ALIGN : size, 0, avoidTainted && this.shared);
+    return this.alloc(size, avoidTainted);
   }
 
   /** The lowest start in [from, to) of `size` bytes outside every tainted range, or −1. */
@@ -254,10 +262,11 @@ export class Heap {
   }
 
   /** Makes room for a block of `size` bytes at the top of memory. */
-  private grow(size: number, minPages = 0): void {
+  private grow(size: number, minPages = 0, ignoreTail = false): void {
     const top = this.memory.buffer.byteLength;
     const last = this.free[this.free.length - 1];
-    const tail = last && last.ptr + last.size === top ? last.size : 0;
+    const atTop = last !== undefined && last.ptr + last.size === top;
+    const tail = atTop && !ignoreTail ? last.size : 0;
     const pages = Math.max(minPages, Math.ceil((size - tail) / PAGE));
     if (top + pages * PAGE > MAX_MEMORY_BYTES) {
       throw new RangeError(
@@ -270,15 +279,17 @@ export class Heap {
     } catch (err) {
       throw new RangeError(`softxent: the engine refused to grow wasm memory by ${pages * PAGE} bytes (${(err as Error).message})`);
     }
-    if (tail) last!.size += pages * PAGE;
+    if (atTop) last!.size += pages * PAGE;
     else this.free.push({ ptr: top, size: pages * PAGE });
     this.detached.add(old);
     this.refresh();
   }
 
   /**
-   * Whether `buffer` is this instance's memory from before a growth (now detached, length 0). A view
-   * over it must be refused: read as a plain array it would look like a valid empty input.
+   * Whether `buffer` is this instance's memory from before a growth: detached (length 0) for an
+   * unshared memory, where a view over it would read as a valid empty input; for a shared memory an
+   * older SharedArrayBuffer object, whose views still reach the same bytes but say nothing of which
+   * buffer they belong to. Either way such a view is refused.
    */
   isDetachedMemory(buffer: ArrayBufferLike): boolean {
     return this.detached.has(buffer);
@@ -338,8 +349,24 @@ export class Heap {
     if (!this.live.delete(s)) return;
     s.heap = null;
     s.view = new s.ctor(0);
-    this.tainted.push({ ptr: s.ptr, size: Math.max(ALIGN, s.bytes) });
+    this.taint(s.ptr, Math.max(ALIGN, s.bytes));
     this.release(s.ptr, s.bytes);
+  }
+
+  /** Adds [ptr, ptr + size) to the tainted ranges, kept sorted and merged (a shared memory keeps them for good). */
+  private taint(ptr: number, size: number): void {
+    const t = this.tainted;
+    let i = 0;
+    while (i < t.length && t[i]!.ptr + t[i]!.size < ptr) i++;
+    let start = ptr,
+      end = ptr + size,
+      j = i;
+    while (j < t.length && t[j]!.ptr <= end) {
+      start = Math.min(start, t[j]!.ptr);
+      end = Math.max(end, t[j]!.ptr + t[j]!.size);
+      j++;
+    }
+    t.splice(i, j - i, { ptr: start, size: end - start });
   }
 
   /** Detaches every buffer (used when init replaces this instance). */
