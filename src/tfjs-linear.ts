@@ -18,6 +18,7 @@
 import type { Scalar, Tensor } from "@tensorflow/tfjs-core";
 import type * as TFCore from "@tensorflow/tfjs-core";
 import { linearCrossEntropy } from "./linear_cross_entropy.js";
+import { heapOrNull } from "./memory.js";
 import type { ClassWeightMode, SmoothingMode } from "./types.js";
 
 /** The part of the TF.js namespace this module uses: pass `tf` itself. */
@@ -54,19 +55,30 @@ function float32Of(t: Tensor): Float32Array {
   return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
-function labelsOf(labels: TfLinearLabels, n: number): Int32Array {
+function labelsOf(labels: TfLinearLabels, n: number, v: number): Int32Array {
   let values: ArrayLike<number>;
-  if (isTensor(labels)) values = labels.dataSync() as ArrayLike<number>;
-  else if (labels instanceof Int32Array) return labels;
+  if (isTensor(labels)) {
+    // a 'string' tensor's dataSync() gives bytes (cpu) or throws TF.js's "Unknown dtype" (wasm)
+    if (labels.dtype !== "int32" && labels.dtype !== "float32" && labels.dtype !== "bool") {
+      throw new TypeError(
+        `${FN}: labels must be a numeric tensor of class indices (int32); received a tensor of dtype '${String(labels.dtype)}'`,
+      );
+    }
+    values = labels.dataSync() as ArrayLike<number>;
+  } else if (labels instanceof Int32Array) return labels;
   else if (Array.isArray(labels)) values = labels;
   else throw new TypeError(`${FN}: labels must be a tf.Tensor, an Int32Array or a number[] of class indices`);
   if (values.length !== n)
     throw new RangeError(`${FN}: labels must hold one class index per row of hidden (${n}); received ${values.length}`);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (!Number.isInteger(v)) throw new RangeError(`${FN}: labels[${i}] = ${v} is not an integer class index`);
-    out[i] = v;
+    const x = values[i]!;
+    if (!Number.isInteger(x)) throw new RangeError(`${FN}: labels[${i}] = ${x} is not an integer class index`);
+    // an Int32 store would wrap (2^32 + 3 → class 3): refuse with the real value
+    if (x < -2147483648 || x > 2147483647) {
+      throw new RangeError(`${FN}: labels[${i}] = ${x} is out of range for V = ${v} classes (a class index is an integer in [0, ${v}))`);
+    }
+    out[i] = x;
   }
   return out;
 }
@@ -90,6 +102,7 @@ export function linearSoftmaxCrossEntropy(
   labels: TfLinearLabels,
   options: TfLinearOptions = {},
 ): Scalar {
+  if (heapOrNull() === null) throw new Error(`${FN}: the wasm core is not loaded; call \`await init()\` (from "softxent") first`);
   if (!isTensor(hidden) || hidden.rank < 1) throw new TypeError(`${FN}: hidden must be a tf.Tensor of shape [..., D]`);
   if (!isTensor(kernel) || kernel.rank !== 2) throw new TypeError(`${FN}: kernel must be a 2-D tf.Tensor of shape [D, V] (a Dense kernel)`);
   const [d, v] = kernel.shape as [number, number];
@@ -100,7 +113,7 @@ export function linearSoftmaxCrossEntropy(
   if (bias !== null && (!isTensor(bias) || bias.size !== v))
     throw new RangeError(`${FN}: bias must be a tf.Tensor of V = ${v} values, or null`);
   const n = hidden.size / d;
-  const target = labelsOf(labels, n);
+  const target = labelsOf(labels, n, v);
   const cw = options.classWeights;
   const classWeights =
     cw === undefined ? undefined : isTensor(cw) ? float32Of(cw) : cw instanceof Float32Array ? cw : Float32Array.from(cw);

@@ -22,11 +22,13 @@
 import type { Rank, Scalar, Tensor } from "@tensorflow/tfjs-core";
 import type * as TFCore from "@tensorflow/tfjs-core";
 import { crossEntropy } from "./cross_entropy.js";
+import { heap } from "./memory.js";
 import { fail, failType } from "./validate.js";
 import { resolveOptions, type ResolvedOptions, type TfReductionInput } from "./tfjs/options.js";
 import {
   acquireSlot,
   applyDy,
+  checkLabelDtype,
   copiesOnUpload,
   copyIndices,
   currentTape,
@@ -90,13 +92,14 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 function stageTargets(fn: string, tf: TfNamespace, labels: TfLabels, shape: readonly number[], n: number): Int32Array | Float32Array {
   const k = shape[shape.length - 1]!;
   if (isTensor(labels)) {
+    checkLabelDtype(fn, labels, "int32 class indices, or float32 probabilities");
     const s = labels.shape;
     const batchShape = shape.slice(0, -1);
     const isIndex =
       sameShape(s, batchShape) || (k !== 1 && s.length === shape.length && s[s.length - 1] === 1 && sameShape(s.slice(0, -1), batchShape));
     if (isIndex) {
       const dest = i32TargetView(n);
-      copyIndices(fn, hostValues(tf, labels), dest);
+      copyIndices(fn, hostValues(tf, labels), dest, k);
       return dest;
     }
     if (sameShape(s, shape)) {
@@ -114,7 +117,7 @@ function stageTargets(fn: string, tf: TfNamespace, labels: TfLabels, shape: read
   if (Array.isArray(labels)) {
     if (labels.length !== n) fail(fn, `labels.length must be ${n} (one class index per row); received ${labels.length}`);
     const dest = i32TargetView(n);
-    copyIndices(fn, labels, dest);
+    copyIndices(fn, labels, dest, k);
     return dest;
   }
   return failType(fn, "labels must be a tf.Tensor, an Int32Array or number[] of class indices, or a Float32Array of probabilities");
@@ -137,6 +140,7 @@ function coreOptions(o: ResolvedOptions, classes: number, grad: boolean, gradOut
 
 /** The op itself, with options already resolved (so a loss built once checks them once). */
 function lossOp(fn: string, tf: TfNamespace, o: ResolvedOptions, labels: TfLabels, logits: Tensor): Tensor {
+  heap(fn); // before init(): this function's name in the message, not that of an allocation inside it
   if (!isTensor(logits)) failType(fn, "logits must be a tf.Tensor of shape [..., K]");
   const shape = logits.shape.slice();
   if (shape.length < 1) fail(fn, "logits must have at least one axis (the classes); received a scalar");
@@ -158,6 +162,11 @@ function lossOp(fn: string, tf: TfNamespace, o: ResolvedOptions, labels: TfLabel
     return {
       value,
       gradFunc: (dy: Tensor) => {
+        if (slot.buf === null || slot.buf.released) {
+          throw new Error(
+            `softxent.${fn}: the wasm core was replaced by init() between this loss's forward pass and its gradient, so the gradient it held is gone; call init() once, before training, not between a loss and its gradient`,
+          );
+        }
         if (!slot.pending) {
           throw new Error(`softxent.${fn}: the gradient of this call is no longer held (its tape ended); this is a bug, please report it`);
         }

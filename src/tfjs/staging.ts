@@ -22,7 +22,7 @@
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { allocFloat32, allocInt32 } from "../index.js";
 import { heap, type WasmBuffer } from "../memory.js";
-import { fail } from "../validate.js";
+import { fail, failType } from "../validate.js";
 
 /** The parts of the TF.js namespace used here (pass `tf` itself). */
 export interface TfLike {
@@ -166,18 +166,39 @@ export function i32TargetView(length: number): Int32Array {
 }
 
 /**
- * Copies index labels into `dest`, checking that each is an integer (a float tensor may carry them).
- * Range is checked by the kernel (labels outside [0, K) that are not ignoreIndex).
+ * Copies index labels into `dest`, checking that each is an integer (a float tensor or a number[] may
+ * carry anything) that an Int32 holds exactly: a plain Int32 store wraps, so 2^32 + 3 would train as
+ * class 3 and 2^31 would be reported as −2147483648. Within the Int32 range, the class range is checked
+ * by the kernel (labels outside [0, K) that are not ignoreIndex), which then reports the real value.
  */
-export function copyIndices(fn: string, src: ArrayLike<number>, dest: Int32Array): void {
+export function copyIndices(fn: string, src: ArrayLike<number>, dest: Int32Array, classes: number): void {
   if (src instanceof Int32Array) {
     dest.set(src);
     return;
   }
   for (let i = 0; i < dest.length; i++) {
     const v = src[i]!;
-    if (!Number.isInteger(v)) fail(fn, `labels[${i}] = ${v} is not an integer class index`);
-    dest[i] = v;
+    dest[i] = checkedIndex(fn, i, v, classes);
+  }
+}
+
+/** One label as an Int32, exactly: an integer in [−2^31, 2^31), else a RangeError with its real value. */
+export function checkedIndex(fn: string, i: number, v: number, classes: number): number {
+  if (!Number.isInteger(v)) fail(fn, `labels[${i}] = ${v} is not an integer class index`);
+  if (v < -2147483648 || v > 2147483647) {
+    fail(fn, `labels[${i}] = ${v} is out of range for classes = ${classes} (a class index is an integer in [0, ${classes}))`);
+  }
+  return v;
+}
+
+/**
+ * Labels must be numbers: a 'string' (or 'complex64') tensor is refused by its dtype, before its values
+ * are read (TF.js's wasm backend would throw its own "Unknown dtype", the cpu backend hand over bytes).
+ */
+export function checkLabelDtype(fn: string, labels: { dtype: string }, what: string): void {
+  const dt = labels.dtype;
+  if (dt !== "int32" && dt !== "float32" && dt !== "bool") {
+    failType(fn, `labels must be a numeric tensor (${what}); received a tensor of dtype '${String(dt)}'`);
   }
 }
 
