@@ -71,7 +71,11 @@ const stats = (xs) => {
   return { mean, p50: s[Math.floor(s.length / 2)], p99: s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] };
 };
 
-console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log(
+  `load average before: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
 for (const c of cases) {
   const d = c.make();
   const times = builds.map(() => []);
@@ -91,4 +95,8 @@ for (const c of cases) {
     `${c.name.padEnd(44)} baseline mean ${f(a.mean)} ms (p50 ${f(a.p50)}, p99 ${f(a.p99)})  candidate mean ${f(b.mean)} ms (p50 ${f(b.p50)}, p99 ${f(b.p99)})  candidate/baseline ${(b.mean / a.mean).toFixed(3)} (p50 ${(b.p50 / a.p50).toFixed(3)})`,
   );
 }
-console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log(
+  `load average after: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
