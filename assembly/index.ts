@@ -18,7 +18,10 @@ export { expSumRepairAtMax } from "./rows";
 export { sigmoidCrossEntropy } from "./sigmoid";
 export { distillation } from "./distillation";
 export { calibrationRows, temperatureMoments } from "./calibration";
-export { linearCrossEntropy, linearScratchBytes } from "./linear_cross_entropy";
+export { linearScratchBytes, LCE_VB, LCE_HB } from "./linear_cross_entropy";
+export { jobRun, jobPrepare, jobStepBlocks, jobBlock, jobFinish } from "./jobs";
+// The parameter blocks' field offsets (assembly/params.ts), for src/abi.ts's test to compare against.
+export * from "./params";
 export { gemm } from "./gemm";
 
 /** First byte the facade may use. */

@@ -154,32 +154,13 @@ export interface CoreExports {
     w64: number,
   ): number;
   temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
-  linearCrossEntropy(
-    h: number,
-    w: number,
-    bias: number,
-    y: number,
-    n: number,
-    d: number,
-    v: number,
-    layout: number,
-    eps: number,
-    others: number,
-    ignoreIndex: number,
-    cw: number,
-    wMode: number,
-    lambda: number,
-    reduction: number,
-    chunkRows: number,
-    scratch: number,
-    grad: number,
-    gh: number,
-    gw: number,
-    gb: number,
-    acc: number,
-    rowLoss: number,
-  ): number;
-  linearScratchBytes(chunkRows: number, v: number): number;
+  linearScratchBytes(chunkRows: number, v: number, threads: number): number;
+  /** Parameter-block kernels (assembly/jobs.ts): p is a block laid out as PARAMS below. */
+  jobRun(p: number): number;
+  jobPrepare(p: number): number;
+  jobStepBlocks(p: number, step: number): number;
+  jobBlock(p: number, step: number, block: number, thread: number): void;
+  jobFinish(p: number): void;
   gemm(
     m: number,
     n: number,
@@ -208,3 +189,47 @@ export interface LoadedCore {
   /** The threaded builds only (shared memory): the compiled module, for the pool's workers. */
   module?: WebAssembly.Module;
 }
+
+/**
+ * Parameter blocks (assembly/params.ts, the one source of this layout; test/unit/threads-abi.test.ts
+ * compares every offset here with the build's exported constant of the same name). Each field has an
+ * 8-byte slot at its byte offset: f64 fields fill it, i32 and pointer fields sit in its low half.
+ */
+export const PARAMS = {
+  /** Bytes of the largest block (PARAM_BYTES). */
+  bytes: 256,
+  /** The job id field (P_JOB) and the ids. */
+  job: 0,
+} as const;
+
+/** Job ids (JOB_* in assembly/params.ts). */
+export const JOB = { linear: 1 } as const;
+
+/** linearCrossEntropy's block (LCE_* in assembly/params.ts); the f64 fields are marked. */
+export const LCE = {
+  h: 8,
+  w: 16,
+  bias: 24,
+  y: 32,
+  n: 40,
+  d: 48,
+  v: 56,
+  layout: 64,
+  /** f64 */
+  eps: 72,
+  others: 80,
+  ignore: 88,
+  cw: 96,
+  wMode: 104,
+  /** f64 */
+  lambda: 112,
+  reduction: 120,
+  chunkRows: 128,
+  scratch: 136,
+  grad: 144,
+  gh: 152,
+  gw: 160,
+  gb: 168,
+  acc: 176,
+  rowLoss: 184,
+} as const;

@@ -8,7 +8,8 @@
 // resident), and one chunk: max(chunkBytes, 4·V) for the chunk's logits plus 4·V + 512 KiB for the
 // product's packing. The chunk does not depend on N.
 
-import { REDUCE, RESULT, WEIGHT } from "./abi.js";
+import { JOB, LCE, PARAMS, REDUCE, RESULT, WEIGHT } from "./abi.js";
+import { runJob } from "./threads.js";
 import { heap } from "./memory.js";
 import type { ClassWeightMode, Float32Input, Int32Input, Reduction, SmoothingMode } from "./types.js";
 import {
@@ -253,7 +254,8 @@ function compute(
   const gwPtr = wantGrad ? at(gW, "lce.gradWeight", v * d * 4) : 0;
   const gbPtr = wantGrad && B ? at(gB, "lce.gradBias", v * 4) : 0;
   const lossPtr = reduction === "none" ? h.scratchPtr("lce.loss", n * 4) : 0;
-  const scratch = h.scratchPtr("lce.chunk", h.exports.linearScratchBytes(rows, v));
+  const scratch = h.scratchPtr("lce.chunk", h.exports.linearScratchBytes(rows, v, h.threads));
+  const p = h.scratchPtr("lce.params", PARAMS.bytes); // the call's parameter block (assembly/params.ts)
   copyIn(h, H, hPtr);
   copyIn(h, W, wPtr);
   copyIn(h, Y, yPtr);
@@ -264,31 +266,36 @@ function compute(
     if (gB) copyIn(h, gB, gbPtr);
   }
 
-  const bad = h.exports.linearCrossEntropy(
-    hPtr,
-    wPtr,
-    bPtr,
-    yPtr,
-    n,
-    d,
-    v,
-    LAYOUT_CODE[layout],
-    eps,
-    smoothingMode === "others" ? 1 : 0,
-    ignoreIndex,
-    cwPtr,
-    cw ? WEIGHT[weightMode] : WEIGHT.none,
-    lambda,
-    REDUCE[reduction],
-    rows,
-    scratch,
-    wantGrad ? 1 : 0,
-    ghPtr,
-    gwPtr,
-    gbPtr,
-    accumulate ? 1 : 0,
-    lossPtr,
-  );
+  const i32 = h.i32,
+    f64 = h.f64;
+  const set = (field: number, x: number): void => {
+    i32[(p + field) >>> 2] = x;
+  };
+  i32[(p + PARAMS.job) >>> 2] = JOB.linear;
+  set(LCE.h, hPtr);
+  set(LCE.w, wPtr);
+  set(LCE.bias, bPtr);
+  set(LCE.y, yPtr);
+  set(LCE.n, n);
+  set(LCE.d, d);
+  set(LCE.v, v);
+  set(LCE.layout, LAYOUT_CODE[layout]);
+  f64[(p + LCE.eps) >>> 3] = eps;
+  set(LCE.others, smoothingMode === "others" ? 1 : 0);
+  set(LCE.ignore, ignoreIndex);
+  set(LCE.cw, cwPtr);
+  set(LCE.wMode, cw ? WEIGHT[weightMode] : WEIGHT.none);
+  f64[(p + LCE.lambda) >>> 3] = lambda;
+  set(LCE.reduction, REDUCE[reduction]);
+  set(LCE.chunkRows, rows);
+  set(LCE.scratch, scratch);
+  set(LCE.grad, wantGrad ? 1 : 0);
+  set(LCE.gh, ghPtr);
+  set(LCE.gw, gwPtr);
+  set(LCE.gb, gbPtr);
+  set(LCE.acc, accumulate ? 1 : 0);
+  set(LCE.rowLoss, lossPtr);
+  const bad = runJob(h, FN, p, n * v);
   if (bad >= 0) badLabel(FN, "target", bad, h.i32[(yPtr >>> 2) + bad]!, v, ignoreIndex);
 
   const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + RESULT.loss]!;

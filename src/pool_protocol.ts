@@ -39,6 +39,8 @@ export const JOB_CE_INDEX = 1;
 export const JOB_CE_PROB = 2;
 export const JOB_LOG_SOFTMAX = 3;
 export const JOB_SOFTMAX = 4;
+/** A parameter-block kernel (assembly/jobs.ts): a = [p, step]; block b runs jobBlock(p, step, b, thread). */
+export const JOB_PARAMS = 5;
 
 /** Most blocks a job may have (the block index takes CLAIM's low 16 bits). */
 export const MAX_BLOCKS = 65535;
@@ -49,7 +51,8 @@ export function tagOf(gen: number): number {
 }
 
 /** What the threads need to run a job's block `b`: the exports of their own instance. */
-export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEntropyProbBlock" | "logSoftmax" | "softmax">;
+export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEntropyProbBlock" | "logSoftmax" | "softmax" | "jobBlock"
+>;
 
 /**
  * Runs block `b` of the job in `a` (ARGS) on thread `thread` (0 = the caller). Index and probability
@@ -58,6 +61,10 @@ export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEn
  * a = [z, out, n, k, invT, rowsPerBlock].
  */
 export function runBlock(ex: BlockExports, kind: number, a: Float64Array, b: number, thread: number): void {
+  if (kind === JOB_PARAMS) {
+    ex.jobBlock(a[0]!, a[1]!, b, thread);
+    return;
+  }
   if (kind === JOB_CE_INDEX || kind === JOB_CE_PROB) {
     const k = a[3]!,
       grad = a[14]!;

@@ -162,7 +162,7 @@ report.fused = fused;
   const pa = h.alloc(4 * m * k),
     pb = h.alloc(4 * k * n),
     pc = h.alloc(4 * m * n),
-    pack = h.alloc(h.exports.linearScratchBytes(0, 0));
+    pack = h.alloc(h.exports.linearScratchBytes(0, 0, 1));
   h.f32.set(A, pa >>> 2);
   h.f32.set(B, pb >>> 2);
   const ta = tf.tensor2d(A, [m, k]),
@@ -192,7 +192,7 @@ report.fused = fused;
   h.release(pa, 4 * m * k);
   h.release(pb, 4 * k * n);
   h.release(pc, 4 * m * n);
-  h.release(pack, h.exports.linearScratchBytes(0, 0));
+  h.release(pack, h.exports.linearScratchBytes(0, 0, 1));
   const flops = 2 * m * k * n;
   const ours = flops / res.softxent!.meanMs / 1e6,
     theirs = flops / res.tfjs!.meanMs / 1e6;
