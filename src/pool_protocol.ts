@@ -51,8 +51,7 @@ export function tagOf(gen: number): number {
 }
 
 /** What the threads need to run a job's block `b`: the exports of their own instance. */
-export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEntropyProbBlock" | "logSoftmax" | "softmax" | "jobBlock"
->;
+export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEntropyProbBlock" | "logSoftmax" | "softmax" | "jobBlock">;
 
 /**
  * Runs block `b` of the job in `a` (ARGS) on thread `thread` (0 = the caller). Index and probability
