@@ -35,7 +35,7 @@ import { gemm, GEMM_PACK_BYTES } from "./gemm";
 import {
   LCE_ACC, LCE_BIAS, LCE_CE_SUM, LCE_CHUNK_ROWS, LCE_CHUNKS, LCE_CW, LCE_D, LCE_EPS, LCE_GB, LCE_GH, LCE_GRAD,
   LCE_GW, LCE_H, LCE_IGNORE, LCE_LAMBDA, LCE_LAYOUT, LCE_N, LCE_OTHERS, LCE_REDUCTION, LCE_ROW_LOSS, LCE_S,
-  LCE_SCRATCH, LCE_V, LCE_W, LCE_WMODE, LCE_WMODE_EFF, LCE_WSUM, LCE_Y, LCE_Z_SUM, LCE_ZS,
+  LCE_SCRATCH, LCE_V, LCE_W, LCE_W_MODE, LCE_W_MODE_EFF, LCE_WSUM, LCE_Y, LCE_Z_SUM, LCE_ZS,
 } from "./params";
 
 export const LAYOUT_VD: i32 = 0;
@@ -98,8 +98,8 @@ export function linearScratchBytes(chunkRows: i32, v: i32, threads: i32): f64 {
 export function linearPrepare(p: usize): i32 {
   const n = pi(p, LCE_N), d = pi(p, LCE_D), v = pi(p, LCE_V);
   const w = pu(p, LCE_CW);
-  const wMode = w ? pi(p, LCE_WMODE) : WEIGHT_NONE;
-  store<i32>(p + LCE_WMODE_EFF, wMode);
+  const wMode = w ? pi(p, LCE_W_MODE) : WEIGHT_NONE;
+  store<i32>(p + LCE_W_MODE_EFF, wMode);
   const bad = labelScan(pu(p, LCE_Y), n, v, pi(p, LCE_IGNORE), wMode != WEIGHT_NONE ? w : 0);
   if (bad >= 0) return bad;
   const D = load<f64>(RESULTS + RESULT_DIVISOR), cnt = load<f64>(RESULTS + RESULT_COUNT);
@@ -199,7 +199,7 @@ export function linearBlock(p: usize, step: i32, b: i32, t: i32): void {
   if (phase == 1) {
     const rowLoss = pu(p, LCE_ROW_LOSS);
     crossEntropyIndexBlock(
-      z, yc, nc, v, pf(p, LCE_EPS), pi(p, LCE_OTHERS) != 0, ignoreIndex, pu(p, LCE_CW), pi(p, LCE_WMODE_EFF),
+      z, yc, nc, v, pf(p, LCE_EPS), pi(p, LCE_OTHERS) != 0, ignoreIndex, pu(p, LCE_CW), pi(p, LCE_W_MODE_EFF),
       pf(p, LCE_WSUM), pf(p, LCE_LAMBDA), pf(p, LCE_S), pf(p, LCE_ZS), grad ? z : row, grad,
       rowLoss ? rowLoss + (<usize>r0 << 2) : 0, b, slotsOf(p),
     );

@@ -28,7 +28,7 @@ export const LCE_EPS: usize = 72;
 export const LCE_OTHERS: usize = 80;
 export const LCE_IGNORE: usize = 88;
 export const LCE_CW: usize = 96;
-export const LCE_WMODE: usize = 104;
+export const LCE_W_MODE: usize = 104;
 /** f64 */
 export const LCE_LAMBDA: usize = 112;
 export const LCE_REDUCTION: usize = 120;
@@ -53,7 +53,7 @@ export const LCE_CE_SUM: usize = 216;
 /** f64: running Σ lse² likewise. */
 export const LCE_Z_SUM: usize = 224;
 /** The class weights' mode after prepare (WEIGHT_NONE without weights). */
-export const LCE_WMODE_EFF: usize = 232;
+export const LCE_W_MODE_EFF: usize = 232;
 /** Number of row chunks (0: nothing to run). */
 export const LCE_CHUNKS: usize = 240;
 /** Bytes of a linearCrossEntropy parameter block. */

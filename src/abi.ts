@@ -179,6 +179,47 @@ export interface CoreExports {
   ): void;
 }
 
+type FunctionKeys<T> = { [K in keyof T]: T[K] extends (...a: never[]) => unknown ? K : never }[keyof T];
+
+/**
+ * Every function export with its parameter count, for the build-vs-ABI test (test/unit/threads-abi.test.ts);
+ * `satisfies` makes the compiler refuse this table when it misses or adds a CoreExports function.
+ */
+export const EXPORT_ARITY = {
+  heapBase: 0,
+  resultsPtr: 0,
+  simdBuild: 0,
+  labelScan: 5,
+  crossEntropyIndex: 14,
+  crossEntropyProb: 11,
+  logSoftmax: 4,
+  crossEntropyIndexBlock: 18,
+  crossEntropyIndexFinish: 6,
+  crossEntropyProbBlock: 14,
+  crossEntropyProbFinish: 5,
+  ceBlockRows: 2,
+  ceBlocks: 2,
+  weightSum: 3,
+  probWeightSum: 2,
+  threadContextBytes: 0,
+  setThreadContext: 1,
+  softmax: 5,
+  smoothTargets: 7,
+  expPass: 3,
+  scalePass: 4,
+  sigmoidCrossEntropy: 10,
+  distillation: 15,
+  calibrationRows: 10,
+  temperatureMoments: 6,
+  linearScratchBytes: 3,
+  jobRun: 1,
+  jobPrepare: 1,
+  jobStepBlocks: 2,
+  jobBlock: 4,
+  jobFinish: 1,
+  gemm: 14,
+} as const satisfies Record<FunctionKeys<CoreExports>, number>;
+
 /** Which build runs: relaxed SIMD (fused multiply-add), SIMD, or scalar. */
 export type Build = "relaxed-simd" | "simd" | "scalar";
 export interface LoadedCore {
