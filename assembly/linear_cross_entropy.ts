@@ -60,13 +60,13 @@ export const LCE_HB: i32 = 64;
 /**
  * Scratch bytes linearCrossEntropy needs for a chunk of `chunkRows` rows of `v` classes run by
  * `threads` threads: the chunk's logits, 16 bytes per row block, and per thread one row and the
- * product's packing. Computed in u64 and returned as an f64 (exact below 2^53): as a usize it would
- * wrap past 4 GiB, and as the i32 JS receives it would turn negative past 2 GiB.
+ * product's packing. Returned as an f64 (exact below 2^53): as a usize it would wrap past 4 GiB, and
+ * as the i32 JS receives it would turn negative past 2 GiB.
  */
 export function linearScratchBytes(chunkRows: i32, v: i32, threads: i32): f64 {
-  const bytes = align16u(<u64>chunkRows * <u64>v << 2) + align16u(slotCount(chunkRows) << 4)
-    + <u64>max(threads, 1) * threadBytes(v);
-  return <f64>bytes;
+  // each term is exact in u64; their sum in f64 (exact below 2^53) cannot wrap past 2^64 either
+  return <f64>align16u(<u64>chunkRows * <u64>v << 2) + <f64>align16u(slotCount(chunkRows) << 4)
+    + <f64>max(threads, 1) * <f64>threadBytes(v);
 }
 
 // @ts-ignore: decorator
@@ -244,7 +244,7 @@ function skipRow(hc: usize, yc: usize, i: i32, d: i32, ignoreIndex: i32): bool {
   const r = hc + (<usize>i * <usize>d << 2);
   let acc: f32 = 0;
   for (let j = 0; j < d; j++) { const x = load<f32>(r + (<usize>j << 2)); acc += x - x; }
-  return acc != 0 || isNaN(acc);
+  return acc != acc;
 }
 
 /**

@@ -154,6 +154,7 @@ export interface CoreExports {
     w64: number,
   ): number;
   temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
+  /** Computed in u64, returned as an f64 (exact below 2^53). */
   linearScratchBytes(chunkRows: number, v: number, threads: number): number;
   /** Parameter-block kernels (assembly/jobs.ts): p is a block laid out as PARAMS below. */
   jobRun(p: number): number;

@@ -6,11 +6,12 @@
 //
 // Memory: the inputs (copied into scratch unless resident), the outputs (written in place when
 // resident), and one chunk: max(chunkBytes, 4·V) for the chunk's logits plus 4·V + 512 KiB for the
-// product's packing. The chunk does not depend on N.
+// product's packing and 16 bytes per row block. The chunk does not depend on N. Every size is computed in JS numbers (exact to 2^53) and checked against wasm32's limit before
+// anything is allocated; the core's own count of the chunk (u64) must agree.
 
 import { JOB, LCE, PARAMS, REDUCE, RESULT, WEIGHT } from "./abi.js";
 import { runJob } from "./threads.js";
-import { heap } from "./memory.js";
+import { type Heap, heap } from "./memory.js";
 import type { ClassWeightMode, Float32Input, Int32Input, Reduction, SmoothingMode } from "./types.js";
 import {
   badLabel,
@@ -127,6 +128,33 @@ export function chunkRowsFor(chunkBytes: number, classes: number, rows: number):
   return Math.max(1, Math.min(r, rows));
 }
 
+const align16 = (x: number): number => Math.ceil(x / 16) * 16;
+
+/**
+ * The chunk's scratch bytes (assembly/linear_cross_entropy.ts linearScratchBytes): computed here in
+ * JS numbers and by the core in u64, and refused unless both agree and wasm32 could hold it. The core
+ * used to return an i32: past 2^31 bytes it came back negative and a small scratch slot was handed
+ * out for 2 GiB of logits.
+ */
+function chunkScratchBytes(h: Heap, rows: number, v: number, chunkBytes: number): number {
+  const pack = h.exports.linearScratchBytes(1, 1, 1) - 48; // the product's packing area (one row of one class: 3 × 16 bytes besides it)
+  // the logits, one 16-byte sum slot per row block, and per thread of the pool a row and a packing area
+  const own = align16(rows * v * 4) + align16(Math.min(rows, 65535) * 16) + h.threads * (align16(v * 4) + pack);
+  const got = h.exports.linearScratchBytes(rows, v, h.threads);
+  if (!(Number.isSafeInteger(pack) && pack > 0 && got === own)) {
+    throw new Error(
+      `softxent.${FN}: internal error: the core sizes the chunk scratch at ${got} bytes, the facade at ${own} (${rows} rows × ${v} classes); please report this`,
+    );
+  }
+  if (own > h.capacity()) {
+    fail(
+      FN,
+      `one chunk of ${rows} row(s) × classes = ${v} needs ${own} bytes of scratch (4·classes bytes per row, at least one row, plus ${pack} for the product), more than wasm32 can hold (${h.capacity()} bytes); lower options.chunkBytes (received ${chunkBytes})${rows === 1 ? ", or use fewer classes: one row alone does not fit" : ""}`,
+    );
+  }
+  return own;
+}
+
 /**
  * Softmax cross-entropy of the logits hidden·Wᵀ + bias, with its gradients with respect to hidden,
  * the weight and the bias, in one call that never holds the N×V logits. Every index-target option of
@@ -241,8 +269,29 @@ function compute(
       fail(FN, "options.accumulate with a bias needs options.gradBias (the gradient to add into); received no gradBias");
   }
 
-  // ---- stage (all pointers first, then copies)
+  // ---- sizes: every byte count of the call in JS numbers (exact to 2^53), checked before any allocation
   const rows = chunkRowsFor(chunkBytes, v, n);
+  const chunk = chunkScratchBytes(h, rows, v, chunkBytes);
+  const copied = (op: Operand<Float32Array | Int32Array> | null): number => (op !== null && op.copy !== null ? op.length * 4 : 0);
+  const outBytes = (op: Operand<Float32Array> | null, length: number): number => (op !== null && op.copy === null ? 0 : length * 4);
+  const need =
+    copied(H) +
+    copied(W) +
+    copied(Y) +
+    copied(B) +
+    copied(cw) +
+    (wantGrad ? outBytes(gH, n * d) + outBytes(gW, v * d) + (B ? outBytes(gB, v) : 0) : 0) +
+    (reduction === "none" ? n * 4 : 0) +
+    PARAMS.bytes +
+    chunk;
+  if (need > h.capacity()) {
+    fail(
+      FN,
+      `this call needs ${need} bytes of wasm memory (copies of the operands that are not resident, the gradients, and ${chunk} bytes of chunk scratch for ${rows} row(s) of classes = ${v}), more than wasm32 can hold (${h.capacity()} bytes after the module's own data); pass the large operands as resident buffers (allocFloat32) or lower options.chunkBytes`,
+    );
+  }
+
+  // ---- stage (all pointers first, then copies)
   const hPtr = place(h, H, "lce.hidden");
   const wPtr = place(h, W, "lce.weight");
   const yPtr = place(h, Y, "lce.target");
@@ -254,7 +303,7 @@ function compute(
   const gwPtr = wantGrad ? at(gW, "lce.gradWeight", v * d * 4) : 0;
   const gbPtr = wantGrad && B ? at(gB, "lce.gradBias", v * 4) : 0;
   const lossPtr = reduction === "none" ? h.scratchPtr("lce.loss", n * 4) : 0;
-  const scratch = h.scratchPtr("lce.chunk", h.exports.linearScratchBytes(rows, v, h.threads));
+  const scratch = h.scratchPtr("lce.chunk", chunk);
   const p = h.scratchPtr("lce.params", PARAMS.bytes); // the call's parameter block (assembly/params.ts)
   copyIn(h, H, hPtr);
   copyIn(h, W, wPtr);

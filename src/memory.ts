@@ -157,7 +157,7 @@ export class Heap {
       // Every instance over this memory re-applies the module's data segments when it starts, zeros
       // for the static scratch regions included: the calling thread gets a context block of its own
       // too, so a worker starting mid-call cannot clear state it is using (assembly/thread_context.ts).
-      core.exports.setThreadContext(this.alloc(core.exports.threadContextBytes()));
+      core.exports.setThreadContext(this.alloc(this.contextBytes()));
     }
     this.results = core.exports.resultsPtr();
   }
@@ -169,13 +169,22 @@ export class Heap {
   poolFor(elements: number): Pool | null {
     if (this.threads === 1 || elements < poolMinElements) return null;
     if (this.pool === null || this.pool.failed) {
-      const bytes = this.exports.threadContextBytes();
+      const bytes = this.contextBytes();
       const contexts: number[] = [];
       // fresh context blocks: a failed pool's workers may still be finishing a block in theirs
       for (let i = 1; i < this.threads; i++) contexts.push(this.alloc(bytes));
       this.pool = new Pool(this.core.module!, this.memory, this.threads, contexts);
     }
     return this.pool;
+  }
+
+  /** The core's context block size, checked before use (an i32 from wasm: a wrong one would corrupt memory). */
+  private contextBytes(): number {
+    const bytes = this.exports.threadContextBytes();
+    if (!(Number.isSafeInteger(bytes) && bytes > 0 && bytes <= 1 << 24)) {
+      throw new Error(`softxent: internal error: the core reports a thread context of ${bytes} bytes; please report this`);
+    }
+    return bytes;
   }
 
   /** Test hook: the pool of a threaded instance (or null before its first pooled call). */
@@ -191,6 +200,11 @@ export class Heap {
     this.f64 = new Float64Array(buf);
     for (const b of this.live) b.view = new b.ctor(buf, b.ptr, b.length);
     this.tainted = [];
+  }
+
+  /** The most bytes this instance could ever hand out: wasm32's limit less the module's own data. */
+  capacity(): number {
+    return MAX_MEMORY_BYTES - this.base;
   }
 
   /** Bytes the allocator could still hand out (up to wasm32's limit). */
