@@ -23,8 +23,10 @@ export const STOP = 5;
 export const FAIL = 6;
 /** Test hook: a worker that claims a block while this is 1 exits before running it (a death mid-call). */
 export const KILL = 7;
+/** Test hook: a worker that claims a block while this is 1 never finishes it (a worker that never answers). */
+export const HANG = 8;
 /** Per-worker state words start here: STARTING, READY, DEAD. */
-export const STATE = 8;
+export const STATE = 9;
 export const CTRL_WORDS = STATE + 256;
 
 export const STARTING = 0;

@@ -19,6 +19,7 @@ export function runJob(h: Heap, fn: string, p: number, elements: number): number
   const ex = h.exports;
   const pool = h.poolFor(elements);
   if (pool === null) return ex.jobRun(p);
+  pool.check(fn); // before jobPrepare writes anything
   const bad = ex.jobPrepare(p);
   if (bad >= 0) return bad;
   for (let step = 0; ; step++) {
