@@ -17,7 +17,9 @@ import { softmax64, hasNaNOrInf } from "./softmax_f64";
 import { labelScan } from "./ce_labels";
 import { expNeg } from "./math/exp";
 import { at } from "./math/vec";
-import { RESULTS } from "./common";
+import {
+  RESULTS, RESULT_BRIER, RESULT_CONFIDENCE, RESULT_COUNT, RESULT_D1, RESULT_D2, RESULT_F, RESULT_HITS, RESULT_NLL,
+} from "./common";
 
 /** Index of the first maximum of z (a finite row whose max is m). */
 function firstMax(z: usize, k: i32, m: f32): i32 {
@@ -100,11 +102,11 @@ export function calibrationRows(
     if (hit) hits++;
     brierSum += rowBrier; nllSum += nll; confSum += rowConf;
   }
-  store<f64>(RESULTS + 8, <f64>cnt);
-  store<f64>(RESULTS + 16, brierSum);
-  store<f64>(RESULTS + 24, nllSum);
-  store<f64>(RESULTS + 32, confSum);
-  store<f64>(RESULTS + 40, <f64>hits);
+  store<f64>(RESULTS + RESULT_COUNT, <f64>cnt);
+  store<f64>(RESULTS + RESULT_BRIER, brierSum);
+  store<f64>(RESULTS + RESULT_NLL, nllSum);
+  store<f64>(RESULTS + RESULT_CONFIDENCE, confSum);
+  store<f64>(RESULTS + RESULT_HITS, <f64>hits);
   return -1;
 }
 
@@ -157,9 +159,9 @@ export function temperatureMoments(z: usize, y: usize, n: i32, k: i32, ignoreInd
     F2 += M2 / S - e1 * e1;
   }
   const inv: f64 = cnt > 0 ? 1 / <f64>cnt : 0;
-  store<f64>(RESULTS + 8, <f64>cnt);
-  store<f64>(RESULTS + 16, F * inv);
-  store<f64>(RESULTS + 24, F1 * inv);
-  store<f64>(RESULTS + 32, F2 * inv);
+  store<f64>(RESULTS + RESULT_COUNT, <f64>cnt);
+  store<f64>(RESULTS + RESULT_F, F * inv);
+  store<f64>(RESULTS + RESULT_D1, F1 * inv);
+  store<f64>(RESULTS + RESULT_D2, F2 * inv);
   return -1;
 }

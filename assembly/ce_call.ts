@@ -82,5 +82,8 @@ export let CE_CALL: CeCall = changetype<CeCall>(memory.data(offsetof<CeCall>(), 
 /** Moves the call context into a pool worker's context block at `base` (assembly/thread_context.ts). */
 export function rebaseCeCall(base: usize): usize {
   CE_CALL = changetype<CeCall>(base);
-  return base + ((offsetof<CeCall>() + 15) & ~15);
+  return base + CE_CALL_BYTES;
 }
+
+/** Bytes of the call context in a context block (16-aligned). */
+export const CE_CALL_BYTES: usize = (offsetof<CeCall>() + 15) & ~15;

@@ -99,5 +99,8 @@ export function logFlush(ctx: CeCall): void {
 /** Moves the deferred-log blocks into a pool worker's context block at `base` (assembly/thread_context.ts). */
 export function rebaseLogs(base: usize): usize {
   LOG_S = base; LOG_P = base + 8 * LOG_BLOCK; LOG_Q = base + 16 * LOG_BLOCK; LOG_ROW = base + 24 * LOG_BLOCK;
-  return base + 28 * LOG_BLOCK;
+  return base + LOGS_BYTES;
 }
+
+/** Bytes of the deferred-log blocks (S, P, Q: f64; ROW: i32) in a context block. */
+export const LOGS_BYTES: usize = 28 * <usize>LOG_BLOCK;

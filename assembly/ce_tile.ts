@@ -399,5 +399,8 @@ export function tileProb(ctx: CeCall, z: usize, t: usize, i: i32, k: i32, w: usi
 /** Moves the tile scratch into a pool worker's context block at `base` (assembly/thread_context.ts). */
 export function rebaseTile(base: usize): usize {
   TILE = base; TILE_T = base + 16 * <usize>SMALL_K; FIN = base + 32 * <usize>SMALL_K;
-  return base + 32 * <usize>SMALL_K + 16 * 7;
+  return base + TILE_BYTES;
 }
+
+/** Bytes of the tile scratch (TILE, TILE_T, FIN) in a context block. */
+export const TILE_BYTES: usize = 32 * <usize>SMALL_K + 16 * 7;

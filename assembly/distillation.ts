@@ -27,7 +27,7 @@ import { rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, extraB,
 import { softmax64, hasNaNOrInf } from "./softmax_f64";
 import { labelScan } from "./ce_labels";
 import { at } from "./math/vec";
-import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
+import { RESULTS, RESULT_COUNT, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE } from "./common";
 
 let genLoss: f64 = 0;
 
@@ -122,14 +122,14 @@ export function distillation(
   if (y) {
     const bad = labelScan(y, n, k, ignoreIndex, 0);
     if (bad >= 0) return bad;
-    cnt = load<f64>(RESULTS + 8);
+    cnt = load<f64>(RESULTS + RESULT_COUNT);
   }
-  store<f64>(RESULTS + 8, cnt);
+  store<f64>(RESULTS + RESULT_COUNT, cnt);
   if (reduction != REDUCE_NONE) rowLoss = 0;
   const mean = reduction == REDUCE_MEAN;
   if (mean && cnt == 0) {
     if (grad) memory.fill(g, 0, <usize>n * <usize>k << 2);
-    store<f64>(RESULTS + 16, 0);
+    store<f64>(RESULTS + RESULT_LOSS, 0);
     return -1;
   }
   const sc: f64 = mean ? 1 / cnt : 1;
@@ -245,6 +245,6 @@ export function distillation(
     if (rowLoss) store<f32>(at(rowLoss, i), <f32>row);
     total += row;
   }
-  store<f64>(RESULTS + 16, mean ? total * sc : total);
+  store<f64>(RESULTS + RESULT_LOSS, mean ? total * sc : total);
   return -1;
 }

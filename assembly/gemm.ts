@@ -238,5 +238,8 @@ function tile1(kc: i32, a: usize, cs: usize, b: usize, pb: usize, c: usize, alph
 /** Moves the edge scratch into a pool worker's context block at `base` (assembly/thread_context.ts). */
 export function rebaseGemm(base: usize): usize {
   EDGE = base; ACC = base + 4 * 6 * 8;
-  return base + 4 * 6 * 8 + 4 * 8;
+  return base + GEMM_CTX_BYTES;
 }
+
+/** Bytes of gemm's EDGE tile and ACC row in a context block. */
+export const GEMM_CTX_BYTES: usize = 4 * 6 * 8 + 4 * 8;

@@ -2,12 +2,24 @@
 // allocate. The facade (src/memory.ts) owns every byte above heapBase().
 
 import { RESULTS } from "./common";
+// The codes and result slots (assembly/common.ts), exported as globals only for
+// test/unit/threads-abi.test.ts to compare with src/abi.ts.
+export {
+  RESULT_DIVISOR, RESULT_COUNT, RESULT_LOSS, RESULT_BRIER, RESULT_NLL, RESULT_CONFIDENCE, RESULT_HITS, RESULT_F,
+  RESULT_D1, RESULT_D2, REDUCE_MEAN, REDUCE_SUM, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET,
+} from "./common";
 
 export {
   crossEntropyIndex, crossEntropyProb, crossEntropyIndexBlock, crossEntropyIndexFinish, crossEntropyProbBlock,
   crossEntropyProbFinish, ceBlockRows, ceBlocks, weightSum, probWeightSum,
 } from "./cross_entropy";
 export { threadContextBytes, setThreadContext } from "./thread_context";
+// Context-region sizes, exported for test/unit/threads-abi.test.ts.
+export { RESULTS_BYTES } from "./common";
+export { CE_CALL_BYTES } from "./ce_call";
+export { LOGS_BYTES } from "./ce_deferred_logs";
+export { TILE_BYTES, SMALL_K } from "./ce_tile";
+export { GEMM_CTX_BYTES } from "./gemm";
 export { labelScan } from "./ce_labels";
 export { logSoftmax, softmax } from "./softmax";
 export { smoothTargets } from "./smooth";
@@ -18,7 +30,10 @@ export { expSumRepairAtMax } from "./rows";
 export { sigmoidCrossEntropy } from "./sigmoid";
 export { distillation } from "./distillation";
 export { calibrationRows, temperatureMoments } from "./calibration";
-export { linearCrossEntropy, linearScratchBytes } from "./linear_cross_entropy";
+export { linearScratchBytes, LCE_VB, LCE_HB } from "./linear_cross_entropy";
+export { jobRun, jobPrepare, jobStepBlocks, jobBlock, jobFinish } from "./jobs";
+// The parameter blocks' field offsets (assembly/params.ts), for src/abi.ts's test to compare against.
+export * from "./params";
 export { gemm } from "./gemm";
 
 /** First byte the facade may use. */

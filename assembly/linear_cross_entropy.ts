@@ -2,41 +2,50 @@
 // gradients with respect to H, W and b, without ever holding the N×V logits.
 //
 // Rows go through in chunks of `chunkRows`. Per chunk: logits = H_c·Wᵀ (+ b) into scratch; the index
-// cross-entropy row kernel (cross_entropy.ts) turns them, in place, into their gradient G_c; then
-//   ∂H_c = s·G_c·W,   ∂W += s·G_cᵀ·H_c ('vd', V×D) or s·H_cᵀ·G_c ('dv', D×V),   ∂b += s·Σ_rows G_c.
+// cross-entropy row kernel (cross_entropy.ts, crossEntropyIndexBlock) turns them, in place, into their
+// gradient G_c; then
+//   ∂H_c = G_c·W,   ∂W += G_cᵀ·H_c ('vd', V×D) or H_cᵀ·G_c ('dv', D×V),   ∂b += Σ_rows G_c.
 //
 // Reduction across chunks. The divisor D = Σ w_y over the non-ignored rows (their count without
 // weights) and their count n are taken first over ALL labels (labelScan, which also finds a bad label
 // before anything is written). Every chunk's rows then run through crossEntropyIndex's row blocks
-// (crossEntropyIndexBlock) with the whole call's scales s = 1/D ('mean', else 1) and zs = 1/n ('mean',
-// else 1), exactly as crossEntropy applies them: the gradient G_c leaves the loss kernel already
-// scaled, each element of it computed in f64 as s·w·(p − q) + zs·2λ·lse·p before rounding to f32,
-// so no intermediate is Σw times the result (an f32 alpha of 1/D applied after the products overflowed
-// for Σw below 2.9e-39, weights of 1e20 with large activations, or λ·Σw/n past f32). The products
-// then run with alpha = 1. The loss is Σ CE·s + λ·Σ lse²·zs over the block sums, added in f64 in row
-// order. D = 0 under 'mean' gives loss 0 and zero gradients.
+// with the whole call's scales s = 1/D ('mean', else 1) and zs = 1/n ('mean', else 1), exactly as
+// crossEntropy applies them: G_c leaves the loss kernel already scaled (each element computed in f64
+// before rounding to f32), and the products run with alpha = 1. The loss is Σ CE·s + λ·Σ lse²·zs over
+// the block sums, added in f64 in row order. D = 0 under 'mean' gives loss 0 and zero gradients.
 //
-// Ignored rows contribute nothing, whatever their hidden state and whatever the weight holds
-// (docs/non-finite.md "linearCrossEntropy"): their ∂H rows are written as exact zeros after the
-// product (0·NaN would be NaN), and a chunk whose ignored rows hold a non-finite hidden value adds
-// its Gᵀ·H_c into ∂W in runs of rows that skip them.
+// Ignored rows contribute nothing, whatever their hidden state and whatever the weight holds: their
+// ∂H rows are written as exact zeros after the product (0·NaN would be NaN), and a chunk whose ignored
+// rows hold a non-finite hidden value adds its Gᵀ·H_c into ∂W in runs of rows that skip them.
 //
-// Threads (later): every product partitions its output tiles, and each output element's summation
-// order depends only on the chunk boundaries and gemm's KC blocks (never on who computes it), so a
-// pool can split the tiles of each product (and the rows of the loss kernel, whose per-row results
-// are summed in row order) and stay bitwise identical to one thread. The chunk size must then be the
-// same for every thread count (it is: it depends on V and the byte budget only).
+// Threads (docs/spec.md "Threads"). The call is a parameter block (assembly/params.ts) run as steps,
+// three per chunk, each a set of independent blocks (jobs.ts runs them on one thread or the pool):
+//   step 3c:     logits, by class slices of LCE_VB classes (columns of the chunk's logits, bias added);
+//   step 3c + 1: the loss kernel, by ceBlocks(nc, V) row blocks, each writing its sums to a slot;
+//   step 3c + 2: (with grad) ∂H by column slices of LCE_HB, then ∂W and ∂b by class slices of LCE_VB.
+// The slices depend on V and D only. Every output element of a product is summed over p in an order
+// that depends only on (i, j, k) (gemm.ts), so who computes a slice never changes a bit; the loss
+// kernel's row blocks are those of crossEntropy, and their sums are added in block order by the
+// calling thread between steps (linearStepBlocks). Every thread count gives the same bits.
 
-import { RESULTS, REDUCE_MEAN, WEIGHT_NONE } from "./common";
+import { RESULTS, RESULT_COUNT, RESULT_DIVISOR, RESULT_LOSS, REDUCE_MEAN, WEIGHT_NONE } from "./common";
 import { ceBlocks, crossEntropyIndexBlock, weightSum } from "./cross_entropy";
 import { labelScan } from "./ce_labels";
 import { gemm, GEMM_PACK_BYTES } from "./gemm";
+import {
+  LCE_ACC, LCE_BIAS, LCE_CE_SUM, LCE_CHUNK_ROWS, LCE_CHUNKS, LCE_CW, LCE_D, LCE_EPS, LCE_GB, LCE_GH, LCE_GRAD,
+  LCE_GW, LCE_H, LCE_IGNORE, LCE_LAMBDA, LCE_LAYOUT, LCE_N, LCE_OTHERS, LCE_REDUCTION, LCE_ROW_LOSS, LCE_S,
+  LCE_SCRATCH, LCE_V, LCE_W, LCE_W_MODE, LCE_W_MODE_EFF, LCE_WSUM, LCE_Y, LCE_Z_SUM, LCE_ZS,
+} from "./params";
 
 export const LAYOUT_VD: i32 = 0;
 export const LAYOUT_DV: i32 = 1;
 
-// @ts-ignore: decorator
-@inline function align16(x: usize): usize { return (x + 15) & ~<usize>15; }
+/** Classes per slice of the logits and ∂W / ∂b steps (a multiple of gemm's NR: no slice splits a panel). */
+export const LCE_VB: i32 = 512;
+/** Columns of ∂H per slice of the gradient step (a multiple of NR). */
+export const LCE_HB: i32 = 64;
+
 // @ts-ignore: decorator
 @inline function align16u(x: u64): u64 { return (x + 15) & ~(<u64>15); }
 
@@ -44,90 +53,188 @@ export const LAYOUT_DV: i32 = 1;
 // @ts-ignore: decorator
 @inline function slotCount(chunkRows: i32): u64 { return <u64>min(chunkRows, 65535); }
 
+/** Bytes of one thread's region of the scratch: the loss kernel's row (grad: false) and gemm's packing. */
+// @ts-ignore: decorator
+@inline function threadBytes(v: i32): u64 { return align16u(<u64>v << 2) + <u64>GEMM_PACK_BYTES; }
+
 /**
- * Scratch bytes linearCrossEntropy needs for a chunk of `chunkRows` rows of `v` classes: the chunk's
- * logits, one row, the product's packing, and 16 bytes per row block. Computed in u64 and returned as
- * an f64 (exact below 2^53, and any value that large is refused anyway): as a usize it would wrap past
- * 4 GiB, and as the i32 JS receives it would turn negative past 2 GiB. The facade computes the same
- * size itself and refuses the call when the two differ or the size cannot fit in wasm32.
+ * Scratch bytes linearCrossEntropy needs for a chunk of `chunkRows` rows of `v` classes run by
+ * `threads` threads: the chunk's logits, 16 bytes per row block, and per thread one row and the
+ * product's packing. Returned as an f64 (exact below 2^53): as a usize it would wrap past 4 GiB, and
+ * as the i32 JS receives it would turn negative past 2 GiB.
  */
-export function linearScratchBytes(chunkRows: i32, v: i32): f64 {
-  const bytes = align16u(<u64>chunkRows * <u64>v << 2) + align16u(<u64>v << 2) + <u64>GEMM_PACK_BYTES
-    + align16u(slotCount(chunkRows) << 4);
-  return <f64>bytes;
+export function linearScratchBytes(chunkRows: i32, v: i32, threads: i32): f64 {
+  // each term is exact in u64; their sum in f64 (exact below 2^53) cannot wrap past 2^64 either
+  return <f64>align16u(<u64>chunkRows * <u64>v << 2) + <f64>align16u(slotCount(chunkRows) << 4)
+    + <f64>max(threads, 1) * <f64>threadBytes(v);
+}
+
+// @ts-ignore: decorator
+@inline function pi(p: usize, o: usize): i32 { return load<i32>(p + o); }
+// @ts-ignore: decorator
+@inline function pu(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
+// @ts-ignore: decorator
+@inline function pf(p: usize, o: usize): f64 { return load<f64>(p + o); }
+
+/** The chunk's logits, its slots, and thread `t`'s region (see linearScratchBytes). */
+// @ts-ignore: decorator
+@inline function zOf(p: usize): usize { return pu(p, LCE_SCRATCH); }
+// @ts-ignore: decorator
+@inline function slotsOf(p: usize): usize {
+  return pu(p, LCE_SCRATCH) + <usize>align16u(<u64>pi(p, LCE_CHUNK_ROWS) * <u64>pi(p, LCE_V) << 2);
+}
+// @ts-ignore: decorator
+@inline function threadRegion(p: usize, t: i32): usize {
+  return slotsOf(p) + <usize>align16u(slotCount(pi(p, LCE_CHUNK_ROWS)) << 4) + <usize>t * <usize>threadBytes(pi(p, LCE_V));
 }
 
 /**
- * h: N×D hidden; wt: the weight, V×D (layout 0, 'vd') or D×V (layout 1, 'dv'); bias: V floats or 0;
- * y: N labels; w: V class weights or 0 (wMode as crossEntropyIndex). scratch: linearScratchBytes.
- * With grad: gh (N×D) is overwritten; gw (the weight's shape) and gb (V, or 0 without a bias) are
- * overwritten, or added into when acc. rowLoss: N floats for reduction 'none', else 0.
- * No output may overlap an input or the scratch. Returns −1, or the first row with a label out of
- * range (nothing written then). RESULTS[2] = the reduced loss (for 'none': the sum of row losses).
+ * Checks the labels, clears the outputs that are overwritten-by-accumulation, and derives the call's
+ * scales into the block. Returns −1, or the first row with a label out of range (nothing written then).
+ * Fields (assembly/params.ts): h N×D; w V×D ('vd') or D×V ('dv'); bias V or 0; y N labels; cw V class
+ * weights or 0; scratch linearScratchBytes; with grad, gh (N×D) is overwritten, gw / gb overwritten or
+ * added into (acc); rowLoss N floats for 'none', else 0. No output may overlap an input or the scratch.
  */
-export function linearCrossEntropy(
-  h: usize, wt: usize, bias: usize, y: usize, n: i32, d: i32, v: i32, layout: i32,
-  eps: f64, others: bool, ignoreIndex: i32, w: usize, wMode: i32, lambda: f64, reduction: i32,
-  chunkRows: i32, scratch: usize, grad: bool, gh: usize, gw: usize, gb: usize, acc: bool, rowLoss: usize,
-): i32 {
-  if (!w) wMode = WEIGHT_NONE;
-  const bad = labelScan(y, n, v, ignoreIndex, wMode != WEIGHT_NONE ? w : 0);
+export function linearPrepare(p: usize): i32 {
+  const n = pi(p, LCE_N), d = pi(p, LCE_D), v = pi(p, LCE_V);
+  const w = pu(p, LCE_CW);
+  const wMode = w ? pi(p, LCE_W_MODE) : WEIGHT_NONE;
+  store<i32>(p + LCE_W_MODE_EFF, wMode);
+  const bad = labelScan(pu(p, LCE_Y), n, v, pi(p, LCE_IGNORE), wMode != WEIGHT_NONE ? w : 0);
   if (bad >= 0) return bad;
-  const D = load<f64>(RESULTS), cnt = load<f64>(RESULTS + 8);
-  const mean = reduction == REDUCE_MEAN;
-  const wBytes = <usize>v * <usize>d << 2;
-  if (grad && !acc) {
-    memory.fill(gw, 0, wBytes);
+  const D = load<f64>(RESULTS + RESULT_DIVISOR), cnt = load<f64>(RESULTS + RESULT_COUNT);
+  const mean = pi(p, LCE_REDUCTION) == REDUCE_MEAN;
+  const grad = pi(p, LCE_GRAD) != 0;
+  const gb = pu(p, LCE_GB);
+  if (grad && !pi(p, LCE_ACC)) {
+    memory.fill(pu(p, LCE_GW), 0, <usize>v * <usize>d << 2);
     if (gb) memory.fill(gb, 0, <usize>v << 2);
   }
+  store<f64>(p + LCE_CE_SUM, 0);
+  store<f64>(p + LCE_Z_SUM, 0);
   if (mean && D == 0) {
-    if (grad) memory.fill(gh, 0, <usize>n * <usize>d << 2);
-    store<f64>(RESULTS + 16, 0);
+    if (grad) memory.fill(pu(p, LCE_GH), 0, <usize>n * <usize>d << 2);
+    const rowLoss = pu(p, LCE_ROW_LOSS);
+    if (rowLoss) memory.fill(rowLoss, 0, <usize>n << 2);
+    store<f64>(p + LCE_S, 1);
+    store<f64>(p + LCE_ZS, 1);
+    store<i32>(p + LCE_CHUNKS, 0);
     return -1;
   }
-  const s: f64 = mean ? 1 / D : 1;
-  const zs: f64 = mean ? 1 / cnt : 1;
-  const W = weightSum(w, v, wMode);
-  const z = scratch;
-  const row = z + align16(<usize>chunkRows * <usize>v << 2); // the loss kernel's scratch row (grad: false)
-  const pack = row + align16(<usize>v << 2);
-  const slots = pack + GEMM_PACK_BYTES; // one (CE, lse²) pair of f64 per row block
-  const vd = layout == LAYOUT_VD;
-  let ceSum: f64 = 0, zSum: f64 = 0;
-  for (let r0 = 0; r0 < n; r0 += chunkRows) {
-    const nc = min(chunkRows, n - r0);
-    const hc = h + (<usize>r0 * <usize>d << 2);
-    const yc = y + (<usize>r0 << 2);
-    // logits: H_c (nc×D) times Wᵀ (D×V): W's rows are read along D ('vd') or W itself ('dv')
-    if (vd) gemm(nc, v, d, hc, d, 1, wt, 1, d, z, v, 1, false, pack);
-    else gemm(nc, v, d, hc, d, 1, wt, v, 1, z, v, 1, false, pack);
-    if (bias) addBias(z, nc, v, bias);
-    // the loss kernel's row blocks, in order (the sums of a block, then the next: crossEntropy's order)
-    const blocks = ceBlocks(nc, v);
-    const lossC = rowLoss ? rowLoss + (<usize>r0 << 2) : 0;
-    for (let b = 0; b < blocks; b++) {
-      crossEntropyIndexBlock(
-        z, yc, nc, v, eps, others, ignoreIndex, w, wMode, W, lambda, s, zs, grad ? z : row, grad, lossC, b, slots,
-      );
-      ceSum += load<f64>(slots + (<usize>b << 4));
-      zSum += load<f64>(slots + (<usize>b << 4), 8);
-    }
-    if (!grad) continue;
-    const ghc = gh + (<usize>r0 * <usize>d << 2);
-    if (vd) gemm(nc, d, v, z, v, 1, wt, d, 1, ghc, d, 1, false, pack);   // G_c·W
-    else gemm(nc, d, v, z, v, 1, wt, 1, v, ghc, d, 1, false, pack);      // G_c·Wᵀ (W is D×V)
-    zeroIgnoredRows(ghc, yc, nc, d, ignoreIndex);
-    addWeightGrad(vd, z, hc, yc, nc, d, v, ignoreIndex, gw, pack);
-    if (gb) addColumnSums(gb, z, nc, v);
-  }
-  store<f64>(RESULTS + 16, mean ? ceSum * s + lambda * zSum * zs : ceSum + lambda * zSum);
+  store<f64>(p + LCE_S, mean ? 1 / D : 1);
+  store<f64>(p + LCE_ZS, mean ? 1 / cnt : 1);
+  store<f64>(p + LCE_WSUM, weightSum(w, v, wMode));
+  const rows = pi(p, LCE_CHUNK_ROWS);
+  store<i32>(p + LCE_CHUNKS, n == 0 ? 0 : (n + rows - 1) / rows);
   return -1;
 }
 
-/** ∂H rows of ignored rows are exact zeros: G's row is 0, but 0·(a non-finite weight) is NaN. */
-function zeroIgnoredRows(ghc: usize, yc: usize, nc: i32, d: i32, ignoreIndex: i32): void {
+/** Rows of chunk c. */
+// @ts-ignore: decorator
+@inline function chunkLen(p: usize, c: i32): i32 {
+  const rows = pi(p, LCE_CHUNK_ROWS);
+  return min(rows, pi(p, LCE_N) - c * rows);
+}
+
+/** Gradient-step blocks: ∂H column slices, then ∂W / ∂b class slices. */
+// @ts-ignore: decorator
+@inline function hBlocks(d: i32): i32 { return (d + LCE_HB - 1) / LCE_HB; }
+// @ts-ignore: decorator
+@inline function vBlocks(v: i32): i32 { return (v + LCE_VB - 1) / LCE_VB; }
+
+/**
+ * The calling thread's work between steps, then the number of blocks of step `step` (0 for a step
+ * with nothing to do), or −1 past the last step. At step 3c + 2 (run with or without grad) it first
+ * adds the loss step's slots of chunk c into the running sums, in block order.
+ */
+export function linearStepBlocks(p: usize, step: i32): i32 {
+  const chunks = pi(p, LCE_CHUNKS);
+  if (step >= 3 * chunks) return -1;
+  const c = step / 3, phase = step - 3 * c;
+  const v = pi(p, LCE_V);
+  if (phase == 0) return vBlocks(v);
+  if (phase == 1) return ceBlocks(chunkLen(p, c), v);
+  addSlots(p, c);
+  return pi(p, LCE_GRAD) ? hBlocks(pi(p, LCE_D)) + vBlocks(v) : 0;
+}
+
+/** The loss step of chunk c is done: its block sums, in block order, join the running sums. */
+function addSlots(p: usize, c: i32): void {
+  const slots = slotsOf(p);
+  const nb = ceBlocks(chunkLen(p, c), pi(p, LCE_V));
+  let ce = pf(p, LCE_CE_SUM), zz = pf(p, LCE_Z_SUM);
+  for (let b = 0; b < nb; b++) {
+    ce += load<f64>(slots + (<usize>b << 4));
+    zz += load<f64>(slots + (<usize>b << 4), 8);
+  }
+  store<f64>(p + LCE_CE_SUM, ce);
+  store<f64>(p + LCE_Z_SUM, zz);
+}
+
+/** Block `b` of step `step`, on thread `t` (0 = the caller; its scratch region is the t-th). */
+export function linearBlock(p: usize, step: i32, b: i32, t: i32): void {
+  const c = step / 3, phase = step - 3 * c;
+  const n = pi(p, LCE_N), d = pi(p, LCE_D), v = pi(p, LCE_V);
+  const r0 = c * pi(p, LCE_CHUNK_ROWS);
+  const nc = min(pi(p, LCE_CHUNK_ROWS), n - r0);
+  const h = pu(p, LCE_H), wt = pu(p, LCE_W);
+  const hc = h + (<usize>r0 * <usize>d << 2);
+  const yc = pu(p, LCE_Y) + (<usize>r0 << 2);
+  const z = zOf(p);
+  const region = threadRegion(p, t);
+  const row = region, pack = region + <usize>align16u(<u64>v << 2);
+  const vd = pi(p, LCE_LAYOUT) == LAYOUT_VD;
+  if (phase == 0) {
+    // logits of classes [j0, j1): H_c (nc×D) times Wᵀ's columns; W's rows read along D ('vd') or W itself ('dv')
+    const j0 = b * LCE_VB, nv = min(LCE_VB, v - j0);
+    const zj = z + (<usize>j0 << 2);
+    if (vd) gemm(nc, nv, d, hc, d, 1, wt + (<usize>j0 * <usize>d << 2), 1, d, zj, v, 1, false, pack);
+    else gemm(nc, nv, d, hc, d, 1, wt + (<usize>j0 << 2), v, 1, zj, v, 1, false, pack);
+    const bias = pu(p, LCE_BIAS);
+    if (bias) addBias(zj, nc, v, nv, bias + (<usize>j0 << 2));
+    return;
+  }
+  const grad = pi(p, LCE_GRAD) != 0;
+  const ignoreIndex = pi(p, LCE_IGNORE);
+  if (phase == 1) {
+    const rowLoss = pu(p, LCE_ROW_LOSS);
+    crossEntropyIndexBlock(
+      z, yc, nc, v, pf(p, LCE_EPS), pi(p, LCE_OTHERS) != 0, ignoreIndex, pu(p, LCE_CW), pi(p, LCE_W_MODE_EFF),
+      pf(p, LCE_WSUM), pf(p, LCE_LAMBDA), pf(p, LCE_S), pf(p, LCE_ZS), grad ? z : row, grad,
+      rowLoss ? rowLoss + (<usize>r0 << 2) : 0, b, slotsOf(p),
+    );
+    return;
+  }
+  const nh = hBlocks(d);
+  if (b < nh) {
+    // ∂H_c columns [i0, i0 + nd): G_c·W ('vd': W's rows along D) or G_c·Wᵀ ('dv': W is D×V)
+    const i0 = b * LCE_HB, nd = min(LCE_HB, d - i0);
+    const ghc = pu(p, LCE_GH) + (<usize>r0 * <usize>d << 2) + (<usize>i0 << 2);
+    if (vd) gemm(nc, nd, v, z, v, 1, wt + (<usize>i0 << 2), d, 1, ghc, d, 1, false, pack);
+    else gemm(nc, nd, v, z, v, 1, wt + (<usize>i0 * <usize>v << 2), 1, v, ghc, d, 1, false, pack);
+    zeroIgnoredRows(ghc, yc, nc, d, nd, ignoreIndex);
+    return;
+  }
+  // ∂W and ∂b of classes [j0, j0 + nv)
+  const j0 = (b - nh) * LCE_VB, nv = min(LCE_VB, v - j0);
+  addWeightGrad(vd, z + (<usize>j0 << 2), hc, yc, nc, d, v, nv, ignoreIndex, pu(p, LCE_GW), j0, pack);
+  const gb = pu(p, LCE_GB);
+  if (gb) addColumnSums(gb + (<usize>j0 << 2), z + (<usize>j0 << 2), nc, v, nv);
+}
+
+/** The loss from the running sums, into RESULTS (for 'none': the sum of row losses). */
+export function linearFinish(p: usize): void {
+  const ce = pf(p, LCE_CE_SUM), zz = pf(p, LCE_Z_SUM), lambda = pf(p, LCE_LAMBDA);
+  const loss = pi(p, LCE_REDUCTION) == REDUCE_MEAN
+    ? ce * pf(p, LCE_S) + lambda * zz * pf(p, LCE_ZS)
+    : ce + lambda * zz;
+  store<f64>(RESULTS + RESULT_LOSS, pi(p, LCE_CHUNKS) == 0 ? 0 : loss);
+}
+
+/** ∂H rows of ignored rows (nd columns) are exact zeros: G's row is 0, but 0·(a non-finite weight) is NaN. */
+function zeroIgnoredRows(ghc: usize, yc: usize, nc: i32, d: i32, nd: i32, ignoreIndex: i32): void {
   for (let i = 0; i < nc; i++) {
-    if (load<i32>(yc + (<usize>i << 2)) == ignoreIndex) memory.fill(ghc + (<usize>i * <usize>d << 2), 0, <usize>d << 2);
+    if (load<i32>(yc + (<usize>i << 2)) == ignoreIndex) memory.fill(ghc + (<usize>i * <usize>d << 2), 0, <usize>nd << 2);
   }
 }
 
@@ -141,58 +248,59 @@ function skipRow(hc: usize, yc: usize, i: i32, d: i32, ignoreIndex: i32): bool {
 }
 
 /**
- * ∂W += G_cᵀ·H_c ('vd', V×D) or H_cᵀ·G_c ('dv', D×V) over the chunk's nc rows, in runs of rows
- * that skip ignored rows with non-finite hidden values (their G rows are 0, but 0·NaN is NaN). A chunk
- * without such a row is one product, as before.
+ * ∂W += G_cᵀ·H_c ('vd', V×D) or H_cᵀ·G_c ('dv', D×V) for the nv classes from j0 (zj: G_c's column j0),
+ * in runs of rows that skip ignored rows with non-finite hidden values (their G rows are 0, but 0·NaN
+ * is NaN). A chunk without such a row is one product.
  */
 function addWeightGrad(
-  vd: bool, z: usize, hc: usize, yc: usize, nc: i32, d: i32, v: i32, ignoreIndex: i32, gw: usize, pack: usize,
+  vd: bool, zj: usize, hc: usize, yc: usize, nc: i32, d: i32, v: i32, nv: i32, ignoreIndex: i32,
+  gw: usize, j0: i32, pack: usize,
 ): void {
   let start = 0;
   for (let i = 0; i <= nc; i++) {
     if (i < nc && !skipRow(hc, yc, i, d, ignoreIndex)) continue;
     const m = i - start;
     if (m > 0) {
-      const zs = z + (<usize>start * <usize>v << 2), hs = hc + (<usize>start * <usize>d << 2);
-      if (vd) gemm(v, d, m, zs, 1, v, hs, d, 1, gw, d, 1, true, pack);   // gw (V×D) += G_cᵀ·H_c
-      else gemm(d, v, m, hs, 1, d, zs, v, 1, gw, v, 1, true, pack);      // gw (D×V) += H_cᵀ·G_c
+      const zs = zj + (<usize>start * <usize>v << 2), hs = hc + (<usize>start * <usize>d << 2);
+      if (vd) gemm(nv, d, m, zs, 1, v, hs, d, 1, gw + (<usize>j0 * <usize>d << 2), d, 1, true, pack);
+      else gemm(d, nv, m, hs, 1, d, zs, v, 1, gw + (<usize>j0 << 2), v, 1, true, pack);
     }
     start = i + 1;
   }
 }
 
-/** z[i][j] += bias[j] for the nc rows of a chunk. */
-function addBias(z: usize, nc: i32, v: i32, bias: usize): void {
+/** z[i][j] += bias[j] for the nc rows of a chunk (row stride v), nv columns. */
+function addBias(z: usize, nc: i32, v: i32, nv: i32, bias: usize): void {
   const stride = <usize>v << 2;
   for (let i = 0; i < nc; i++) {
     const r = z + <usize>i * stride;
     let j = 0;
     if (ASC_FEATURE_SIMD) {
-      for (; j + 4 <= v; j += 4) {
+      for (; j + 4 <= nv; j += 4) {
         const o = <usize>j << 2;
         v128.store(r + o, f32x4.add(v128.load(r + o), v128.load(bias + o)));
       }
     }
-    for (; j < v; j++) {
+    for (; j < nv; j++) {
       const o = <usize>j << 2;
       store<f32>(r + o, load<f32>(r + o) + load<f32>(bias + o));
     }
   }
 }
 
-/** gb[j] += Σ_i g[i][j] over the nc rows of a chunk (rows summed in order, in f32). */
-function addColumnSums(gb: usize, g: usize, nc: i32, v: i32): void {
+/** gb[j] += Σ_i g[i][j] over the nc rows of a chunk (row stride v), nv columns (rows summed in order, in f32). */
+function addColumnSums(gb: usize, g: usize, nc: i32, v: i32, nv: i32): void {
   const stride = <usize>v << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; j + 4 <= v; j += 4) {
+    for (; j + 4 <= nv; j += 4) {
       const o = <usize>j << 2;
       let sum = f32x4.splat(0);
       for (let i = 0; i < nc; i++) sum = f32x4.add(sum, v128.load(g + <usize>i * stride + o));
       v128.store(gb + o, f32x4.add(v128.load(gb + o), sum));
     }
   }
-  for (; j < v; j++) {
+  for (; j < nv; j++) {
     const o = <usize>j << 2;
     let sum: f32 = 0;
     for (let i = 0; i < nc; i++) sum += load<f32>(g + <usize>i * stride + o);

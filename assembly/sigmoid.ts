@@ -19,7 +19,7 @@ import {
 } from "./math/exp";
 import { LOG_CONSTS, LOG_BITS, log1pUnit, vlogPos } from "./math/log";
 import { at, accF64, hsum2 } from "./math/vec";
-import { RESULTS, REDUCE_MEAN, REDUCE_NONE } from "./common";
+import { RESULTS, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE } from "./common";
 
 
 /**
@@ -134,5 +134,5 @@ export function sigmoidCrossEntropy(
   } else {
     for (let o = 0; o < count; o += k) sum += span(x, t, g, out, pw, o, k, a, b, <f32>s, grad);
   }
-  store<f64>(RESULTS + 16, mean ? sum * s : sum);
+  store<f64>(RESULTS + RESULT_LOSS, mean ? sum * s : sum);
 }

@@ -1,4 +1,5 @@
 // Thread-pool scaling (docs/performance.md "Threads"): loss + gradient on resident buffers, ε = 0.1,
+// the fused head (linearCrossEntropy, loss + every gradient) included,
 // 2 threads against 1 in the same process, rounds alternating between the two instances (init
 // replaces one by the other; buffers are re-made after each switch). Also logSoftmax / softmax and
 // the small-call threshold (calls forced onto the pool below POOL_MIN_ELEMENTS). Reports the MEAN per
@@ -10,7 +11,7 @@ import { availableParallelism, loadavg, cpus } from "node:os";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, logSoftmax, softmax } from "softxent";
+import { allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, linearCrossEntropy, logSoftmax, softmax } from "softxent";
 import { repoRoot } from "./paths.js";
 
 type MemoryModule = typeof import("../dist/memory.js");
@@ -20,7 +21,9 @@ interface Case {
   name: string;
   n: number;
   k: number;
-  fn: "crossEntropy" | "logSoftmax" | "softmax";
+  fn: "crossEntropy" | "logSoftmax" | "softmax" | "linearCrossEntropy";
+  /** linearCrossEntropy: the hidden size D (k is V). */
+  d?: number;
 }
 
 interface Stat {
@@ -44,12 +47,12 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Times `call` for about ROUND_MS; returns per-call milliseconds. */
-function round(call: () => void): number[] {
-  for (let i = 0; i < 5; i++) call();
+/** Times `call` for about ROUND_MS (at least `least` calls); returns per-call milliseconds. */
+function round(call: () => void, least = 10): number[] {
+  for (let i = 0; i < Math.min(5, least); i++) call();
   const times: number[] = [];
   const end = performance.now() + ROUND_MS;
-  while (performance.now() < end || times.length < 10) {
+  while (performance.now() < end || times.length < least) {
     const t0 = performance.now();
     call();
     times.push(performance.now() - t0);
@@ -60,6 +63,22 @@ function round(call: () => void): number[] {
 /** A call on fresh resident buffers of the instance now loaded. */
 function makeCall(c: Case): () => void {
   const r = rng(c.n * 31 + c.k);
+  if (c.fn === "linearCrossEntropy") {
+    // the fused head: loss + ∂hidden, ∂weight ('vd', nn.Linear's) and ∂bias, ε = 0.1, all resident
+    const d = c.d!;
+    const h = allocFloat32(c.n * d),
+      w = allocFloat32(c.k * d),
+      b = allocFloat32(c.k),
+      y = allocInt32(c.n);
+    const gh = allocFloat32(c.n * d),
+      gw = allocFloat32(c.k * d),
+      gb = allocFloat32(c.k);
+    for (let e = 0; e < h.length; e++) h.view[e] = r() - 0.5;
+    for (let e = 0; e < w.length; e++) w.view[e] = (r() - 0.5) * (4 / Math.sqrt(d));
+    for (let i = 0; i < c.n; i++) y.view[i] = Math.floor(r() * c.k);
+    const o = { classes: c.k, bias: b, smoothing: 0.1, gradHidden: gh, gradWeight: gw, gradBias: gb };
+    return () => void linearCrossEntropy(h, w, y, o);
+  }
   const z = allocFloat32(c.n * c.k),
     g = allocFloat32(c.n * c.k),
     y = allocInt32(c.n);
@@ -99,7 +118,7 @@ async function compare(cases: Case[], threads: number): Promise<Map<string, { on
   for (let r = 0; r < ROUNDS; r++) {
     for (const t of [1, threads]) {
       await load(t);
-      for (const c of cases) acc.get(c.name)![t === 1 ? "one" : "many"].push(...round(makeCall(c)));
+      for (const c of cases) acc.get(c.name)![t === 1 ? "one" : "many"].push(...round(makeCall(c), c.fn === "linearCrossEntropy" ? 2 : 10));
     }
   }
   return acc;
@@ -111,6 +130,8 @@ const CASES: Case[] = [
   { name: "crossEntropy 256×1000", n: 256, k: 1000, fn: "crossEntropy" },
   { name: "logSoftmax 32×32000", n: 32, k: 32000, fn: "logSoftmax" },
   { name: "softmax 32×32000", n: 32, k: 32000, fn: "softmax" },
+  { name: "linearCrossEntropy 256×256×32000", n: 256, d: 256, k: 32000, fn: "linearCrossEntropy" },
+  { name: "linearCrossEntropy 1024×512×32000", n: 1024, d: 512, k: 32000, fn: "linearCrossEntropy" },
 ];
 const TARGETS: Record<string, number> = {
   "crossEntropy 32×32000": 1.8,
@@ -118,6 +139,8 @@ const TARGETS: Record<string, number> = {
   "crossEntropy 256×1000": 1.6,
   "logSoftmax 32×32000": 1.7,
   "softmax 32×32000": 1.7,
+  "linearCrossEntropy 256×256×32000": 1.8,
+  "linearCrossEntropy 1024×512×32000": 1.8,
 };
 // Around POOL_MIN_ELEMENTS, forced onto the pool: where does 2 threads stop paying? (One block, 16384 logits, cannot split.)
 const SMALL: Case[] = [8192, 16384, 24576, 32768, 65536].map((e) => ({

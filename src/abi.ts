@@ -154,33 +154,14 @@ export interface CoreExports {
     w64: number,
   ): number;
   temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
-  linearCrossEntropy(
-    h: number,
-    w: number,
-    bias: number,
-    y: number,
-    n: number,
-    d: number,
-    v: number,
-    layout: number,
-    eps: number,
-    others: number,
-    ignoreIndex: number,
-    cw: number,
-    wMode: number,
-    lambda: number,
-    reduction: number,
-    chunkRows: number,
-    scratch: number,
-    grad: number,
-    gh: number,
-    gw: number,
-    gb: number,
-    acc: number,
-    rowLoss: number,
-  ): number;
   /** Computed in u64, returned as an f64 (exact below 2^53). */
-  linearScratchBytes(chunkRows: number, v: number): number;
+  linearScratchBytes(chunkRows: number, v: number, threads: number): number;
+  /** Parameter-block kernels (assembly/jobs.ts): p is a block laid out as PARAMS below. */
+  jobRun(p: number): number;
+  jobPrepare(p: number): number;
+  jobStepBlocks(p: number, step: number): number;
+  jobBlock(p: number, step: number, block: number, thread: number): void;
+  jobFinish(p: number): void;
   gemm(
     m: number,
     n: number,
@@ -199,6 +180,47 @@ export interface CoreExports {
   ): void;
 }
 
+type FunctionKeys<T> = { [K in keyof T]: T[K] extends (...a: never[]) => unknown ? K : never }[keyof T];
+
+/**
+ * Every function export with its parameter count, for the build-vs-ABI test (test/unit/threads-abi.test.ts);
+ * `satisfies` makes the compiler refuse this table when it misses or adds a CoreExports function.
+ */
+export const EXPORT_ARITY = {
+  heapBase: 0,
+  resultsPtr: 0,
+  simdBuild: 0,
+  labelScan: 5,
+  crossEntropyIndex: 14,
+  crossEntropyProb: 11,
+  logSoftmax: 4,
+  crossEntropyIndexBlock: 18,
+  crossEntropyIndexFinish: 6,
+  crossEntropyProbBlock: 14,
+  crossEntropyProbFinish: 5,
+  ceBlockRows: 2,
+  ceBlocks: 2,
+  weightSum: 3,
+  probWeightSum: 2,
+  threadContextBytes: 0,
+  setThreadContext: 1,
+  softmax: 5,
+  smoothTargets: 7,
+  expPass: 3,
+  scalePass: 4,
+  sigmoidCrossEntropy: 10,
+  distillation: 15,
+  calibrationRows: 10,
+  temperatureMoments: 6,
+  linearScratchBytes: 3,
+  jobRun: 1,
+  jobPrepare: 1,
+  jobStepBlocks: 2,
+  jobBlock: 4,
+  jobFinish: 1,
+  gemm: 14,
+} as const satisfies Record<FunctionKeys<CoreExports>, number>;
+
 /** Which build runs: relaxed SIMD (fused multiply-add), SIMD, or scalar. */
 export type Build = "relaxed-simd" | "simd" | "scalar";
 export interface LoadedCore {
@@ -209,3 +231,47 @@ export interface LoadedCore {
   /** The threaded builds only (shared memory): the compiled module, for the pool's workers. */
   module?: WebAssembly.Module;
 }
+
+/**
+ * Parameter blocks (assembly/params.ts, the one source of this layout; test/unit/threads-abi.test.ts
+ * compares every offset here with the build's exported constant of the same name). Each field has an
+ * 8-byte slot at its byte offset: f64 fields fill it, i32 and pointer fields sit in its low half.
+ */
+export const PARAMS = {
+  /** Bytes of the largest block (PARAM_BYTES). */
+  bytes: 256,
+  /** The job id field (P_JOB) and the ids. */
+  job: 0,
+} as const;
+
+/** Job ids (JOB_* in assembly/params.ts). */
+export const JOB = { linear: 1 } as const;
+
+/** linearCrossEntropy's block (LCE_* in assembly/params.ts); the f64 fields are marked. */
+export const LCE = {
+  h: 8,
+  w: 16,
+  bias: 24,
+  y: 32,
+  n: 40,
+  d: 48,
+  v: 56,
+  layout: 64,
+  /** f64 */
+  eps: 72,
+  others: 80,
+  ignore: 88,
+  cw: 96,
+  wMode: 104,
+  /** f64 */
+  lambda: 112,
+  reduction: 120,
+  chunkRows: 128,
+  scratch: 136,
+  grad: 144,
+  gh: 152,
+  gw: 160,
+  gb: 168,
+  acc: 176,
+  rowLoss: 184,
+} as const;

@@ -10,7 +10,8 @@
 // none. Every size is computed in JS numbers (exact to 2^53) and checked against wasm32's limit before
 // anything is allocated; the core's own count of the chunk (u64) must agree.
 
-import { REDUCE, RESULT, WEIGHT } from "./abi.js";
+import { JOB, LCE, PARAMS, REDUCE, RESULT, WEIGHT } from "./abi.js";
+import { runJob } from "./threads.js";
 import { type Heap, heap } from "./memory.js";
 import type { ClassWeightMode, Float32Input, Int32Input, Reduction, SmoothingMode } from "./types.js";
 import {
@@ -141,9 +142,10 @@ const align16 = (x: number): number => Math.ceil(x / 16) * 16;
  * out for 2 GiB of logits.
  */
 function chunkScratchBytes(h: Heap, rows: number, v: number, chunkBytes: number): number {
-  const pack = h.exports.linearScratchBytes(1, 1) - 48; // the product's packing area (one row of one class: 3 × 16 bytes besides it)
-  const own = align16(rows * v * 4) + align16(v * 4) + pack + align16(Math.min(rows, 65535) * 16);
-  const got = h.exports.linearScratchBytes(rows, v);
+  const pack = h.exports.linearScratchBytes(1, 1, 1) - 48; // the product's packing area (one row of one class: 3 × 16 bytes besides it)
+  // the logits, one 16-byte sum slot per row block, and per thread of the pool a row and a packing area
+  const own = align16(rows * v * 4) + align16(Math.min(rows, 65535) * 16) + h.threads * (align16(v * 4) + pack);
+  const got = h.exports.linearScratchBytes(rows, v, h.threads);
   if (!(Number.isSafeInteger(pack) && pack > 0 && got === own)) {
     throw new Error(
       `softxent.${FN}: internal error: the core sizes the chunk scratch at ${got} bytes, the facade at ${own} (${rows} rows × ${v} classes); please report this`,
@@ -285,6 +287,7 @@ function compute(
     copied(cw) +
     (wantGrad ? outBytes(gH, n * d) + outBytes(gW, v * d) + (B ? outBytes(gB, v) : 0) : 0) +
     (reduction === "none" ? n * 4 : 0) +
+    PARAMS.bytes +
     chunk;
   if (need > h.capacity()) {
     fail(
@@ -306,6 +309,7 @@ function compute(
   const gbPtr = wantGrad && B ? at(gB, "lce.gradBias", v * 4) : 0;
   const lossPtr = reduction === "none" ? h.scratchPtr("lce.loss", n * 4) : 0;
   const scratch = rows === 0 ? 0 : h.scratchPtr("lce.chunk", chunk);
+  const p = h.scratchPtr("lce.params", PARAMS.bytes); // the call's parameter block (assembly/params.ts)
   copyIn(h, H, hPtr);
   copyIn(h, W, wPtr);
   copyIn(h, Y, yPtr);
@@ -316,31 +320,36 @@ function compute(
     if (gB) copyIn(h, gB, gbPtr);
   }
 
-  const bad = h.exports.linearCrossEntropy(
-    hPtr,
-    wPtr,
-    bPtr,
-    yPtr,
-    n,
-    d,
-    v,
-    LAYOUT_CODE[layout],
-    eps,
-    smoothingMode === "others" ? 1 : 0,
-    ignoreIndex,
-    cwPtr,
-    cw ? WEIGHT[weightMode] : WEIGHT.none,
-    lambda,
-    REDUCE[reduction],
-    rows,
-    scratch,
-    wantGrad ? 1 : 0,
-    ghPtr,
-    gwPtr,
-    gbPtr,
-    accumulate ? 1 : 0,
-    lossPtr,
-  );
+  const i32 = h.i32,
+    f64 = h.f64;
+  const set = (field: number, x: number): void => {
+    i32[(p + field) >>> 2] = x;
+  };
+  i32[(p + PARAMS.job) >>> 2] = JOB.linear;
+  set(LCE.h, hPtr);
+  set(LCE.w, wPtr);
+  set(LCE.bias, bPtr);
+  set(LCE.y, yPtr);
+  set(LCE.n, n);
+  set(LCE.d, d);
+  set(LCE.v, v);
+  set(LCE.layout, LAYOUT_CODE[layout]);
+  f64[(p + LCE.eps) >>> 3] = eps;
+  set(LCE.others, smoothingMode === "others" ? 1 : 0);
+  set(LCE.ignore, ignoreIndex);
+  set(LCE.cw, cwPtr);
+  set(LCE.wMode, cw ? WEIGHT[weightMode] : WEIGHT.none);
+  f64[(p + LCE.lambda) >>> 3] = lambda;
+  set(LCE.reduction, REDUCE[reduction]);
+  set(LCE.chunkRows, rows);
+  set(LCE.scratch, scratch);
+  set(LCE.grad, wantGrad ? 1 : 0);
+  set(LCE.gh, ghPtr);
+  set(LCE.gw, gwPtr);
+  set(LCE.gb, gbPtr);
+  set(LCE.acc, accumulate ? 1 : 0);
+  set(LCE.rowLoss, lossPtr);
+  const bad = runJob(h, FN, p, n * v);
   if (bad >= 0) badLabel(FN, "target", bad, h.i32[(yPtr >>> 2) + bad]!, v, ignoreIndex);
 
   const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + RESULT.loss]!;

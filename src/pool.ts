@@ -16,6 +16,7 @@ import {
   FAIL,
   GEN,
   CLAIM,
+  HANG,
   KILL,
   KIND,
   MAX_BLOCKS,
@@ -56,6 +57,16 @@ function mayBlock(): boolean {
 /** Iterations a worker spins on GEN before sleeping (bench/threads: back-to-back calls stay cheap). */
 export const WORKER_SPIN = 20000;
 
+/**
+ * Milliseconds a call waits for the blocks that workers claimed while none of them finishes, before
+ * it gives up on the pool (docs/spec.md "Threads": a worker that never answers). Progress on any
+ * block restarts the wait, so a long call of many blocks is never cut short.
+ */
+export const POOL_STALL_MS = 60_000;
+
+/** Test hooks (test/unit/threads-pool.test.ts): new pools' workers fail while starting; the stall limit. */
+export const poolTestHooks = { failAtStart: false, stallMs: POOL_STALL_MS };
+
 export class Pool {
   /** Threads taking part in a call, the caller included. */
   readonly threads: number;
@@ -81,7 +92,17 @@ export class Pool {
     this.msg = new Uint16Array(msg);
     const wt = nodeWorkerThreads();
     for (let i = 1; i < threads; i++) {
-      const start: WorkerStart = { module, memory, ctrl, args, msg, index: i, ctxBase: contexts[i - 1]!, spin: WORKER_SPIN };
+      const start: WorkerStart = {
+        module,
+        memory,
+        ctrl,
+        args,
+        msg,
+        index: i,
+        ctxBase: contexts[i - 1]!,
+        spin: WORKER_SPIN,
+        ...(poolTestHooks.failAtStart && { failAtStart: true }),
+      };
       let w: AnyWorker;
       if (wt) {
         const nw = new wt.Worker(new URL("./worker.js", import.meta.url));
@@ -107,6 +128,7 @@ export class Pool {
     // The block index lives in CLAIM's low 16 bits (the kernels' ceBlockRows keeps every job within it).
     if (nb > MAX_BLOCKS) throw new Error(`softxent.${fn}: internal: a job of ${nb} blocks exceeds the pool's ${MAX_BLOCKS}`);
     const ctrl = this.ctrl;
+    this.check(fn);
     fill(this.args);
     Atomics.store(ctrl, KIND, kind);
     Atomics.store(ctrl, NB, nb);
@@ -123,25 +145,54 @@ export class Pool {
       this.failed = true;
       throw err;
     }
+    let seen = -1,
+      since = 0;
     for (;;) {
       const d = Atomics.load(ctrl, DONE);
       if (d >= nb) {
         this.lastWorkerBlocks = nb - mine;
         return;
       }
-      if (Atomics.load(ctrl, FAIL) !== 0) this.fail(fn);
+      if (Atomics.load(ctrl, FAIL) !== 0) this.fail(fn, "during");
+      const now = performance.now();
+      if (d !== seen) {
+        seen = d;
+        since = now;
+      } else if (now - since > poolTestHooks.stallMs) {
+        this.failed = true;
+        this.retire();
+        throw new Error(
+          `softxent.${fn}: a thread-pool worker claimed a block and finished none for ${Math.round(now - since)} ms (it never answered); the call's outputs are incomplete, the pool's workers were terminated, and the pool is rebuilt on the next call`,
+        );
+      }
       if (this.canBlock) Atomics.wait(ctrl, DONE, d, 100);
     }
   }
 
-  private fail(fn: string): never {
+  private fail(fn: string, when: "before" | "during"): never {
     let text = "";
     for (let i = 0; i < MSG_CHARS && this.msg[i] !== 0; i++) text += String.fromCharCode(this.msg[i]!);
     this.failed = true;
     this.retire();
     throw new Error(
-      `softxent.${fn}: a thread-pool worker failed during the call (${text}); the call's outputs are incomplete, and the pool is rebuilt on the next call`,
+      when === "during"
+        ? `softxent.${fn}: a thread-pool worker failed during the call (${text}); the call's outputs are incomplete, and the pool is rebuilt on the next call`
+        : `softxent.${fn}: a thread-pool worker had failed (${text}); nothing was written, and the pool is rebuilt on the next call`,
     );
+  }
+
+  /**
+   * Throws when a worker failed before this call (while starting, or after the last call): the call
+   * that needs the pool reports it, with its cause, before it writes any output (callers that write
+   * before their first run call this first).
+   */
+  check(fn: string): void {
+    if (Atomics.load(this.ctrl, FAIL) !== 0) this.fail(fn, "before");
+  }
+
+  /** Test hook: the next block a worker claims is never finished (that worker hangs until terminated). */
+  hangOneWorker(): void {
+    Atomics.store(this.ctrl, HANG, 1);
   }
 
   /** Test hook (test/threads-*.test.ts): the next block a worker claims makes that worker exit. */

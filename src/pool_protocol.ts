@@ -23,8 +23,10 @@ export const STOP = 5;
 export const FAIL = 6;
 /** Test hook: a worker that claims a block while this is 1 exits before running it (a death mid-call). */
 export const KILL = 7;
+/** Test hook: a worker that claims a block while this is 1 never finishes it (a worker that never answers). */
+export const HANG = 8;
 /** Per-worker state words start here: STARTING, READY, DEAD. */
-export const STATE = 8;
+export const STATE = 9;
 export const CTRL_WORDS = STATE + 256;
 
 export const STARTING = 0;
@@ -39,6 +41,8 @@ export const JOB_CE_INDEX = 1;
 export const JOB_CE_PROB = 2;
 export const JOB_LOG_SOFTMAX = 3;
 export const JOB_SOFTMAX = 4;
+/** A parameter-block kernel (assembly/jobs.ts): a = [p, step]; block b runs jobBlock(p, step, b, thread). */
+export const JOB_PARAMS = 5;
 
 /** Most blocks a job may have (the block index takes CLAIM's low 16 bits). */
 export const MAX_BLOCKS = 65535;
@@ -49,7 +53,7 @@ export function tagOf(gen: number): number {
 }
 
 /** What the threads need to run a job's block `b`: the exports of their own instance. */
-export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEntropyProbBlock" | "logSoftmax" | "softmax">;
+export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEntropyProbBlock" | "logSoftmax" | "softmax" | "jobBlock">;
 
 /**
  * Runs block `b` of the job in `a` (ARGS) on thread `thread` (0 = the caller). Index and probability
@@ -58,6 +62,10 @@ export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEn
  * a = [z, out, n, k, invT, rowsPerBlock].
  */
 export function runBlock(ex: BlockExports, kind: number, a: Float64Array, b: number, thread: number): void {
+  if (kind === JOB_PARAMS) {
+    ex.jobBlock(a[0]!, a[1]!, b, thread);
+    return;
+  }
   if (kind === JOB_CE_INDEX || kind === JOB_CE_PROB) {
     const k = a[3]!,
       grad = a[14]!;

@@ -7,7 +7,33 @@
 
 import { REDUCE, RESULT, WEIGHT } from "./abi.js";
 import type { Heap } from "./memory.js";
-import { JOB_CE_INDEX, JOB_CE_PROB, JOB_LOG_SOFTMAX, JOB_SOFTMAX } from "./pool_protocol.js";
+import { JOB_CE_INDEX, JOB_CE_PROB, JOB_LOG_SOFTMAX, JOB_PARAMS, JOB_SOFTMAX } from "./pool_protocol.js";
+
+/**
+ * Runs the parameter-block kernel whose block is at `p` (assembly/jobs.ts): on this thread alone
+ * (jobRun) when the call is small or there is no pool, else the same prepare / steps / finish with
+ * each step's blocks on the pool. Nothing about the kernel's set-up is repeated here: the kernel
+ * derives it into the block. Returns as jobPrepare (−1, or the first bad label's row).
+ */
+export function runJob(h: Heap, fn: string, p: number, elements: number): number {
+  const ex = h.exports;
+  const pool = h.poolFor(elements);
+  if (pool === null) return ex.jobRun(p);
+  pool.check(fn); // before jobPrepare writes anything
+  const bad = ex.jobPrepare(p);
+  if (bad >= 0) return bad;
+  for (let step = 0; ; step++) {
+    const nb = ex.jobStepBlocks(p, step);
+    if (nb < 0) break;
+    if (nb === 0) continue;
+    pool.run(fn, ex, JOB_PARAMS, nb, (a) => {
+      a[0] = p;
+      a[1] = step;
+    });
+  }
+  ex.jobFinish(p);
+  return -1;
+}
 
 /**
  * Index targets: as the crossEntropyIndex export (returns −1, or the first bad label's row). Without

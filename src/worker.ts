@@ -11,6 +11,7 @@ import {
   DEAD,
   FAIL,
   GEN,
+  HANG,
   KILL,
   KIND,
   MSG_CHARS,
@@ -33,6 +34,8 @@ export interface WorkerStart {
   ctxBase: number;
   /** Iterations to spin on GEN before sleeping in Atomics.wait (keeps the hand-off cheap between calls). */
   spin: number;
+  /** Test hook (src/pool.ts poolTestHooks): fail while starting, before the instance exists. */
+  failAtStart?: boolean;
 }
 
 interface NodeProcess {
@@ -67,6 +70,7 @@ function start(m: WorkerStart): void {
   if (proc?.versions?.node) proc.on("exit", (code) => fail(`the worker thread exited (code ${code}) during a call`));
   try {
     if (m.index >= CTRL_WORDS - STATE) throw new Error("too many workers");
+    if (m.failAtStart) throw new Error("failing while starting (test hook)");
     const instance = new WebAssembly.Instance(m.module, { env: { memory: m.memory } });
     const ex = instance.exports as unknown as BlockExports & { setThreadContext(base: number): void };
     ex.setThreadContext(m.ctxBase);
@@ -76,6 +80,7 @@ function start(m: WorkerStart): void {
         if (proc?.versions?.node) proc.exit(7);
         throw new Error("killed by the test hook");
       }
+      if (Atomics.compareExchange(ctrl, HANG, 1, 0) === 1) for (;;); // never answers, until terminated
     };
     let seen = 0;
     for (;;) {

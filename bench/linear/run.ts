@@ -6,7 +6,10 @@
 //      softxent vs TF.js-wasm matMul + bias + tf.losses.softmaxCrossEntropy under tf.valueAndGrads;
 //   3. GFLOP/s of softxent's product kernel vs TF.js-wasm's non-transposed matMul on the same shape;
 //   4. a custom-loop training step of a 32000-class Dense head: softxent/tfjs's fused head vs Dense
-//      + tf.losses.softmaxCrossEntropy (tf.variableGrads + SGD).
+//      + tf.losses.softmaxCrossEntropy (tf.variableGrads + SGD);
+//   5. the native anchor: PyTorch F.linear + F.cross_entropy(label_smoothing) fwd + bwd, 1 and 2
+//      threads, beside softxent on 1 and 2 threads (bench/linear/native.ts; skipped, with the reason,
+//      where no python3 with torch is installed).
 // `--quick` leaves out the two large shapes of 2 (TF.js needs ~30–40 s per call there).
 // The machine may be shared: compare ratios from one run, not absolute times across runs.
 
@@ -18,6 +21,7 @@ import { repoRoot } from "../paths.js";
 import { tfPeer } from "../peers/tfjs.js";
 import { alternate, fmt, type Stats } from "./timing.js";
 import { linearChart, type LinearReport } from "./chart.js";
+import { nativeRows } from "./native.js";
 
 type Softxent = typeof import("../../dist/index.js");
 type Memory = typeof import("../../dist/memory.js");
@@ -162,7 +166,7 @@ report.fused = fused;
   const pa = h.alloc(4 * m * k),
     pb = h.alloc(4 * k * n),
     pc = h.alloc(4 * m * n),
-    pack = h.alloc(h.exports.linearScratchBytes(0, 0));
+    pack = h.alloc(h.exports.linearScratchBytes(0, 0, 1));
   h.f32.set(A, pa >>> 2);
   h.f32.set(B, pb >>> 2);
   const ta = tf.tensor2d(A, [m, k]),
@@ -192,7 +196,7 @@ report.fused = fused;
   h.release(pa, 4 * m * k);
   h.release(pb, 4 * k * n);
   h.release(pc, 4 * m * n);
-  h.release(pack, h.exports.linearScratchBytes(0, 0));
+  h.release(pack, h.exports.linearScratchBytes(0, 0, 1));
   const flops = 2 * m * k * n;
   const ours = flops / res.softxent!.meanMs / 1e6,
     theirs = flops / res.tfjs!.meanMs / 1e6;
@@ -254,6 +258,9 @@ report.fused = fused;
   report.trainingStep = { shape: [p.n, p.d, p.v], softxent: res.softxent, tfjs: res.tfjs, ratio, kernelMaxDiff: diff };
   tf.dispose([h, onehot]);
 }
+
+// ---- 5. the native anchor (PyTorch + its BLAS), 1 and 2 threads
+report.native = nativeRows(sx, quick ? 2 : 4);
 
 const out = quick ? join(root, "build", "linear-quick.json") : join(root, "bench", "results", "linear.json");
 writeFileSync(out, JSON.stringify(report, null, 2) + "\n");

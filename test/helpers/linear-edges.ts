@@ -14,7 +14,9 @@ export const INSTANCES = [
 /** The chunk layout of docs/linear-cross-entropy.md "Memory", restated: logits, one row, the product's packing, one 16-byte sum per row block. */
 export const PACK = 256 * 512 * 4;
 const a16 = (x: number): number => Math.ceil(x / 16) * 16;
-export const scratchOf = (rows: number, v: number): number => a16(rows * v * 4) + a16(v * 4) + PACK + a16(Math.min(rows, 65535) * 16);
+/** The chunk scratch of `threads` threads: the logits, one sum slot per row block, and per thread a row and a packing area. */
+export const scratchOf = (rows: number, v: number, threads = 1): number =>
+  a16(rows * v * 4) + a16(Math.min(rows, 65535) * 16) + threads * (a16(v * 4) + PACK);
 
 /** Every element finite and within tol × the reference's max |g| (the gradient bar). */
 export function expectClose(got: ArrayLike<number> | null, want: ArrayLike<number> | null, what: string, tol = 2e-5): void {

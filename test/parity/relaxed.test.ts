@@ -29,6 +29,7 @@ const SUITES = [
   "test/fuzz/family.test.ts",
   "test/parity/linear_cross_entropy.test.ts",
   "test/parity/threads-identity.test.ts",
+  "test/parity/threads-identity-linear.test.ts",
 ];
 
 describe("relaxed-SIMD build", () => {

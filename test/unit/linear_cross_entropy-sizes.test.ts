@@ -8,9 +8,13 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { allocFloat32, allocInt32, backendInfo, initSync, linearCrossEntropy } from "../../dist/index.js";
 import { heapOrNull } from "../../dist/memory.js";
+import { PARAMS } from "../../dist/abi.js";
 import { INSTANCES, scratchOf } from "../helpers/linear-edges.js";
 
 afterAll(() => initSync({ threads: 1 }));
+
+/** The chunk scratch holds a row and a packing area per thread of the instance. */
+const threadsOf = (init: object): number => ("threads" in init ? (init.threads as number) : 1);
 
 describe.each(INSTANCES)("linearCrossEntropy sizes — $name", ({ init }) => {
   it("the core sizes the chunk scratch exactly near 2^31 and 2^32 bytes (computed, not allocated)", () => {
@@ -27,13 +31,14 @@ describe.each(INSTANCES)("linearCrossEntropy sizes — $name", ({ init }) => {
       [65536, 16384], // 2^32
       [2 ** 31 - 1, 2 ** 31 - 1], // the largest inputs: 2^64 − 2^34 + 4, past every limit
     ];
-    for (const [rows, v] of cases) {
-      const want = scratchOf(rows, v);
-      const got = ex.linearScratchBytes(rows, v);
-      // above 2^53 the f64 the core returns is the nearest double: still far past any limit
-      if (want <= Number.MAX_SAFE_INTEGER) expect(got, `${rows} × ${v}`).toBe(want);
-      else expect(got / want, `${rows} × ${v}`).toBeCloseTo(1, 12);
-    }
+    for (const [rows, v] of cases)
+      for (const threads of [1, 3]) {
+        const want = scratchOf(rows, v, threads);
+        const got = ex.linearScratchBytes(rows, v, threads);
+        // above 2^53 the f64 the core returns is the nearest double: still far past any limit
+        if (want <= Number.MAX_SAFE_INTEGER) expect(got, `${rows} × ${v}`).toBe(want);
+        else expect(got / want, `${rows} × ${v}`).toBeCloseTo(1, 12);
+      }
   });
 
   it("a chunk wasm32 cannot hold is a RangeError naming classes, chunkBytes and the limit; nothing is written", () => {
@@ -45,7 +50,7 @@ describe.each(INSTANCES)("linearCrossEntropy sizes — $name", ({ init }) => {
     const before = backendInfo().memoryBytes;
     expect(() => linearCrossEntropy(new Float32Array(1), weight, new Int32Array(1), { classes: v })).toThrow(
       new RegExp(
-        `^softxent\\.linearCrossEntropy: one chunk of 1 row\\(s\\) × classes = ${v} needs ${scratchOf(1, v)} bytes of scratch .*more than wasm32 can hold \\(\\d+ bytes\\); lower options\\.chunkBytes \\(received 33554432\\), or use fewer classes`,
+        `^softxent\\.linearCrossEntropy: one chunk of 1 row\\(s\\) × classes = ${v} needs ${scratchOf(1, v, threadsOf(init))} bytes of scratch .*more than wasm32 can hold \\(\\d+ bytes\\); lower options\\.chunkBytes \\(received 33554432\\), or use fewer classes`,
       ),
     );
     expect(() => linearCrossEntropy(new Float32Array(1), weight, new Int32Array(1), { classes: v })).toThrow(RangeError);
@@ -59,10 +64,10 @@ describe.each(INSTANCES)("linearCrossEntropy sizes — $name", ({ init }) => {
     const v = 270_000_000;
     const weight = new Float32Array(v);
     const before = backendInfo().memoryBytes;
-    const need = 4 * v + 4 * v + scratchOf(1, v) + 4 + 4 + 4; // weight copy, gradWeight, chunk, hidden, target, gradHidden
+    const need = 4 * v + 4 * v + scratchOf(1, v, threadsOf(init)) + 4 + 4 + 4 + PARAMS.bytes; // weight copy, gradWeight, chunk, hidden, target, gradHidden, the parameter block
     expect(() => linearCrossEntropy(new Float32Array(1), weight, new Int32Array(1), { classes: v })).toThrow(
       new RegExp(
-        `^softxent\\.linearCrossEntropy: this call needs ${need} bytes of wasm memory .*${scratchOf(1, v)} bytes of chunk scratch for 1 row\\(s\\) of classes = ${v}\\), more than wasm32 can hold .*resident buffers .*chunkBytes`,
+        `^softxent\\.linearCrossEntropy: this call needs ${need} bytes of wasm memory .*${scratchOf(1, v, threadsOf(init))} bytes of chunk scratch for 1 row\\(s\\) of classes = ${v}\\), more than wasm32 can hold .*resident buffers .*chunkBytes`,
       ),
     );
     expect(backendInfo().memoryBytes).toBe(before);

@@ -1,6 +1,8 @@
 /**
  * The worker pool's life cycle (docs/spec.md "Threads"): init options and backendInfo, a worker dying
- * mid-call (the call throws naming the cause, the next call rebuilds the pool and is right again),
+ * mid-call (the call throws naming the cause, the next call rebuilds the pool and is right again), a
+ * worker failing while it starts (reported on the next pooled call, with its cause, before anything is
+ * written), a worker that never answers (the call throws within the stall limit),
  * init replacing a threaded instance, an idle pool not keeping Node alive, where threads cannot run
  * (no SharedArrayBuffer: threads: 2 rejects naming why and the fix, 'auto' falls back with a note), and
  * the stale-view rule over a shared memory.
@@ -10,8 +12,9 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { allocFloat32, backendInfo, crossEntropy, init, initSync } from "../../dist/index.js";
+import { allocFloat32, backendInfo, crossEntropy, init, initSync, linearCrossEntropy } from "../../dist/index.js";
 import { heapOrNull } from "../../dist/memory.js";
+import { POOL_STALL_MS, poolTestHooks } from "../../dist/pool.js";
 import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -22,6 +25,13 @@ const rng = mulberry32(7);
 const z = randomLogits(rng, N, K);
 const y = randomLabels(rng, N, K);
 const opts = { classes: K, smoothing: 0.1 } as const;
+const LN = 64,
+  LD = 32,
+  LV = 3000;
+const lh = randomLogits(rng, LN, LD, 1),
+  lw = randomLogits(rng, LV, LD, 0.3),
+  ly = randomLabels(rng, LN, LV);
+const lopts = { classes: LV, smoothing: 0.1 } as const;
 
 afterAll(() => initSync({ threads: 1 }));
 
@@ -79,6 +89,78 @@ describe("a worker that dies mid-call", () => {
     expect(again.loss).toBe(expected.loss);
     expect(Buffer.from(again.grad!.buffer).equals(Buffer.from(expected.grad!.buffer))).toBe(true);
     await warm(); // the new pool's workers work
+  });
+});
+
+describe("a worker that fails while starting", () => {
+  it("is reported with its cause on the next call that needs the pool, before it writes anything; the pool is rebuilt", async () => {
+    initSync({ threads: 1 });
+    const expected = linearCrossEntropy(lh, lw, ly, lopts);
+    poolTestHooks.failAtStart = true;
+    let thrown: unknown = null;
+    try {
+      initSync({ threads: 2 });
+      const gw = new Float32Array(LV * LD).fill(7);
+      // the first call starts the pool (its workers fail asynchronously): a later call reports them
+      for (let i = 0; i < 50 && thrown === null; i++) {
+        gw.fill(7);
+        try {
+          linearCrossEntropy(lh, lw, ly, { ...lopts, gradWeight: gw });
+        } catch (err) {
+          thrown = err;
+          expect(gw.every((x) => x === 7)).toBe(true); // nothing written
+        }
+        if (thrown === null) await sleep(20);
+      }
+    } finally {
+      poolTestHooks.failAtStart = false;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).message).toMatch(
+      /^softxent\.linearCrossEntropy: a thread-pool worker had failed \(softxent pool worker 1: Error: failing while starting \(test hook\)\); nothing was written/,
+    );
+    // the next call builds a new pool, whose workers start, and is right
+    const again = linearCrossEntropy(lh, lw, ly, lopts);
+    expect(again.loss).toBe(expected.loss);
+    expect(Buffer.from(again.gradWeight!.buffer).equals(Buffer.from(expected.gradWeight!.buffer))).toBe(true);
+    await warm();
+  });
+});
+
+describe("a worker that never answers", () => {
+  it("a worker that claimed a block and finishes none makes the call throw within the stall limit; the pool is rebuilt", async () => {
+    initSync({ threads: 1 });
+    const expected = crossEntropy(z, y, opts);
+    initSync({ threads: 2 });
+    await warm();
+    const first = heapOrNull()!.currentPool()!;
+    poolTestHooks.stallMs = 300;
+    let thrown: unknown = null;
+    let took = 0;
+    try {
+      for (let i = 0; i < 20 && thrown === null; i++) {
+        first.hangOneWorker();
+        const t0 = performance.now();
+        try {
+          crossEntropy(z, y, opts);
+        } catch (err) {
+          thrown = err;
+          took = performance.now() - t0;
+        }
+        if (thrown === null) await sleep(20); // the caller ran every block: try again
+      }
+    } finally {
+      poolTestHooks.stallMs = POOL_STALL_MS;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).message).toMatch(/crossEntropy: a thread-pool worker claimed a block and finished none for \d+ ms/);
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThan(10_000); // bounded: the limit plus one wait slice, not a hang
+    const again = crossEntropy(z, y, opts);
+    expect(heapOrNull()!.currentPool()).not.toBe(first);
+    expect(again.loss).toBe(expected.loss);
+    expect(Buffer.from(again.grad!.buffer).equals(Buffer.from(expected.grad!.buffer))).toBe(true);
+    await warm();
   });
 });
 

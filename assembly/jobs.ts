@@ -1,0 +1,55 @@
+// The entry points of every kernel that takes a parameter block (assembly/params.ts). The facade
+// writes the block, then either calls jobRun (one thread) or drives the same steps itself over the
+// thread pool (src/threads/run.ts):
+//
+//   bad = jobPrepare(p)                 // checks, clears, derives the call's scales into the block
+//   for step = 0, 1, …:
+//     nb = jobStepBlocks(p, step)       // the calling thread's work between steps; −1: done
+//     jobBlock(p, step, b, thread) for b < nb, on any thread, in any order
+//   jobFinish(p)                        // the results, into RESULTS
+//
+// jobRun is exactly that loop with every block on thread 0, so the one-thread path and the pool run
+// the same blocks and the same serial steps (docs/spec.md "Threads").
+
+import { JOB_LINEAR, P_JOB } from "./params";
+import { linearBlock, linearFinish, linearPrepare, linearStepBlocks } from "./linear_cross_entropy";
+
+/** −1, or the first row with a bad label (nothing written then). */
+export function jobPrepare(p: usize): i32 {
+  const job = load<i32>(p + P_JOB);
+  if (job == JOB_LINEAR) return linearPrepare(p);
+  unreachable();
+  return 0;
+}
+
+export function jobStepBlocks(p: usize, step: i32): i32 {
+  const job = load<i32>(p + P_JOB);
+  if (job == JOB_LINEAR) return linearStepBlocks(p, step);
+  unreachable();
+  return 0;
+}
+
+export function jobBlock(p: usize, step: i32, block: i32, thread: i32): void {
+  const job = load<i32>(p + P_JOB);
+  if (job == JOB_LINEAR) { linearBlock(p, step, block, thread); return; }
+  unreachable();
+}
+
+export function jobFinish(p: usize): void {
+  const job = load<i32>(p + P_JOB);
+  if (job == JOB_LINEAR) { linearFinish(p); return; }
+  unreachable();
+}
+
+/** The whole call on the calling thread: returns as jobPrepare. */
+export function jobRun(p: usize): i32 {
+  const bad = jobPrepare(p);
+  if (bad >= 0) return bad;
+  for (let step = 0; ; step++) {
+    const nb = jobStepBlocks(p, step);
+    if (nb < 0) break;
+    for (let b = 0; b < nb; b++) jobBlock(p, step, b, 0);
+  }
+  jobFinish(p);
+  return -1;
+}

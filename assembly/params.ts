@@ -1,0 +1,63 @@
+// Parameter blocks (docs/architecture.md "Parameter blocks"): a call's parameters, written by the facade
+// into one struct in linear memory, whose address is the only argument of the kernel's entry points
+// (jobRun / jobPrepare / jobStepBlocks / jobBlock / jobFinish in assembly/jobs.ts).
+//
+// Every field has an 8-byte slot at the byte offset named here: f64 fields fill it, i32 / pointer
+// fields (wasm32: 4 bytes) sit in its low half. These constants are the ONE source of the layout:
+// assembly/index.ts exports them as globals, src/abi.ts mirrors them, and
+// test/unit/threads-abi.test.ts compares the two on every build. Slots the kernel derives during
+// prepare (scales, running sums) live in the same block, so the pool's threads read them from there
+// and the facade never recomputes a kernel's set-up.
+
+/** Which kernel the block is for (JOB_* below). */
+export const P_JOB: usize = 0;
+
+export const JOB_LINEAR: i32 = 1;
+
+// ---- linearCrossEntropy (assembly/linear_cross_entropy.ts)
+export const LCE_H: usize = 8;
+export const LCE_W: usize = 16;
+export const LCE_BIAS: usize = 24;
+export const LCE_Y: usize = 32;
+export const LCE_N: usize = 40;
+export const LCE_D: usize = 48;
+export const LCE_V: usize = 56;
+export const LCE_LAYOUT: usize = 64;
+/** f64 */
+export const LCE_EPS: usize = 72;
+export const LCE_OTHERS: usize = 80;
+export const LCE_IGNORE: usize = 88;
+export const LCE_CW: usize = 96;
+export const LCE_W_MODE: usize = 104;
+/** f64 */
+export const LCE_LAMBDA: usize = 112;
+export const LCE_REDUCTION: usize = 120;
+export const LCE_CHUNK_ROWS: usize = 128;
+/** linearScratchBytes(chunkRows, v, threads) bytes. */
+export const LCE_SCRATCH: usize = 136;
+export const LCE_GRAD: usize = 144;
+export const LCE_GH: usize = 152;
+export const LCE_GW: usize = 160;
+export const LCE_GB: usize = 168;
+export const LCE_ACC: usize = 176;
+export const LCE_ROW_LOSS: usize = 184;
+// derived by jobPrepare (the facade leaves them alone)
+/** f64: 1/D under 'mean', else 1. */
+export const LCE_S: usize = 192;
+/** f64: 1/n under 'mean', else 1. */
+export const LCE_ZS: usize = 200;
+/** f64: weightSum of the class weights. */
+export const LCE_WSUM: usize = 208;
+/** f64: running Σ CE over the chunks' row blocks, in order. */
+export const LCE_CE_SUM: usize = 216;
+/** f64: running Σ lse² likewise. */
+export const LCE_Z_SUM: usize = 224;
+/** The class weights' mode after prepare (WEIGHT_NONE without weights). */
+export const LCE_W_MODE_EFF: usize = 232;
+/** Number of row chunks (0: nothing to run). */
+export const LCE_CHUNKS: usize = 240;
+/** Bytes of a linearCrossEntropy parameter block. */
+export const LCE_PARAM_BYTES: usize = 256;
+
+/** Largest parameter block of any job (the facade allocates this much once). */
+export const PARAM_BYTES: usize = 256;

@@ -1,0 +1,215 @@
+/**
+ * The invariants that span the facade and the wasm core (docs/architecture.md "Parameter blocks"),
+ * checked against every build this engine validates:
+ * - every function export has the name and parameter count of src/abi.ts's EXPORT_ARITY (which the
+ *   compiler ties to CoreExports), and every entry there is exported;
+ * - the parameter blocks' offsets, job ids, result slots, reduction and weight codes in src/abi.ts
+ *   equal the build's exported constants (assembly/params.ts, assembly/common.ts: the one source);
+ * - threadContextBytes() is the sum of the named region sizes the build exports;
+ * - after setThreadContext, running every kernel family writes no byte below the heap: every writable
+ *   static region was rebased into the context block (a region left out would be shared by the pool's
+ *   threads).
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { CALIBRATION_RESULT, EXPORT_ARITY, JOB, LCE, MOMENTS_RESULT, PARAMS, REDUCE, RESULT, WEIGHT } from "../../dist/abi.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+/** Exported for Binaryen's sake only (assembly/index.ts), never called by the facade. */
+const NOT_FOR_THE_FACADE = new Set(["expSumRepairAtMax"]);
+
+const BUILDS = ["relaxed", "simd", "scalar", "relaxed-threads", "simd-threads", "scalar-threads"]
+  .map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(root, `dist/wasm/softxent.${name}.wasm`))) }))
+  .filter((b) => WebAssembly.validate(b.bytes));
+
+function instantiate(bytes: Uint8Array<ArrayBuffer>, threaded: boolean): { ex: Record<string, unknown>; memory: WebAssembly.Memory } {
+  const module = new WebAssembly.Module(bytes);
+  if (threaded) {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+    const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown>;
+    return { ex, memory };
+  }
+  const ex = new WebAssembly.Instance(module, {}).exports as Record<string, unknown>;
+  const memory = ex.memory as WebAssembly.Memory;
+  memory.grow(64);
+  return { ex, memory };
+}
+
+const camelToConst = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) => {
+  const threaded = name.endsWith("-threads");
+  const { ex, memory } = instantiate(bytes, threaded);
+  const g = (n: string): number => {
+    const v = ex[n];
+    expect(v, `the build exports the constant ${n}`).toBeInstanceOf(WebAssembly.Global);
+    return Number((v as WebAssembly.Global).value);
+  };
+
+  it("exports exactly EXPORT_ARITY's functions, with its parameter counts", () => {
+    const fns = Object.entries(ex).filter(([, v]) => typeof v === "function") as [string, (...a: unknown[]) => unknown][];
+    const arity = EXPORT_ARITY as Record<string, number>;
+    for (const [n, f] of fns) {
+      if (NOT_FOR_THE_FACADE.has(n)) continue;
+      expect(arity[n], `export ${n} is listed in src/abi.ts`).toBeDefined();
+      expect(f.length, `arity of ${n}`).toBe(arity[n]);
+    }
+    for (const n of Object.keys(arity)) expect(typeof ex[n], `${n} is exported`).toBe("function");
+  });
+
+  it("has the parameter-block layout, job ids, result slots and codes of src/abi.ts", () => {
+    expect(g("P_JOB")).toBe(PARAMS.job);
+    expect(g("PARAM_BYTES")).toBe(PARAMS.bytes);
+    expect(g("JOB_LINEAR")).toBe(JOB.linear);
+    const offsets = new Set<number>();
+    for (const [k, off] of Object.entries(LCE)) {
+      expect(g(`LCE_${camelToConst(k)}`), `LCE.${k}`).toBe(off);
+      offsets.add(off);
+    }
+    // the fields the kernel derives into the block never overlap the facade's, and all fit
+    const derived = ["LCE_S", "LCE_ZS", "LCE_WSUM", "LCE_CE_SUM", "LCE_Z_SUM", "LCE_W_MODE_EFF", "LCE_CHUNKS"];
+    for (const d of derived) offsets.add(g(d));
+    expect(offsets.size).toBe(Object.keys(LCE).length + derived.length);
+    for (const off of offsets) {
+      expect(off % 8).toBe(0);
+      expect(off + 8).toBeLessThanOrEqual(g("LCE_PARAM_BYTES"));
+    }
+    expect(g("LCE_PARAM_BYTES")).toBeLessThanOrEqual(PARAMS.bytes);
+    expect(Math.min(...offsets)).toBeGreaterThan(PARAMS.job);
+
+    expect(g("RESULT_DIVISOR")).toBe(8 * RESULT.divisor);
+    expect(g("RESULT_COUNT")).toBe(8 * RESULT.count);
+    expect(g("RESULT_LOSS")).toBe(8 * RESULT.loss);
+    expect(g("RESULT_COUNT")).toBe(8 * CALIBRATION_RESULT.count);
+    expect(g("RESULT_BRIER")).toBe(8 * CALIBRATION_RESULT.brierSum);
+    expect(g("RESULT_NLL")).toBe(8 * CALIBRATION_RESULT.nllSum);
+    expect(g("RESULT_CONFIDENCE")).toBe(8 * CALIBRATION_RESULT.confidenceSum);
+    expect(g("RESULT_HITS")).toBe(8 * CALIBRATION_RESULT.hits);
+    expect(g("RESULT_COUNT")).toBe(8 * MOMENTS_RESULT.count);
+    expect(g("RESULT_F")).toBe(8 * MOMENTS_RESULT.f);
+    expect(g("RESULT_D1")).toBe(8 * MOMENTS_RESULT.d1);
+    expect(g("RESULT_D2")).toBe(8 * MOMENTS_RESULT.d2);
+    for (const [k, v] of Object.entries(REDUCE)) expect(g(`REDUCE_${k.toUpperCase()}`), `REDUCE.${k}`).toBe(v);
+    for (const [k, v] of Object.entries(WEIGHT)) expect(g(`WEIGHT_${k.toUpperCase()}`), `WEIGHT.${k}`).toBe(v);
+  });
+
+  it("threadContextBytes() is the sum of the named region sizes", () => {
+    const sizes = ["RESULTS_BYTES", "CE_CALL_BYTES", "LOGS_BYTES", "TILE_BYTES", "GEMM_CTX_BYTES"].map(g);
+    for (const s of sizes) {
+      expect(s).toBeGreaterThan(0);
+      expect(s % 16).toBe(0);
+    }
+    expect((ex.threadContextBytes as () => number)()).toBe(sizes.reduce((a, b) => a + b, 0));
+  });
+
+  it("after setThreadContext, no kernel writes below the heap (every writable static region is rebased)", () => {
+    const call = (n: string, ...a: number[]): number => (ex[n] as (...x: number[]) => number)(...a);
+    const heap = call("heapBase");
+    // bump allocator above the heap
+    let top = heap;
+    const alloc = (bytes: number): number => {
+      const p = top;
+      top += Math.ceil(bytes / 16) * 16;
+      expect(top).toBeLessThan(memory.buffer.byteLength);
+      return p;
+    };
+    const ctx = alloc(call("threadContextBytes"));
+    call("setThreadContext", ctx);
+    const f32 = (p: number, xs: ArrayLike<number>): number => {
+      new Float32Array(memory.buffer, p, xs.length).set(xs);
+      return p;
+    };
+    const i32 = (p: number, xs: ArrayLike<number>): number => {
+      new Int32Array(memory.buffer, p, xs.length).set(xs);
+      return p;
+    };
+    let seed = 7;
+    const rnd = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const logits = (n: number, k: number): number =>
+      f32(
+        alloc(4 * n * k),
+        Array.from({ length: n * k }, () => rnd() * 8 - 4),
+      );
+    const labels = (n: number, k: number): number =>
+      i32(
+        alloc(4 * n),
+        Array.from({ length: n }, (_, i) => (i % 5 === 4 ? -100 : (i * 7) % k)),
+      );
+    const before = new Uint8Array(memory.buffer, 0, heap).slice();
+
+    // crossEntropy: the small-K tile (K = 10), the three-pass rows with deferred logs (K = 3001), z-loss rows
+    for (const [n, k] of [
+      [12, 10],
+      [6, 3001],
+    ] as const) {
+      const z = logits(n, k),
+        y = labels(n, k),
+        gr = alloc(4 * n * k),
+        rl = alloc(4 * n),
+        w = f32(
+          alloc(4 * k),
+          Array.from({ length: k }, () => 0.5 + rnd()),
+        );
+      for (const lambda of [0, 1e-3]) {
+        expect(call("crossEntropyIndex", z, y, n, k, 0.1, 0, -100, w, 1, lambda, 2, gr, 1, rl)).toBe(-1);
+        call("crossEntropyProb", z, gr, n, k, 0.1, 0, lambda, 0, alloc(4 * n * k), 1, rl);
+      }
+      call("logSoftmax", z, gr, n, k);
+      call("softmax", z, gr, n, k, 0.5);
+      call("sigmoidCrossEntropy", z, gr, n * k, k, 0, 0.1, 0, alloc(4 * n * k), 1, 0);
+      expect(call("distillation", z, gr, y, n, k, 2, 0.5, 0.1, 0, -100, 0, alloc(4 * n * k), 1, 0, alloc(52 * k + 16))).toBe(-1);
+      expect(call("calibrationRows", z, y, n, k, 1.5, 0, -100, alloc(4 * n), alloc(4 * n), alloc(8 * n))).toBe(-1);
+      expect(call("temperatureMoments", z, y, n, k, -100, 0.7)).toBe(-1);
+    }
+    // linearCrossEntropy through its parameter block: narrow gemm panels (V, D not multiples of 8)
+    const n = 7,
+      d = 13,
+      v = 21;
+    const p = alloc(PARAMS.bytes);
+    const rows = 7;
+    const scratch = alloc(call("linearScratchBytes", rows, v, 1));
+    const I = new Int32Array(memory.buffer),
+      F = new Float64Array(memory.buffer);
+    const set = (off: number, x: number): void => {
+      I[(p + off) >>> 2] = x;
+    };
+    set(PARAMS.job, JOB.linear);
+    set(LCE.h, logits(n, d));
+    set(LCE.w, logits(v, d));
+    set(LCE.bias, logits(1, v));
+    set(LCE.y, labels(n, v));
+    set(LCE.n, n);
+    set(LCE.d, d);
+    set(LCE.v, v);
+    set(LCE.layout, 0);
+    F[(p + LCE.eps) >>> 3] = 0.1;
+    set(LCE.ignore, -100);
+    F[(p + LCE.lambda) >>> 3] = 0;
+    set(LCE.reduction, REDUCE.mean);
+    set(LCE.chunkRows, rows);
+    set(LCE.scratch, scratch);
+    set(LCE.grad, 1);
+    set(LCE.gh, alloc(4 * n * d));
+    set(LCE.gw, alloc(4 * v * d));
+    set(LCE.gb, alloc(4 * v));
+    expect(call("jobRun", p)).toBe(-1);
+    const loss = new Float64Array(memory.buffer)[(call("resultsPtr") + 8 * RESULT.loss) >>> 3]!;
+    expect(Number.isFinite(loss) && loss > 0).toBe(true);
+
+    const after = new Uint8Array(memory.buffer, 0, heap);
+    let first = -1;
+    for (let i = 0; i < heap; i++)
+      if (after[i] !== before[i]) {
+        first = i;
+        break;
+      }
+    expect(first, "first byte written below the heap after setThreadContext").toBe(-1);
+    // the results really moved into the context block
+    expect(call("resultsPtr")).toBe(ctx);
+  });
+});
