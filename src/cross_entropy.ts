@@ -9,44 +9,27 @@ import { heap, isWasmBuffer } from "./memory.js";
 import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, TargetInput } from "./types.js";
 import {
   badLabel,
-  bool,
   checkNoOverlap,
   checkOptions,
   checkWeights,
   classesOf,
   expectLength,
   f32Operand,
+  floatTargetsHint,
+  inputHint,
   fail,
   failType,
   describe,
   i32Operand,
-  integer,
-  numberIn,
-  oneOf,
   rowsOf,
   typedArrayKind,
   type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 import { ceIndex, ceProb } from "./threads.js";
+import { CROSS_ENTROPY_KEYS, readLossOptions } from "./options.js";
 
 const FN = "crossEntropy";
-const KEYS: ReadonlySet<string> = new Set([
-  "classes",
-  "smoothing",
-  "smoothingMode",
-  "reduction",
-  "ignoreIndex",
-  "classWeights",
-  "classWeightMode",
-  "zLoss",
-  "grad",
-  "gradOut",
-]);
-const REDUCTIONS = ["mean", "sum", "none"] as const;
-const SMOOTHING_MODES = ["uniform", "others"] as const;
-const WEIGHT_MODES = ["pytorch", "target"] as const;
-
 /** 'int32', 'float32', or undefined for anything else (brand and intrinsic checks: no getters run). */
 function targetKind(t: unknown): "int32" | "float32" | undefined {
   if (isWasmBuffer(t)) return t.kind;
@@ -81,7 +64,7 @@ export function crossEntropy(
   options: CrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array> {
   heap(FN);
-  const o = checkOptions(FN, options, KEYS, true);
+  const o = checkOptions(FN, options, CROSS_ENTROPY_KEYS, true);
   enter(FN);
   try {
     return compute(logits, target, o);
@@ -93,13 +76,15 @@ export function crossEntropy(
 function compute(logits: Float32Input, target: TargetInput, o: Record<string, unknown>): CrossEntropyResult<number | Float32Array> {
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
-  const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
-  const smoothingMode = oneOf(FN, "smoothingMode", o.smoothingMode, SMOOTHING_MODES, "uniform");
-  const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
-  const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
-  const weightMode = oneOf(FN, "classWeightMode", o.classWeightMode, WEIGHT_MODES, "pytorch");
-  const lambda = numberIn(FN, "zLoss", o.zLoss, 0, Number.MAX_VALUE, 0);
-  const wantGrad = bool(FN, "grad", o.grad, true);
+  const {
+    smoothing: eps,
+    smoothingMode,
+    reduction,
+    ignoreIndex,
+    classWeightMode: weightMode,
+    zLoss: lambda,
+    grad: wantGrad,
+  } = readLossOptions(FN, o);
 
   const z = f32Operand(FN, "logits", logits, h);
   const n = rowsOf(FN, "logits", z.length, k);
@@ -109,14 +94,14 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   if (kind === undefined) {
     failType(
       FN,
-      `target must be an Int32Array of N class indices, a Float32Array of N·K probabilities, or a WasmBuffer of either; received ${describe(target)}`,
+      `target must be an Int32Array of N class indices, a Float32Array of N·K probabilities, or a WasmBuffer of either; received ${describe(target)}${inputHint(target, Int32Array)}`,
     );
   }
   const t = index ? i32Operand(FN, "labels", target, h) : f32Operand(FN, "targets", target, h);
   if (index) {
     expectLength(FN, "labels", t.length, n, `one label per row: logits.length / classes = ${n}`);
   } else {
-    expectLength(FN, "targets", t.length, n * k, `probability targets, N·K = ${n}·${k}`);
+    expectLength(FN, "targets", t.length, n * k, `probability targets, N·K = ${n}·${k}`, floatTargetsHint(t.length, n));
     if (o.ignoreIndex !== undefined) fail(FN, "options.ignoreIndex applies to index targets only; received probability targets");
     if (smoothingMode === "others") fail(FN, "options.smoothingMode 'others' applies to index targets only; received probability targets");
     if (o.classWeightMode === "target")

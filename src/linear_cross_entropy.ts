@@ -23,13 +23,12 @@ import {
   f32Operand,
   fail,
   i32Operand,
-  integer,
-  numberIn,
   oneOf,
   type Operand,
 } from "./validate.js";
 import { copyIn, deliver, place } from "./stage.js";
 import { enter, leave } from "./guard.js";
+import { LINEAR_CROSS_ENTROPY_KEYS, readLossOptions } from "./options.js";
 
 export type WeightLayout = "vd" | "dv";
 
@@ -92,28 +91,7 @@ export const DEFAULT_CHUNK_BYTES = 32 << 20;
 const MAX_CHUNK_BYTES = 2 ** 31;
 
 const FN = "linearCrossEntropy";
-const KEYS: ReadonlySet<string> = new Set([
-  "classes",
-  "weightLayout",
-  "bias",
-  "smoothing",
-  "smoothingMode",
-  "reduction",
-  "ignoreIndex",
-  "classWeights",
-  "classWeightMode",
-  "zLoss",
-  "grad",
-  "gradHidden",
-  "gradWeight",
-  "gradBias",
-  "accumulate",
-  "chunkBytes",
-]);
 const LAYOUTS = ["vd", "dv"] as const;
-const REDUCTIONS = ["mean", "sum", "none"] as const;
-const SMOOTHING_MODES = ["uniform", "others"] as const;
-const WEIGHT_MODES = ["pytorch", "target"] as const;
 /** assembly/common.ts and assembly/linear_cross_entropy.ts codes */
 const LAYOUT_CODE = { vd: 0, dv: 1 } as const;
 /** The micro-kernel's row count: chunks of a multiple of it keep every row on the 6-row kernel. */
@@ -156,7 +134,7 @@ export function linearCrossEntropy(
   options: LinearCrossEntropyOptions,
 ): LinearCrossEntropyResult<number | Float32Array> {
   heap(FN);
-  const o = checkOptions(FN, options, KEYS, true);
+  const o = checkOptions(FN, options, LINEAR_CROSS_ENTROPY_KEYS, true);
   enter(FN);
   try {
     return compute(hidden, weight, target, o);
@@ -174,13 +152,15 @@ function compute(
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const v = classesOf(FN, o.classes);
   const layout = oneOf(FN, "weightLayout", o.weightLayout, LAYOUTS, "vd");
-  const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
-  const smoothingMode = oneOf(FN, "smoothingMode", o.smoothingMode, SMOOTHING_MODES, "uniform");
-  const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
-  const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
-  const weightMode = oneOf(FN, "classWeightMode", o.classWeightMode, WEIGHT_MODES, "pytorch");
-  const lambda = numberIn(FN, "zLoss", o.zLoss, 0, Number.MAX_VALUE, 0);
-  const wantGrad = bool(FN, "grad", o.grad, true);
+  const {
+    smoothing: eps,
+    smoothingMode,
+    reduction,
+    ignoreIndex,
+    classWeightMode: weightMode,
+    zLoss: lambda,
+    grad: wantGrad,
+  } = readLossOptions(FN, o);
   const accumulate = bool(FN, "accumulate", o.accumulate, false);
   const chunkBytes = countIn(FN, "chunkBytes", o.chunkBytes, 1, MAX_CHUNK_BYTES, DEFAULT_CHUNK_BYTES);
 
