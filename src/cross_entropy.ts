@@ -6,7 +6,7 @@
 import { REDUCE, RESULT, WEIGHT } from "./abi.js";
 import { enter, leave } from "./guard.js";
 import { heap, isWasmBuffer } from "./memory.js";
-import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, TargetInput } from "./types.js";
+import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, GradOf, TargetInput } from "./types.js";
 import {
   badLabel,
   checkNoOverlap,
@@ -43,16 +43,16 @@ function targetKind(t: unknown): "int32" | "float32" | undefined {
  *
  * `target` is an Int32Array of N class indices, or a Float32Array of N·K probabilities.
  */
-export function crossEntropy(
+export function crossEntropy<O extends CrossEntropyOptions & { reduction: "none" }>(
   logits: Float32Input,
   target: TargetInput,
-  options: CrossEntropyOptions & { reduction: "none" },
-): CrossEntropyResult<Float32Array>;
-export function crossEntropy(
+  options: O,
+): CrossEntropyResult<Float32Array, GradOf<O>>;
+export function crossEntropy<O extends CrossEntropyOptions & { reduction?: "mean" | "sum" }>(
   logits: Float32Input,
   target: TargetInput,
-  options: CrossEntropyOptions & { reduction?: "mean" | "sum" },
-): CrossEntropyResult<number>;
+  options: O,
+): CrossEntropyResult<number, GradOf<O>>;
 export function crossEntropy(
   logits: Float32Input,
   target: TargetInput,

@@ -10,7 +10,7 @@
 
 import { REDUCE, RESULT, WEIGHT } from "./abi.js";
 import { heap } from "./memory.js";
-import type { ClassWeightMode, Float32Input, Int32Input, Reduction, SmoothingMode } from "./types.js";
+import type { ClassWeightMode, Float32Input, GradOf, Int32Input, Reduction, SmoothingMode } from "./types.js";
 import {
   badLabel,
   bool,
@@ -68,16 +68,31 @@ export interface LinearCrossEntropyOptions {
   chunkBytes?: number;
 }
 
-export interface LinearCrossEntropyResult<L extends number | Float32Array = number | Float32Array> {
+export interface LinearCrossEntropyResult<
+  L extends number | Float32Array = number | Float32Array,
+  G extends Float32Array | null = Float32Array | null,
+  B extends Float32Array | null = Float32Array | null,
+> {
   /** The reduced loss, or per-row losses for reduction 'none'. */
   loss: L;
   /** ∂loss/∂hidden (N·D), or null with grad: false. */
-  gradHidden: Float32Array | null;
+  gradHidden: G;
   /** ∂loss/∂weight in the weight's layout, or null with grad: false. */
-  gradWeight: Float32Array | null;
+  gradWeight: G;
   /** ∂loss/∂bias, or null without a bias or with grad: false. */
-  gradBias: Float32Array | null;
+  gradBias: B;
 }
+
+/** ∂bias's type for the options type O: a Float32Array with a bias and the gradient, null without either. */
+export type GradBiasOf<O> = [O] extends [never]
+  ? Float32Array | null
+  : [GradOf<O>] extends [null]
+    ? null
+    : "bias" extends keyof O
+      ? [O] extends [{ bias: Float32Input }]
+        ? GradOf<O>
+        : Float32Array | null
+      : null;
 
 /**
  * Default bytes of logits per chunk: 32 MiB (258 rows at V = 32000, 162 at V = 50257). Why not less:
@@ -109,18 +124,18 @@ export function chunkRowsFor(chunkBytes: number, classes: number, rows: number):
  * the weight and the bias, in one call that never holds the N×V logits. Every index-target option of
  * crossEntropy applies.
  */
-export function linearCrossEntropy(
+export function linearCrossEntropy<O extends LinearCrossEntropyOptions & { reduction: "none" }>(
   hidden: Float32Input,
   weight: Float32Input,
   target: Int32Input,
-  options: LinearCrossEntropyOptions & { reduction: "none" },
-): LinearCrossEntropyResult<Float32Array>;
-export function linearCrossEntropy(
+  options: O,
+): LinearCrossEntropyResult<Float32Array, GradOf<O>, GradBiasOf<O>>;
+export function linearCrossEntropy<O extends LinearCrossEntropyOptions & { reduction?: "mean" | "sum" }>(
   hidden: Float32Input,
   weight: Float32Input,
   target: Int32Input,
-  options: LinearCrossEntropyOptions & { reduction?: "mean" | "sum" },
-): LinearCrossEntropyResult<number>;
+  options: O,
+): LinearCrossEntropyResult<number, GradOf<O>, GradBiasOf<O>>;
 export function linearCrossEntropy(
   hidden: Float32Input,
   weight: Float32Input,
