@@ -50,9 +50,7 @@ if (clean) {
   process.exit(0);
 }
 if (!existsSync(join(root, "node_modules", "assemblyscript")) || !existsSync(join(root, "node_modules", "typescript"))) {
-  console.error(
-    "softxent: building dist/ needs the devDependencies (assemblyscript, typescript); run `npm ci` (without --omit=dev) first",
-  );
+  console.error("softxent: building dist/ needs the devDependencies (assemblyscript, typescript); run `npm ci` (without --omit=dev) first");
   process.exit(1);
 }
 console.log(clean ? "softxent: clean build of dist/ (npm run build)" : "softxent: dist/ is missing or stale; building it (npm run build)");
