@@ -134,7 +134,6 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   copyIn(h, t, tPtr);
   if (w) copyIn(h, w, wPtr);
 
-  const _ex = h.exports;
   const red = REDUCE[reduction];
   if (index) {
     const bad = ceIndex(

@@ -1,6 +1,8 @@
-// Every error message of the library is produced here (docs/spec.md "Errors"): TypeError for a wrong
+// The argument and option checks and their messages (docs/spec.md "Errors"): TypeError for a wrong
 // type, RangeError for a wrong size, length, value or option, each saying what was expected and
-// what was received. Nothing here writes wasm memory, so a throw leaves the library as it was.
+// what was received, and where there is one, the fix. (Lifecycle and state errors are raised where the
+// state lives: index.ts, loader.ts, memory.ts, guard.ts, pool.ts.) Nothing here writes wasm memory,
+// so a throw leaves the library as it was.
 //
 // Inputs are read so that no caller code runs once a call has started using memory: options are
 // read once, up front (`checkOptions` returns a snapshot), and typed arrays are inspected through the
