@@ -16,7 +16,8 @@
 //     own clone, nothing by hand), then the ten lines.
 // Network: the npm registry only (or npm's cache): @assemblyscript/loader, the clone's devDependencies,
 // @arethetypeswrong/cli. TF.js and TypeScript come from this checkout's node_modules.
-// Run: node scripts/pack-check.mjs [--keep] [--no-git] [--no-attw]
+// Run: node scripts/pack-check.mjs [--keep] [--no-git] [--no-attw] [--tarball <file.tgz>]
+//   (--tarball: skip step 1 and check that tarball instead, e.g. one kept by --keep)
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
+const given = process.argv.includes("--tarball") ? resolve(process.argv[process.argv.indexOf("--tarball") + 1]) : null;
 const work = mkdtempSync(join(tmpdir(), "softxent-pack-check-"));
 const started = performance.now();
 let failures = 0;
@@ -43,7 +45,7 @@ function sh(cmd, argv, cwd, { show = false, env = {}, allowFail = false } = {}) 
       failures++;
     }
   } else if (show) console.log(out.trimEnd());
-  return { ok: r.status === 0, out };
+  return { ok: r.status === 0, out, stdout: r.stdout ?? "" };
 }
 
 function check(ok, what) {
@@ -70,26 +72,38 @@ function tenLines(readme) {
 
 try {
   // ---------------------------------------------------------------- 1. clone, npm ci, npm pack
-  step("fresh clone → npm ci → npm pack");
   const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-  const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).trim();
-  if (dirty) console.log(`note: uncommitted changes are not checked (the clone is of ${commit.slice(0, 7)})`);
-  const clone = join(work, "clone");
-  sh("git", ["clone", "--quiet", "--no-checkout", root, clone], work);
-  sh("git", ["checkout", "--quiet", commit], clone);
-  sh("npm", ["ci", ...npmQuiet], clone);
-  check(existsSync(join(clone, "dist/index.js")), "npm ci in the clone built dist/ (prepare)");
-  const packed = sh("npm", ["pack", "--json", "--pack-destination", work], clone);
-  const info = JSON.parse(packed.out.slice(packed.out.indexOf("[")))[0];
-  const tarball = join(work, info.filename);
-  console.log(
-    `packed: ${info.filename}, ${(info.size / 1000).toFixed(1)} kB packed, ${(info.unpackedSize / 1000).toFixed(1)} kB unpacked, ${info.entryCount} files`,
-  );
-  const shipped = new Set(info.files.map((f) => f.path));
-  for (const p of ["dist/index.js", "dist/tfjs.js", "dist/reference/index.js", "dist/worker.js", "README.md", "LICENSE", "CHANGELOG.md"]) {
-    check(shipped.has(p), `the tarball has ${p}`);
+  let tarball = given;
+  if (tarball === null) {
+    step("fresh clone → npm ci → npm pack");
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).trim();
+    if (dirty) console.log(`note: uncommitted changes are not checked (the clone is of ${commit.slice(0, 7)})`);
+    const clone = join(work, "clone");
+    sh("git", ["clone", "--quiet", "--no-checkout", root, clone], work);
+    sh("git", ["checkout", "--quiet", commit], clone);
+    sh("npm", ["ci", ...npmQuiet], clone);
+    check(existsSync(join(clone, "dist/index.js")), "npm ci in the clone built dist/ (prepare)");
+    const packed = sh("npm", ["pack", "--json", "--pack-destination", work], clone);
+    // stdout carries the prepack build's output before npm's JSON
+    const info = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[\s*\{\s*"id"/m)))[0];
+    tarball = join(work, info.filename);
+    console.log(
+      `packed: ${info.filename}, ${(info.size / 1000).toFixed(1)} kB packed, ${(info.unpackedSize / 1000).toFixed(1)} kB unpacked, ${info.entryCount} files`,
+    );
+    const shipped = new Set(info.files.map((f) => f.path));
+    for (const p of [
+      "dist/index.js",
+      "dist/tfjs.js",
+      "dist/reference/index.js",
+      "dist/worker.js",
+      "README.md",
+      "LICENSE",
+      "CHANGELOG.md",
+    ]) {
+      check(shipped.has(p), `the tarball has ${p}`);
+    }
+    check([...shipped].filter((p) => p.endsWith(".wasm")).length === 6, "the tarball has the six wasm builds");
   }
-  check([...shipped].filter((p) => p.endsWith(".wasm")).length === 6, "the tarball has the six wasm builds");
 
   // ---------------------------------------------------------------- 2. installed by name
   step("the tarball installed by name in a scratch project");
@@ -100,6 +114,11 @@ try {
   mkdirSync(join(app, "node_modules", "@tensorflow"), { recursive: true });
   for (const name of readdirSync(join(root, "node_modules", "@tensorflow"))) {
     symlinkSync(join(root, "node_modules", "@tensorflow", name), join(app, "node_modules", "@tensorflow", name), "dir");
+  }
+  // and the type packages tfjs-core depends on (its .d.ts use them), as an install of @tensorflow/tfjs has them
+  mkdirSync(join(app, "node_modules", "@types"), { recursive: true });
+  for (const name of ["long", "offscreencanvas", "seedrandom"]) {
+    symlinkSync(join(root, "node_modules", "@types", name), join(app, "node_modules", "@types", name), "dir");
   }
   const docs = [
     join(pkgDir, "README.md"),
@@ -188,7 +207,6 @@ export const used = [total, rows, nothing, g, n, t, r, softmaxCrossEntropy, cros
     noEmit: true,
     target: "ES2022",
     lib: ["ES2022", "DOM"],
-    types: [],
   };
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   for (const [name, opts] of [
