@@ -73,6 +73,12 @@ function tenLines(readme) {
 try {
   // ---------------------------------------------------------------- 1. clone, npm ci, npm pack
   const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+  const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  if (!meta.repository || !meta.homepage || !meta.bugs) {
+    // No public repository exists yet: no placeholder URL is written. The README's links work inside the
+    // package (docs/ ships with it), so nothing depends on these fields but the registry page.
+    console.log("note: package.json has no repository / homepage / bugs yet: set them when the repository is public, before publishing");
+  }
   let tarball = given;
   if (tarball === null) {
     step("fresh clone → npm ci → npm pack");
