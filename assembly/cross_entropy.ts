@@ -49,7 +49,7 @@ export function ceBlocks(n: i32, k: i32): i32 {
 }
 
 
-/** Zero the gradient and report a zero loss: the D = 0 rule (docs/spec.md "Reduction"). */
+/** Zero the gradient and report a zero loss: the D = 0 rule (docs/spec.md "crossEntropy", the reduction paragraph). */
 function zeroResult(g: usize, grad: bool, n: i32, k: i32, rowLoss: usize): void {
   if (grad) memory.fill(g, 0, <usize>n * <usize>k << 2);
   if (rowLoss) memory.fill(rowLoss, 0, <usize>n << 2);

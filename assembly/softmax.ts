@@ -1,4 +1,4 @@
-// Row-wise logSoftmax and softmax (with temperature), max-subtracted (docs/spec.md "logSoftmax · softmax").
+// Row-wise logSoftmax and softmax (with temperature), max-subtracted (docs/spec.md "logSoftmax and softmax").
 // Rows with a masked class, NaN or +Infinity go through a scalar path that applies the rules
 // exactly: masked → −Infinity / 0; NaN or +Infinity anywhere in the row → the whole row NaN;
 // every class masked → NaN.

@@ -1,7 +1,11 @@
 // Checks every relative link and image in README.md and docs/*.md: the file must exist in the
 // repository, and a #fragment must name a heading of the target Markdown file (GitHub's heading
-// anchors). External links (http:, https:, mailto:) are not fetched. Exits 1 on any broken link.
-// Run: node scripts/check-links.mjs [file.md …]
+// anchors). External links (http:, https:, mailto:) are not fetched. Then every citation of the
+// contract written `docs/spec.md "Section"` (or `docs/spec.md, "Section"`, across a comment's line
+// break too) in code and docs must name a real heading of docs/spec.md. Exits 1 on any broken link or
+// citation.
+// Run: node scripts/check-links.mjs [--links-only] [file.md …]
+//   (with files: only their links; --links-only: no citation check, e.g. for an installed package)
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,11 +53,15 @@ function linksOf(text) {
   return links;
 }
 
+const argv = process.argv.slice(2);
+const linksOnly = argv.includes("--links-only");
+const given = argv.filter((a) => a !== "--links-only");
 const files =
-  process.argv.length > 2
-    ? process.argv.slice(2).map((f) => resolve(f))
+  given.length > 0
+    ? given.map((f) => resolve(f))
     : [
         join(root, "README.md"),
+        join(root, "CHANGELOG.md"),
         ...readdirSync(join(root, "docs"))
           .filter((f) => f.endsWith(".md"))
           .map((f) => join(root, "docs", f)),
@@ -87,4 +95,42 @@ for (const file of files) {
   }
 }
 console.log(`${checked} relative links in ${files.length} files, ${broken} broken`);
-process.exit(broken === 0 ? 0 : 1);
+
+// ---------------------------------------------------------------- docs/spec.md "Section" citations
+let badCitations = 0;
+if (!linksOnly && given.length === 0) {
+  /** The headings of docs/spec.md as written, inline-code backticks dropped. */
+  const headings = new Set();
+  let fence = false;
+  for (const line of readFileSync(join(root, "docs", "spec.md"), "utf8").split("\n")) {
+    if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+    const m = !fence && /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (m) headings.add(m[1].replace(/`/g, ""));
+  }
+  const SKIP = new Set(["node_modules", "dist", "build", "dist-examples", "results", ".git"]);
+  const sources = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (SKIP.has(e.name)) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|mjs|js|md)$/.test(e.name) && p !== fileURLToPath(import.meta.url)) sources.push(p);
+    }
+  };
+  for (const d of ["src", "assembly", "test", "bench", "scripts", "examples", "docs"]) if (existsSync(join(root, d))) walk(join(root, d));
+  for (const f of ["README.md", "CHANGELOG.md"]) if (existsSync(join(root, f))) sources.push(join(root, f));
+  let cited = 0;
+  for (const file of sources) {
+    const text = readFileSync(file, "utf8");
+    // The path, an optional comma, then only whitespace and comment markers before the quoted section.
+    for (const m of text.matchAll(/docs\/spec\.md,?(?:\s|\/\/|\*)*"([^"\n]+)"/g)) {
+      cited++;
+      if (headings.has(m[1])) continue;
+      const line = text.slice(0, m.index).split("\n").length;
+      console.error(`${relative(root, file)}:${line}: docs/spec.md "${m[1]}" — docs/spec.md has no heading "${m[1]}"`);
+      badCitations++;
+    }
+  }
+  console.log(`${cited} docs/spec.md "Section" citations in ${sources.length} files, ${badCitations} naming no heading`);
+}
+process.exit(broken === 0 && badCitations === 0 ? 0 : 1);

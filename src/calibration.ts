@@ -134,9 +134,9 @@ function uniformBins(conf: Float64Array, hit: Int32Array, M: number): Calibratio
     let b = Math.ceil(c * M) - 1;
     if (!(b >= 0)) b = 0;
     else if (b > M - 1) b = M - 1;
-    count[b] += 1;
-    hits[b] += Number.isNaN(c) ? NaN : hit[i]!;
-    sum[b] += c;
+    count[b]! += 1;
+    hits[b]! += Number.isNaN(c) ? NaN : hit[i]!;
+    sum[b]! += c;
   }
   const out: CalibrationBin[] = [];
   for (let b = 0; b < M; b++) out.push(finish(b / M, (b + 1) / M, count[b]!, hits[b]!, sum[b]!));

@@ -6,47 +6,30 @@
 import { REDUCE, RESULT, WEIGHT } from "./abi.js";
 import { enter, leave } from "./guard.js";
 import { heap, isWasmBuffer } from "./memory.js";
-import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, TargetInput } from "./types.js";
+import type { CrossEntropyOptions, CrossEntropyResult, Float32Input, GradOf, TargetInput } from "./types.js";
 import {
   badLabel,
-  bool,
   checkNoOverlap,
   checkOptions,
   checkWeights,
   classesOf,
   expectLength,
   f32Operand,
+  floatTargetsHint,
+  inputHint,
   fail,
   failType,
   describe,
   i32Operand,
-  integer,
-  numberIn,
-  oneOf,
   rowsOf,
   typedArrayKind,
   type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 import { ceIndex, ceProb } from "./threads.js";
+import { CROSS_ENTROPY_KEYS, readLossOptions } from "./options.js";
 
 const FN = "crossEntropy";
-const KEYS: ReadonlySet<string> = new Set([
-  "classes",
-  "smoothing",
-  "smoothingMode",
-  "reduction",
-  "ignoreIndex",
-  "classWeights",
-  "classWeightMode",
-  "zLoss",
-  "grad",
-  "gradOut",
-]);
-const REDUCTIONS = ["mean", "sum", "none"] as const;
-const SMOOTHING_MODES = ["uniform", "others"] as const;
-const WEIGHT_MODES = ["pytorch", "target"] as const;
-
 /** 'int32', 'float32', or undefined for anything else (brand and intrinsic checks: no getters run). */
 function targetKind(t: unknown): "int32" | "float32" | undefined {
   if (isWasmBuffer(t)) return t.kind;
@@ -60,16 +43,16 @@ function targetKind(t: unknown): "int32" | "float32" | undefined {
  *
  * `target` is an Int32Array of N class indices, or a Float32Array of N·K probabilities.
  */
-export function crossEntropy(
+export function crossEntropy<O extends CrossEntropyOptions & { reduction: "none" }>(
   logits: Float32Input,
   target: TargetInput,
-  options: CrossEntropyOptions & { reduction: "none" },
-): CrossEntropyResult<Float32Array>;
-export function crossEntropy(
+  options: O,
+): CrossEntropyResult<Float32Array, GradOf<O>>;
+export function crossEntropy<O extends CrossEntropyOptions & { reduction?: "mean" | "sum" }>(
   logits: Float32Input,
   target: TargetInput,
-  options: CrossEntropyOptions & { reduction?: "mean" | "sum" },
-): CrossEntropyResult<number>;
+  options: O,
+): CrossEntropyResult<number, GradOf<O>>;
 export function crossEntropy(
   logits: Float32Input,
   target: TargetInput,
@@ -81,7 +64,7 @@ export function crossEntropy(
   options: CrossEntropyOptions,
 ): CrossEntropyResult<number | Float32Array> {
   heap(FN);
-  const o = checkOptions(FN, options, KEYS, true);
+  const o = checkOptions(FN, options, CROSS_ENTROPY_KEYS, true);
   enter(FN);
   try {
     return compute(logits, target, o);
@@ -93,13 +76,15 @@ export function crossEntropy(
 function compute(logits: Float32Input, target: TargetInput, o: Record<string, unknown>): CrossEntropyResult<number | Float32Array> {
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const k = classesOf(FN, o.classes);
-  const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
-  const smoothingMode = oneOf(FN, "smoothingMode", o.smoothingMode, SMOOTHING_MODES, "uniform");
-  const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
-  const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
-  const weightMode = oneOf(FN, "classWeightMode", o.classWeightMode, WEIGHT_MODES, "pytorch");
-  const lambda = numberIn(FN, "zLoss", o.zLoss, 0, Number.MAX_VALUE, 0);
-  const wantGrad = bool(FN, "grad", o.grad, true);
+  const {
+    smoothing: eps,
+    smoothingMode,
+    reduction,
+    ignoreIndex,
+    classWeightMode: weightMode,
+    zLoss: lambda,
+    grad: wantGrad,
+  } = readLossOptions(FN, o);
 
   const z = f32Operand(FN, "logits", logits, h);
   const n = rowsOf(FN, "logits", z.length, k);
@@ -109,14 +94,14 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   if (kind === undefined) {
     failType(
       FN,
-      `target must be an Int32Array of N class indices, a Float32Array of N·K probabilities, or a WasmBuffer of either; received ${describe(target)}`,
+      `target must be an Int32Array of N class indices, a Float32Array of N·K probabilities, or a WasmBuffer of either; received ${describe(target)}${inputHint(target, Int32Array)}`,
     );
   }
   const t = index ? i32Operand(FN, "labels", target, h) : f32Operand(FN, "targets", target, h);
   if (index) {
     expectLength(FN, "labels", t.length, n, `one label per row: logits.length / classes = ${n}`);
   } else {
-    expectLength(FN, "targets", t.length, n * k, `probability targets, N·K = ${n}·${k}`);
+    expectLength(FN, "targets", t.length, n * k, `probability targets, N·K = ${n}·${k}`, floatTargetsHint(t.length, n));
     if (o.ignoreIndex !== undefined) fail(FN, "options.ignoreIndex applies to index targets only; received probability targets");
     if (smoothingMode === "others") fail(FN, "options.smoothingMode 'others' applies to index targets only; received probability targets");
     if (o.classWeightMode === "target")
@@ -149,7 +134,6 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   copyIn(h, t, tPtr);
   if (w) copyIn(h, w, wPtr);
 
-  const _ex = h.exports;
   const red = REDUCE[reduction];
   if (index) {
     const bad = ceIndex(

@@ -7,7 +7,7 @@
 import { REDUCE, RESULT } from "./abi.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
-import type { CrossEntropyResult, DistillationOptions, Float32Input } from "./types.js";
+import type { CrossEntropyResult, DistillationOptions, Float32Input, GradOf } from "./types.js";
 import {
   badLabel,
   bool,
@@ -57,16 +57,16 @@ const SMOOTHING_MODES = ["uniform", "others"] as const;
  * n = rows whose label is not ignoreIndex (all rows without labels). Returns the loss and its gradient
  * with respect to the student logits.
  */
-export function distillation(
+export function distillation<O extends DistillationOptions & { reduction: "none" }>(
   student: Float32Input,
   teacher: Float32Input,
-  options: DistillationOptions & { reduction: "none" },
-): CrossEntropyResult<Float32Array>;
-export function distillation(
+  options: O,
+): CrossEntropyResult<Float32Array, GradOf<O>>;
+export function distillation<O extends DistillationOptions & { reduction?: "mean" | "sum" }>(
   student: Float32Input,
   teacher: Float32Input,
-  options: DistillationOptions & { reduction?: "mean" | "sum" },
-): CrossEntropyResult<number>;
+  options: O,
+): CrossEntropyResult<number, GradOf<O>>;
 export function distillation(
   student: Float32Input,
   teacher: Float32Input,

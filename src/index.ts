@@ -23,6 +23,7 @@ export {
   DEFAULT_CHUNK_BYTES,
   type LinearCrossEntropyOptions,
   type LinearCrossEntropyResult,
+  type GradBiasOf,
   type WeightLayout,
 } from "./linear_cross_entropy.js";
 export { WasmBuffer } from "./memory.js";

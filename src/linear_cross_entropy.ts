@@ -13,7 +13,7 @@
 import { JOB, LCE, PARAMS, REDUCE, RESULT, WEIGHT } from "./abi.js";
 import { runJob } from "./threads.js";
 import { type Heap, heap } from "./memory.js";
-import type { ClassWeightMode, Float32Input, Int32Input, Reduction, SmoothingMode } from "./types.js";
+import type { ClassWeightMode, Float32Input, GradOf, Int32Input, Reduction, SmoothingMode } from "./types.js";
 import {
   badLabel,
   bool,
@@ -26,13 +26,12 @@ import {
   f32Operand,
   fail,
   i32Operand,
-  integer,
-  numberIn,
   oneOf,
   type Operand,
 } from "./validate.js";
 import { copyIn, deliver, place } from "./stage.js";
 import { enter, leave } from "./guard.js";
+import { LINEAR_CROSS_ENTROPY_KEYS, readLossOptions } from "./options.js";
 
 export type WeightLayout = "vd" | "dv";
 
@@ -76,16 +75,31 @@ export interface LinearCrossEntropyOptions {
   chunkBytes?: number;
 }
 
-export interface LinearCrossEntropyResult<L extends number | Float32Array = number | Float32Array> {
+export interface LinearCrossEntropyResult<
+  L extends number | Float32Array = number | Float32Array,
+  G extends Float32Array | null = Float32Array | null,
+  B extends Float32Array | null = Float32Array | null,
+> {
   /** The reduced loss, or per-row losses for reduction 'none'. */
   loss: L;
   /** ∂loss/∂hidden (N·D), or null with grad: false. */
-  gradHidden: Float32Array | null;
+  gradHidden: G;
   /** ∂loss/∂weight in the weight's layout, or null with grad: false. */
-  gradWeight: Float32Array | null;
+  gradWeight: G;
   /** ∂loss/∂bias, or null without a bias or with grad: false. */
-  gradBias: Float32Array | null;
+  gradBias: B;
 }
+
+/** ∂bias's type for the options type O: a Float32Array with a bias and the gradient, null without either. */
+export type GradBiasOf<O> = [O] extends [never]
+  ? Float32Array | null
+  : [GradOf<O>] extends [null]
+    ? null
+    : "bias" extends keyof O
+      ? [O] extends [{ bias: Float32Input }]
+        ? GradOf<O>
+        : Float32Array | null
+      : null;
 
 /**
  * Default bytes of logits per chunk: 32 MiB (258 rows at V = 32000, 162 at V = 50257). Why not less:
@@ -99,28 +113,7 @@ export const DEFAULT_CHUNK_BYTES = 32 << 20;
 const MAX_CHUNK_BYTES = 2 ** 31;
 
 const FN = "linearCrossEntropy";
-const KEYS: ReadonlySet<string> = new Set([
-  "classes",
-  "weightLayout",
-  "bias",
-  "smoothing",
-  "smoothingMode",
-  "reduction",
-  "ignoreIndex",
-  "classWeights",
-  "classWeightMode",
-  "zLoss",
-  "grad",
-  "gradHidden",
-  "gradWeight",
-  "gradBias",
-  "accumulate",
-  "chunkBytes",
-]);
 const LAYOUTS = ["vd", "dv"] as const;
-const REDUCTIONS = ["mean", "sum", "none"] as const;
-const SMOOTHING_MODES = ["uniform", "others"] as const;
-const WEIGHT_MODES = ["pytorch", "target"] as const;
 /** assembly/common.ts and assembly/linear_cross_entropy.ts codes */
 const LAYOUT_CODE = { vd: 0, dv: 1 } as const;
 /** The micro-kernel's row count: chunks of a multiple of it keep every row on the 6-row kernel. */
@@ -165,18 +158,18 @@ function chunkScratchBytes(h: Heap, rows: number, v: number, chunkBytes: number)
  * the weight and the bias, in one call that never holds the N×V logits. Every index-target option of
  * crossEntropy applies.
  */
-export function linearCrossEntropy(
+export function linearCrossEntropy<O extends LinearCrossEntropyOptions & { reduction: "none" }>(
   hidden: Float32Input,
   weight: Float32Input,
   target: Int32Input,
-  options: LinearCrossEntropyOptions & { reduction: "none" },
-): LinearCrossEntropyResult<Float32Array>;
-export function linearCrossEntropy(
+  options: O,
+): LinearCrossEntropyResult<Float32Array, GradOf<O>, GradBiasOf<O>>;
+export function linearCrossEntropy<O extends LinearCrossEntropyOptions & { reduction?: "mean" | "sum" }>(
   hidden: Float32Input,
   weight: Float32Input,
   target: Int32Input,
-  options: LinearCrossEntropyOptions & { reduction?: "mean" | "sum" },
-): LinearCrossEntropyResult<number>;
+  options: O,
+): LinearCrossEntropyResult<number, GradOf<O>, GradBiasOf<O>>;
 export function linearCrossEntropy(
   hidden: Float32Input,
   weight: Float32Input,
@@ -190,7 +183,7 @@ export function linearCrossEntropy(
   options: LinearCrossEntropyOptions,
 ): LinearCrossEntropyResult<number | Float32Array> {
   heap(FN);
-  const o = checkOptions(FN, options, KEYS, true);
+  const o = checkOptions(FN, options, LINEAR_CROSS_ENTROPY_KEYS, true);
   enter(FN);
   try {
     return compute(hidden, weight, target, o);
@@ -208,13 +201,15 @@ function compute(
   const h = heap(FN); // after the options' getters (one could have replaced the instance)
   const v = classesOf(FN, o.classes);
   const layout = oneOf(FN, "weightLayout", o.weightLayout, LAYOUTS, "vd");
-  const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
-  const smoothingMode = oneOf(FN, "smoothingMode", o.smoothingMode, SMOOTHING_MODES, "uniform");
-  const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
-  const ignoreIndex = integer(FN, "ignoreIndex", o.ignoreIndex, -100);
-  const weightMode = oneOf(FN, "classWeightMode", o.classWeightMode, WEIGHT_MODES, "pytorch");
-  const lambda = numberIn(FN, "zLoss", o.zLoss, 0, Number.MAX_VALUE, 0);
-  const wantGrad = bool(FN, "grad", o.grad, true);
+  const {
+    smoothing: eps,
+    smoothingMode,
+    reduction,
+    ignoreIndex,
+    classWeightMode: weightMode,
+    zLoss: lambda,
+    grad: wantGrad,
+  } = readLossOptions(FN, o);
   const accumulate = bool(FN, "accumulate", o.accumulate, false);
   const chunkBytes = countIn(FN, "chunkBytes", o.chunkBytes, 1, MAX_CHUNK_BYTES, DEFAULT_CHUNK_BYTES);
 

@@ -5,7 +5,7 @@
 import { REDUCE, RESULT } from "./abi.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
-import type { CrossEntropyResult, Float32Input, SigmoidCrossEntropyOptions } from "./types.js";
+import type { CrossEntropyResult, Float32Input, GradOf, SigmoidCrossEntropyOptions } from "./types.js";
 import {
   bool,
   checkNoOverlap,
@@ -33,16 +33,16 @@ const REDUCTIONS = ["mean", "sum", "none"] as const;
  * `posWeight` (length K, with `classes`) weighs the positive term as PyTorch's BCEWithLogitsLoss.
  * The gradient is ∂loss/∂logits (of the sum for 'none').
  */
-export function sigmoidCrossEntropy(
+export function sigmoidCrossEntropy<O extends SigmoidCrossEntropyOptions & { reduction: "none" }>(
   logits: Float32Input,
   targets: Float32Input,
-  options: SigmoidCrossEntropyOptions & { reduction: "none" },
-): CrossEntropyResult<Float32Array>;
-export function sigmoidCrossEntropy(
+  options: O,
+): CrossEntropyResult<Float32Array, GradOf<O>>;
+export function sigmoidCrossEntropy<O extends SigmoidCrossEntropyOptions & { reduction?: "mean" | "sum" } = Record<never, never>>(
   logits: Float32Input,
   targets: Float32Input,
-  options?: SigmoidCrossEntropyOptions & { reduction?: "mean" | "sum" },
-): CrossEntropyResult<number>;
+  options?: O,
+): CrossEntropyResult<number, GradOf<O>>;
 export function sigmoidCrossEntropy(
   logits: Float32Input,
   targets: Float32Input,

@@ -1,4 +1,4 @@
-// logSoftmax and softmax (with temperature), row-wise and max-subtracted (docs/spec.md "softmax").
+// logSoftmax and softmax (with temperature), row-wise and max-subtracted (docs/spec.md "logSoftmax and softmax").
 
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";

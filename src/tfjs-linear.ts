@@ -19,7 +19,9 @@ import type { Scalar, Tensor } from "@tensorflow/tfjs-core";
 import type * as TFCore from "@tensorflow/tfjs-core";
 import { linearCrossEntropy } from "./linear_cross_entropy.js";
 import { heapOrNull } from "./memory.js";
+import { readLossOptions, TF_LINEAR_KEYS } from "./options.js";
 import type { ClassWeightMode, SmoothingMode } from "./types.js";
+import { checkOptions, fail } from "./validate.js";
 
 /** The part of the TF.js namespace this module uses: pass `tf` itself. */
 export type TfLinearNamespace = Pick<typeof TFCore, "customGrad" | "tensor" | "scalar">;
@@ -45,6 +47,8 @@ export interface TfLinearOptions {
 export type TfLinearLabels = Tensor | Int32Array | readonly number[];
 
 const FN = "softxent/tfjs linearSoftmaxCrossEntropy";
+/** The name in option messages, as validate.ts writes them (softxent.tfjs.linearSoftmaxCrossEntropy: …). */
+const OPTIONS_FN = "tfjs.linearSoftmaxCrossEntropy";
 
 function isTensor(x: unknown): x is Tensor {
   return typeof x === "object" && x !== null && "dataSync" in x && "shape" in x && "dtype" in x;
@@ -100,7 +104,7 @@ export function linearSoftmaxCrossEntropy(
   kernel: Tensor,
   bias: Tensor | null,
   labels: TfLinearLabels,
-  options: TfLinearOptions = {},
+  options?: TfLinearOptions,
 ): Scalar {
   if (heapOrNull() === null) throw new Error(`${FN}: the wasm core is not loaded; call \`await init()\` (from "softxent") first`);
   if (!isTensor(hidden) || hidden.rank < 1) throw new TypeError(`${FN}: hidden must be a tf.Tensor of shape [..., D]`);
@@ -114,24 +118,27 @@ export function linearSoftmaxCrossEntropy(
     throw new RangeError(`${FN}: bias must be a tf.Tensor of V = ${v} values, or null`);
   const n = hidden.size / d;
   const target = labelsOf(labels, n, v);
-  const cw = options.classWeights;
+  // The shared option table (src/options.ts): unknown keys refused with a hint, one check per value.
+  const o = checkOptions(OPTIONS_FN, options, TF_LINEAR_KEYS, false);
+  const shared = readLossOptions(OPTIONS_FN, o);
+  if (shared.reduction !== "mean" && shared.reduction !== "sum") {
+    fail(OPTIONS_FN, `options.reduction must be 'mean' or 'sum' (the loss of a custom loop is a scalar); received '${shared.reduction}'`);
+  }
+  const cw = o.classWeights as TfLinearOptions["classWeights"];
   const classWeights =
     cw === undefined ? undefined : isTensor(cw) ? float32Of(cw) : cw instanceof Float32Array ? cw : Float32Array.from(cw);
   const base = {
     classes: v,
     weightLayout: "dv" as const,
-    reduction: options.reduction ?? "mean",
-    ...(options.smoothing !== undefined && { smoothing: options.smoothing }),
-    ...(options.smoothingMode !== undefined && { smoothingMode: options.smoothingMode }),
-    ...(options.ignoreIndex !== undefined && { ignoreIndex: options.ignoreIndex }),
+    reduction: shared.reduction,
+    smoothing: shared.smoothing,
+    smoothingMode: shared.smoothingMode,
+    ignoreIndex: shared.ignoreIndex,
     ...(classWeights !== undefined && { classWeights }),
-    ...(options.classWeightMode !== undefined && { classWeightMode: options.classWeightMode }),
-    ...(options.zLoss !== undefined && { zLoss: options.zLoss }),
-    ...(options.chunkBytes !== undefined && { chunkBytes: options.chunkBytes }),
+    classWeightMode: shared.classWeightMode,
+    zLoss: shared.zLoss,
+    ...(o.chunkBytes !== undefined && { chunkBytes: o.chunkBytes as number }),
   };
-  if (base.reduction !== "mean" && base.reduction !== "sum") {
-    throw new RangeError(`${FN}: options.reduction must be 'mean' or 'sum'; received ${JSON.stringify(base.reduction)}`);
-  }
   const f = tf.customGrad((...inputs: Array<Tensor | TFCore.GradSaveFunc>) => {
     const h = float32Of(inputs[0] as Tensor);
     const w = float32Of(inputs[1] as Tensor);

@@ -39,14 +39,31 @@ export interface CrossEntropyOptions {
   gradOut?: Float32Input;
 }
 
-export interface CrossEntropyResult<L extends number | Float32Array = number | Float32Array> {
+/**
+ * A gradient's type for the options type O: `null` when O has `grad: false`, `Float32Array` when `grad`
+ * is left out or `true`, and either when O only says `grad?: boolean` (options built elsewhere).
+ */
+export type GradOf<O> = [O] extends [never]
+  ? Float32Array | null
+  : [O] extends [{ grad: false }]
+    ? null
+    : "grad" extends keyof O
+      ? [O] extends [{ grad: true }]
+        ? Float32Array
+        : Float32Array | null
+      : Float32Array;
+
+export interface CrossEntropyResult<
+  L extends number | Float32Array = number | Float32Array,
+  G extends Float32Array | null = Float32Array | null,
+> {
   /** The reduced loss (a number), or per-row losses (Float32Array) for reduction 'none'. */
   loss: L;
   /**
    * ∂loss/∂logits (of the sum of row losses for 'none'), or null with `grad: false`.
    * When `gradOut` is a wasm buffer this is its view.
    */
-  grad: Float32Array | null;
+  grad: G;
 }
 
 export interface LogSoftmaxOptions {

@@ -1,6 +1,8 @@
-// Every error message of the library is produced here (docs/spec.md "Errors"): TypeError for a wrong
+// The argument and option checks and their messages (docs/spec.md "Errors"): TypeError for a wrong
 // type, RangeError for a wrong size, length, value or option, each saying what was expected and
-// what was received. Nothing here writes wasm memory, so a throw leaves the library as it was.
+// what was received, and where there is one, the fix. (Lifecycle and state errors are raised where the
+// state lives: index.ts, loader.ts, memory.ts, guard.ts, pool.ts.) Nothing here writes wasm memory,
+// so a throw leaves the library as it was.
 //
 // Inputs are read so that no caller code runs once a call has started using memory: options are
 // read once, up front (`checkOptions` returns a snapshot), and typed arrays are inspected through the
@@ -67,8 +69,35 @@ export function describe(x: unknown): string {
   if (Array.isArray(x)) return `Array(${x.length})`;
   if (typeof x === "number") return String(x);
   if (typeof x === "string") return JSON.stringify(x);
+  if (isTensorLike(x)) return `a tf.Tensor (shape ${JSON.stringify(x.shape)}, dtype ${String(x.dtype)})`;
   if (typeof x === "object") return x.constructor?.name ?? "Object";
   return typeof x;
+}
+
+/** Whether x looks like a TF.js tensor (duck-typed: TF.js is never imported by the core). */
+function isTensorLike(x: unknown): x is { shape: unknown; dtype: unknown } {
+  return typeof x === "object" && x !== null && "dataSync" in x && "shape" in x && "dtype" in x;
+}
+
+/** The fix for a TF.js tensor given to the core. */
+const TENSOR_HINT =
+  "; TF.js tensors go to softxent/tfjs (softmaxCrossEntropy, crossEntropyLoss, linearSoftmaxCrossEntropy), or pass await tensor.data()";
+
+/**
+ * What to do about a wrong input, by what was received: a tensor → softxent/tfjs; floats or a plain
+ * array where class indices are expected → an Int32Array.
+ */
+export function inputHint(x: unknown, expected: typeof Float32Array | typeof Int32Array): string {
+  if (isTensorLike(x)) return TENSOR_HINT;
+  if (expected === Int32Array) {
+    const tag = taTag.call(x);
+    if (tag === "Float32Array" || tag === "Float64Array" || Array.isArray(x)) {
+      return `; class indices must be an Int32Array (new Int32Array(${Array.isArray(x) ? "array" : "floatLabels"}))`;
+    }
+  } else if (Array.isArray(x)) {
+    return "; wrap it: new Float32Array(array)";
+  }
+  return "";
 }
 
 /** "a Float32Array", "an Int32Array". */
@@ -85,25 +114,123 @@ export function failType(fn: string, msg: string): never {
 }
 
 /**
+ * Other libraries' spellings of our options (TF.js, Keras, PyTorch), mapped to ours or to advice when
+ * there is no equivalent. Keys are lower case. Used only for an option the function does not have.
+ */
+const SPELLINGS: Readonly<Record<string, string>> = {
+  labelsmoothing: "did you mean `smoothing`? (TF.js's name; softxent's option is `smoothing`)",
+  label_smoothing: "did you mean `smoothing`? (Keras / PyTorch's name; softxent's option is `smoothing`)",
+  ignore_index: "did you mean `ignoreIndex`?",
+  classweight: "did you mean `classWeights` (a Float32Array or number[] of K weights)?",
+  class_weight: "did you mean `classWeights` (a Float32Array or number[] of K weights)?",
+  weight: "did you mean `classWeights` (PyTorch's `weight`: one weight per class)?",
+  weights:
+    "per-example weights have no option here: use `reduction: 'none'` and multiply the per-row losses " +
+    "(or `classWeights` for one weight per class)",
+  z_loss: "did you mean `zLoss`?",
+  pos_weight: "did you mean `posWeight`?",
+  fromlogits: "softxent always takes logits (there is no `fromLogits`)",
+  from_logits: "softxent always takes logits (there is no `from_logits`)",
+  classes: "`classes` is taken from the tensors' shapes (the logits' last axis, the kernel's V); leave it out",
+};
+
+/** Levenshtein distance, for "did you mean" on typos (`smothing`, `ignoreindex`). Short strings only. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** A hint for an unknown option key: another library's spelling, else the nearest allowed key (edit distance ≤ 2). */
+function spellingHint(key: string, allowed: ReadonlySet<string>): string {
+  const lower = key.toLowerCase();
+  const known = SPELLINGS[lower];
+  if (known !== undefined && !(lower === "classes" && allowed.has("classes"))) return known;
+  let best: string | null = null;
+  let bestD = 3;
+  for (const k of allowed) {
+    const d = distance(lower, k.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best !== null ? `did you mean \`${best}\`?` : "";
+}
+
+/** The RangeError for an option key the function does not have. */
+export function unknownOption(fn: string, key: string, allowed: ReadonlySet<string>): never {
+  const hint = spellingHint(key, allowed);
+  return fail(fn, `unknown option '${key}'${hint ? `; ${hint}` : ""}; expected one of ${[...allowed].join(", ")}`);
+}
+
+const OBJECT_PROTO: unknown = Object.prototype;
+
+/**
  * Options must be an object with known keys only (a typo must not be silently ignored). Returns a
  * snapshot: each option read exactly once, here, before anything else of the call happens — so a
  * getter cannot change what was validated (say, class weights) after it was validated.
+ *
+ * What counts as an option is what `const { smoothing } = options` would read: own properties,
+ * enumerable or not, and — for an object with a prototype of its own (a class instance,
+ * Object.create(…)) — the properties it inherits, accessors (class getters) included, up to but not
+ * including Object.prototype. Each is read once with `options` as the receiver. Methods on a
+ * prototype (function-valued inherited data properties, e.g. a class's methods) are not options and
+ * are skipped; any other key the function does not know is refused.
  */
 export function checkOptions(fn: string, options: unknown, allowed: ReadonlySet<string>, required: boolean): Record<string, unknown> {
   if (options === undefined && !required) return {};
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    failType(fn, `options must be an object like { classes: 10 }; received ${describe(options)}`);
+    const like = allowed.has("classes") ? " like { classes: 10 }" : allowed.has("smoothing") ? " like { smoothing: 0.1 }" : "";
+    failType(fn, `options must be an object${like}; received ${describe(options)}`);
   }
-  // Own properties in one spread (each getter runs once; the fastest copy V8 has), then — only for an
-  // object with its own prototype — the inherited enumerable ones, read once here too.
+  // Own enumerable properties in one spread (each getter runs once; the fastest copy V8 has).
   const snapshot: Record<string, unknown> = { ...options };
+  let count = 0;
+  for (const key in snapshot) {
+    if (!allowed.has(key)) unknownOption(fn, key, allowed);
+    count++;
+  }
   const proto: unknown = Object.getPrototypeOf(options);
-  const plain = proto === Object.prototype || proto === null;
-  for (const key in options) {
-    if (!allowed.has(key)) fail(fn, `unknown option '${key}'; expected one of ${[...allowed].join(", ")}`);
-    if (!plain && !Object.hasOwn(snapshot, key)) snapshot[key] = (options as Record<string, unknown>)[key];
+  if (proto === OBJECT_PROTO || proto === null) {
+    // A plain object: only a non-enumerable own property (Object.defineProperty) can be left.
+    const names = Object.getOwnPropertyNames(options);
+    if (names.length !== count) readRest(fn, options, options, names, snapshot, allowed);
+    return snapshot;
+  }
+  for (let o: object | null = options; o !== null && o !== OBJECT_PROTO; o = Object.getPrototypeOf(o) as object | null) {
+    readRest(fn, options, o, Object.getOwnPropertyNames(o), snapshot, allowed);
   }
   return snapshot;
+}
+
+/** Reads into `snapshot` the keys of `names` (own names of `holder`, on the chain of `options`) not read yet. */
+function readRest(
+  fn: string,
+  options: object,
+  holder: object,
+  names: readonly string[],
+  snapshot: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): void {
+  for (const key of names) {
+    if (Object.hasOwn(snapshot, key)) continue; // read already (own, or shadowed by a nearer holder)
+    if (holder !== options) {
+      if (key === "constructor") continue;
+      const d = Object.getOwnPropertyDescriptor(holder, key);
+      if (d !== undefined && "value" in d && typeof d.value === "function") continue; // a method
+    }
+    if (!allowed.has(key)) unknownOption(fn, key, allowed);
+    snapshot[key] = (options as Record<string, unknown>)[key];
+  }
 }
 
 export function classesOf(fn: string, value: unknown): number {
@@ -204,7 +331,10 @@ function resolve<T extends Float32Array | Int32Array>(
       failType(fn, `${name} is ${article(ctor.name)} whose ArrayBuffer has been detached (transferred)`);
     return { ptr: -1, length, copy: x as T, f32: ctor === Float32Array, buffer, byteOffset, source: x };
   }
-  return failType(fn, `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}`);
+  return failType(
+    fn,
+    `${name} must be ${article(ctor.name)} or a WasmBuffer from ${allocName}(); received ${describe(x)}${inputHint(x, ctor)}`,
+  );
 }
 
 export function f32Operand(fn: string, name: string, x: unknown, h: Heap): Operand<Float32Array> {
@@ -221,8 +351,17 @@ export function rowsOf(fn: string, name: string, length: number, k: number): num
   return length / k;
 }
 
-export function expectLength(fn: string, name: string, length: number, expected: number, what: string): void {
-  if (length !== expected) fail(fn, `${name}.length must be ${expected} (${what}); received ${length}`);
+export function expectLength(fn: string, name: string, length: number, expected: number, what: string, hint = ""): void {
+  if (length !== expected) fail(fn, `${name}.length must be ${expected} (${what}); received ${length}${hint}`);
+}
+
+/**
+ * The hint for a Float32Array target whose length is not N·K: most often class indices in a
+ * Float32Array, read as probabilities.
+ */
+export function floatTargetsHint(length: number, n: number): string {
+  const why = length === n ? "; one float per row looks like class indices, and a Float32Array target is read as probabilities" : "";
+  return `${why}; class indices must be an Int32Array (or pass probability targets of N·K)`;
 }
 
 export function badLabel(fn: string, name: string, row: number, value: number, k: number, ignoreIndex: number): never {

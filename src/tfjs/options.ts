@@ -1,10 +1,12 @@
 // Options of softxent/tfjs, checked once when a loss is built (or a call is made), with the core's
 // conventions (validate.ts: TypeError for a wrong type, RangeError for a wrong value or an unknown
-// key, "softxent.<fn>: ..." messages). An unknown key is an error, never silently dropped: TF.js and
-// Keras users bring their own spellings (`labelSmoothing`, `label_smoothing`, `weights`), and a
-// dropped `labelSmoothing` would train without smoothing. See docs/spec.md, "TF.js adapter".
+// key, "softxent.<fn>: ..." messages). The keys, defaults and checks are the shared table's
+// (src/options.ts). An unknown key is an error, never silently dropped: TF.js and Keras users bring
+// their own spellings (`labelSmoothing`, `label_smoothing`, `weights`; checkOptions names ours), and a
+// dropped `labelSmoothing` would train without smoothing. See docs/spec.md "TF.js adapter".
 
-import { checkWeightValues, describe, fail, failType, integer, numberIn, oneOf } from "../validate.js";
+import { DEFAULTS, REDUCTIONS, readLossOptions, TF_CROSS_ENTROPY_KEYS } from "../options.js";
+import { checkOptions, checkWeightValues, describe, fail, failType, oneOf } from "../validate.js";
 import type { ClassWeightMode, SmoothingMode } from "../types.js";
 
 export type TfReduction = "mean" | "sum" | "none";
@@ -14,55 +16,6 @@ export type TfReduction = "mean" | "sum" | "none";
  * beside the strings so that code written for `tf.losses` can pass its value through.
  */
 export type TfReductionInput = TfReduction | 0 | 1 | 2 | 3;
-
-export const KEYS = ["smoothing", "smoothingMode", "reduction", "ignoreIndex", "classWeights", "classWeightMode", "zLoss"] as const;
-
-/** Spellings from TF.js, Keras and PyTorch, mapped to ours (or to advice when there is no equivalent). */
-const KNOWN: Record<string, string> = {
-  labelsmoothing: "did you mean `smoothing`? (TF.js's name; softxent's option is `smoothing`)",
-  label_smoothing: "did you mean `smoothing`? (Keras / PyTorch's name; softxent's option is `smoothing`)",
-  ignore_index: "did you mean `ignoreIndex`?",
-  classweight: "did you mean `classWeights` (a Float32Array or number[] of K weights)?",
-  class_weight: "did you mean `classWeights` (a Float32Array or number[] of K weights)?",
-  weight: "did you mean `classWeights` (PyTorch's `weight`: one weight per class)?",
-  weights:
-    "per-example weights have no option here: use `reduction: 'none'` and multiply the per-row losses " +
-    "(or `classWeights` for one weight per class)",
-  z_loss: "did you mean `zLoss`?",
-  fromlogits: "softxent/tfjs always takes logits (there is no `fromLogits`)",
-  from_logits: "softxent/tfjs always takes logits (there is no `from_logits`)",
-  classes: "`classes` is taken from the logits' last axis; leave it out",
-};
-
-/** Levenshtein distance, for "did you mean" on typos (`smothing`, `ignoreindex`). Short strings only. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
-function advice(key: string): string {
-  const known = KNOWN[key.toLowerCase()];
-  if (known !== undefined) return known;
-  let best: string | null = null;
-  let bestD = 3;
-  for (const k of KEYS) {
-    const d = distance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best !== null ? `did you mean \`${best}\`?` : "";
-}
 
 export interface ResolvedOptions {
   smoothing: number;
@@ -76,8 +29,6 @@ export interface ResolvedOptions {
   classWeightModeGiven: boolean;
   zLoss: number;
 }
-
-const REDUCTIONS = ["mean", "sum", "none"] as const;
 
 function reductionOf(fn: string, value: unknown, hasWeights: boolean): TfReduction {
   if (typeof value === "number") {
@@ -103,7 +54,7 @@ function reductionOf(fn: string, value: unknown, hasWeights: boolean): TfReducti
         fail(fn, `options.reduction must be 'mean', 'sum', 'none' or a tf.Reduction value (0 to 3); received ${value}`);
     }
   }
-  return oneOf(fn, "reduction", value, REDUCTIONS, "mean");
+  return oneOf(fn, "reduction", value, REDUCTIONS, DEFAULTS.reduction);
 }
 
 function weightsOf(fn: string, w: unknown): Float32Array | undefined {
@@ -132,27 +83,18 @@ function weightsOf(fn: string, w: unknown): Float32Array | undefined {
  * Index-only options with probability targets are refused later, by the core, which knows the targets.
  */
 export function resolveOptions(fn: string, options: unknown): ResolvedOptions {
-  if (options === undefined) options = {};
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    failType(fn, `options must be an object like { smoothing: 0.1 }; received ${describe(options)}`);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key in o) {
-    if (!(KEYS as readonly string[]).includes(key)) {
-      const hint = advice(key);
-      fail(fn, `unknown option '${key}'${hint ? `; ${hint}` : ""}; expected one of ${KEYS.join(", ")}`);
-    }
-  }
+  const o = checkOptions(fn, options, TF_CROSS_ENTROPY_KEYS, false);
   const classWeights = weightsOf(fn, o.classWeights);
+  const shared = readLossOptions(fn, { ...o, reduction: reductionOf(fn, o.reduction, classWeights !== undefined) });
   return {
-    smoothing: numberIn(fn, "smoothing", o.smoothing, 0, 1, 0),
-    smoothingMode: oneOf(fn, "smoothingMode", o.smoothingMode, ["uniform", "others"] as const, "uniform"),
-    reduction: reductionOf(fn, o.reduction, classWeights !== undefined),
-    ignoreIndex: integer(fn, "ignoreIndex", o.ignoreIndex, -100),
+    smoothing: shared.smoothing,
+    smoothingMode: shared.smoothingMode,
+    reduction: shared.reduction,
+    ignoreIndex: shared.ignoreIndex,
     ignoreIndexGiven: o.ignoreIndex !== undefined,
     classWeights,
-    classWeightMode: oneOf(fn, "classWeightMode", o.classWeightMode, ["pytorch", "target"] as const, "pytorch"),
+    classWeightMode: shared.classWeightMode,
     classWeightModeGiven: o.classWeightMode !== undefined,
-    zLoss: numberIn(fn, "zLoss", o.zLoss, 0, Number.MAX_VALUE, 0),
+    zLoss: shared.zLoss,
   };
 }

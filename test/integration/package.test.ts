@@ -1,12 +1,14 @@
 /**
- * Package hygiene: `npm pack` ships exactly what a user needs (the built JS with its .d.ts, the two
- * wasm builds, README, LICENSE, package.json) and nothing else; each wasm file stays under its size
+ * Package hygiene: `npm pack` ships exactly what a user needs (the built JS with its .d.ts, the six
+ * wasm builds, README, CHANGELOG, LICENSE, package.json, and the documentation the README links to:
+ * docs/ and the bench files it shows) and nothing else; every relative link of a shipped Markdown file
+ * resolves to a shipped file; each wasm file stays under its size
  * budget; the published entry has no top-level await and no static import of a Node built-in.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
@@ -62,14 +64,18 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
 };
 
 /** Where a shipped file is allowed to come from. */
+/** The bench files the README links to or shows (its images), shipped so that the links work in the package. */
+const BENCH_SHIPPED = ["bench/README.md", "bench/results/latest.svg", "bench/results/linear.svg", "bench/results/train.md"];
+
 function allowed(path: string): boolean {
-  if (path === "package.json" || path === "README.md" || path === "LICENSE") return true;
+  if (path === "package.json" || path === "README.md" || path === "LICENSE" || path === "CHANGELOG.md") return true;
+  if (/^docs\/[\w-]+\.(md|png)$/.test(path) || BENCH_SHIPPED.includes(path)) return true;
   if (/^dist\/wasm\/softxent\.(relaxed|simd|scalar)(-threads)?\.wasm$/.test(path)) return true;
   return /^dist\/(?!wasm\/)[\w/-]+\.(js|d\.ts)$/.test(path);
 }
 
 describe("npm pack", () => {
-  it("ships only built JS, type declarations, the three wasm builds, README, LICENSE and package.json", () => {
+  it("ships only built JS, type declarations, the six wasm builds, the docs, README, CHANGELOG, LICENSE and package.json", () => {
     const unexpected = [...paths].filter((p) => !allowed(p));
     expect(unexpected).toEqual([]);
     for (const p of ["package.json", "LICENSE", "dist/index.js", "dist/index.d.ts", ...Object.keys(WASM_BUDGET)]) {
@@ -77,13 +83,35 @@ describe("npm pack", () => {
     }
   });
 
-  it("ships README.md", () => {
+  it("ships README.md, CHANGELOG.md and every docs/*.md", () => {
     expect(paths).toContain("README.md");
+    expect(paths).toContain("CHANGELOG.md");
+    for (const f of readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md"))) expect(paths).toContain(`docs/${f}`);
+  });
+
+  it("every relative link and image of a shipped Markdown file points at a shipped file", () => {
+    const dead: string[] = [];
+    for (const p of paths) {
+      if (!p.endsWith(".md")) continue;
+      let fence = false;
+      for (const line of readFileSync(join(root, p), "utf8").split("\n")) {
+        if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+        if (fence) continue;
+        for (const m of line.replace(/`[^`]*`/g, "").matchAll(/\]\(([^)\s#]+)[^)]*\)/g)) {
+          const target = m[1]!;
+          if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+          const resolved = posix.normalize(posix.join(posix.dirname(p), decodeURIComponent(target)));
+          if (!paths.has(resolved)) dead.push(`${p}: ${target}`);
+        }
+      }
+    }
+    expect(dead).toEqual([]);
   });
 
   it("ships no tests, sources, build text, maps or tarballs", () => {
     for (const p of paths) {
-      expect(p).not.toMatch(/^(test|assembly|src|build|bench|scripts|\.ci)\//);
+      expect(p).not.toMatch(/^(test|assembly|src|build|scripts|examples|\.ci)\//);
+      if (p.startsWith("bench/")) expect(BENCH_SHIPPED).toContain(p);
       expect(p).not.toMatch(/\.(wat|map|tgz|tsbuildinfo)$/);
       expect(p).not.toMatch(/(^|\/)[^/]+\.ts$(?<!\.d\.ts)/);
     }

@@ -189,8 +189,8 @@ for (const backend of ["cpu", "wasm"] as const) {
       for (let i = 0; i < n; i++)
         for (let j = 0; j < k; j++) {
           const g = ref.grad![i * k + j]!;
-          gB[j] += g;
-          for (let t = 0; t < d; t++) gW[t * k + j] += xv[i * d + t]! * g;
+          gB[j]! += g;
+          for (let t = 0; t < d; t++) gW[t * k + j]! += xv[i * d + t]! * g;
         }
       const x = tf.tensor2d(xv, [n, d]),
         W = tf.tensor2d(wv, [d, k]),

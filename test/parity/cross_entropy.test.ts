@@ -415,14 +415,14 @@ describe.each(BUILDS)("crossEntropy parity — $name build", ({ name, simd }) =>
         const at = (r: number) => r * k + (k > 65 ? 64 + ((r * 37) % (k - 65)) : 63);
         for (let r = 0; r < n; r++) {
           if (k > 65 || r % 2 === 0) {
-            z[at(r)] += height;
+            z[at(r)]! += height;
             z[at(r) + 1] = z[at(r)]! + 0.25 + rng(); // the larger of the two, past the first 64
           } else {
-            z[at(r) + 1] += height + rng();
+            z[at(r) + 1]! += height + rng();
           }
         }
         // the last row: the whole tail past the first 64 raised
-        for (let j = 64; j < k; j++) z[(n - 1) * k + j] += height;
+        for (let j = 64; j < k; j++) z[(n - 1) * k + j]! += height;
         // every row's largest logit is past the first 64 classes (the point of this test)
         for (let r = 0; r < n && height >= 40; r++) {
           let best = 0;
