@@ -62,6 +62,7 @@ export interface TfLayersNamespace {
   softmax: typeof TFCore.softmax;
   log: typeof TFCore.log;
   tidy: typeof TFCore.tidy;
+  keep: typeof TFCore.keep;
   matMul: typeof TFCore.matMul;
   add: typeof TFCore.add;
   reshape: typeof TFCore.reshape;
@@ -131,6 +132,7 @@ const LAYER_KEYS = [
   "activation",
   "activityRegularizer",
   "inputDType",
+  "customObjects", // added by tf.loadLayersModel's deserializer
 ] as const;
 const ALL_KEYS: readonly string[] = [...LAYER_KEYS, ...LOSS_KEYS];
 
@@ -209,7 +211,7 @@ function readOptions(options: unknown): HeadConfig {
   if (loss.classWeights !== undefined) lossConfig.classWeights = Array.from(loss.classWeights);
   const denseArgs: Record<string, unknown> = {};
   for (const k of LAYER_KEYS) {
-    if (k === "output" || k === "chunkBytes" || k === "activation") continue;
+    if (k === "output" || k === "chunkBytes" || k === "activation" || k === "customObjects") continue;
     if (o[k] !== undefined) denseArgs[k] = o[k];
   }
   return {
@@ -227,11 +229,30 @@ interface Stash {
   hidden: Tensor;
   kernel: Tensor;
   bias: Tensor | null;
-  cfg: HeadConfig;
+  /** The tape of the training call (see currentTape). */
+  tape: object | null | undefined;
+  released: boolean;
 }
 
 /** Training-mode placeholders (by dataId) → what the loss needs. Entries go when the placeholder does. */
 const stashes = new WeakMap<object, Stash>();
+/**
+ * Stashes whose tensors are still held. The layer keeps clones (tf.keep) of hidden, kernel and bias:
+ * model.apply runs the graph inside a tidy that disposes hidden before the loss sees it. A stash is
+ * released by its loss's backward pass (after the metrics, which run between loss and backward), or by
+ * the next training call under another tape (a loss that was never differentiated).
+ */
+const live: Stash[] = [];
+
+function release(st: Stash): void {
+  if (st.released) return;
+  st.released = true;
+  st.hidden.dispose();
+  st.kernel.dispose();
+  st.bias?.dispose();
+  const i = live.indexOf(st);
+  if (i >= 0) live.splice(i, 1);
+}
 
 /** A batch of one-hot rows → class indices; an all-zero row is ignored (ignoreIndex). */
 function indicesFromOneHot(t: ArrayLike<number>, n: number, v: number, ignoreIndex: number, out: Int32Array): void {
@@ -293,8 +314,7 @@ function readByOthers(tf: TfLayersNamespace, dataId: object): boolean {
   return false;
 }
 
-function fusedLoss(tf: TfLayersNamespace, st: Stash, yTrue: Tensor, placeholderId: object): Tensor {
-  const { cfg } = st;
+function fusedLoss(tf: TfLayersNamespace, cfg: HeadConfig, st: Stash, yTrue: Tensor, placeholderId: object): Tensor {
   const o = cfg.loss;
   const [d, v] = st.kernel.shape as [number, number];
   const hShape = st.hidden.shape.slice();
@@ -413,6 +433,7 @@ function fusedLoss(tf: TfLayersNamespace, st: Stash, yTrue: Tensor, placeholderI
           return grads;
         } finally {
           freeSlot(slot);
+          release(st);
         }
       },
     };
@@ -490,7 +511,11 @@ export function registerSoftmaxHead(tf: TfLayersNamespace): new (options: Softma
       this.cfg = cfg;
       this.loss = (yTrue, yPred) => {
         const st = stashes.get(yPred.dataId);
-        return st !== undefined ? fusedLoss(tf, st, yTrue, yPred.dataId) : plainLoss(tf, cfg, yTrue, yPred);
+        if (st?.released)
+          throw new Error(
+            `softxent.${FN}: this training output's loss was already differentiated (or a later training call replaced it); call the model again`,
+          );
+        return st !== undefined ? fusedLoss(tf, cfg, st, yTrue, yPred.dataId) : plainLoss(tf, cfg, yTrue, yPred);
       };
       // Named 'acc' as Keras's 'accuracy' is in fit's logs.
       const acc = (yTrue: Tensor, yPred: Tensor): Tensor =>
@@ -515,11 +540,17 @@ export function registerSoftmaxHead(tf: TfLayersNamespace): new (options: Softma
         z.dispose();
         return p;
       }
-      const hidden = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const kernel = this.kernel!.read();
-      const bias = this.bias !== null ? this.bias.read() : null;
-      const placeholder = tf.zeros([...hidden.shape.slice(0, -1), this.units]);
-      stashes.set(placeholder.dataId, { hidden, kernel, bias, cfg: this.cfg });
+      const tape = currentTape(tf);
+      for (const old of live.slice()) if (old.tape === undefined || old.tape !== tape) release(old);
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      // Clones (the gradient passes through them to x and the variables), kept past model.apply's tidy.
+      const hidden = tf.keep(x.clone());
+      const kernel = tf.keep(this.kernel!.read().clone());
+      const bias = this.bias !== null ? tf.keep(this.bias.read().clone()) : null;
+      const placeholder = tf.zeros([...x.shape.slice(0, -1), this.units]);
+      const st: Stash = { hidden, kernel, bias, tape, released: false };
+      stashes.set(placeholder.dataId, st);
+      live.push(st);
       return placeholder;
     }
 
