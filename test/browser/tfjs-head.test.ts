@@ -64,7 +64,7 @@ describe.runIf(browserSuites)("softmaxHead in a Chromium Web Worker", () => {
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     const out = (await page.evaluate(
       (b) =>
-        new Promise((resolve) => {
+        new Promise<unknown>((resolve) => {
           const w = new Worker("/head-worker.js");
           w.onmessage = (e) => {
             resolve(e.data);

@@ -79,7 +79,10 @@ async function run(backend) {
   // save / load in memory
   let saved;
   await model.save(
-    tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } })),
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    }),
   );
   registerSoftmaxHead(tf);
   const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
