@@ -44,6 +44,7 @@ import type { ClassWeightMode, SmoothingMode } from "./types.js";
 
 export type { TfReduction, TfReductionInput } from "./tfjs/options.js";
 export { linearSoftmaxCrossEntropy, type TfLinearOptions, type TfLinearLabels } from "./tfjs-linear.js";
+export { softmaxHead, registerSoftmaxHead, type SoftmaxHeadOptions, type SoftmaxHeadLayer, type TfLayersNamespace } from "./tfjs-head.js";
 
 /** The part of the TF.js namespace this module uses: pass `tf` itself. */
 export type TfNamespace = Pick<typeof TFCore, "customGrad" | "tensor" | "scalar" | "backend" | "getBackend" | "engine">;

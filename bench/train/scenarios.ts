@@ -7,13 +7,14 @@
 // allocation included; the mean (total / steps) is the headline, p50 and p99 beside it.
 
 import type * as TF from "@tensorflow/tfjs";
-import type { crossEntropyLoss, softmaxCrossEntropy } from "softxent/tfjs";
+import type { crossEntropyLoss, softmaxCrossEntropy, softmaxHead } from "softxent/tfjs";
 
 export type Tf = typeof TF;
 
 export interface Adapter {
   softmaxCrossEntropy: typeof softmaxCrossEntropy;
   crossEntropyLoss: typeof crossEntropyLoss;
+  softmaxHead: typeof softmaxHead;
 }
 
 export interface Digits {
@@ -42,7 +43,8 @@ export interface Stat {
 export interface Row {
   runtime: string;
   backend: string;
-  kind: "valueAndGrad" | "fit" | "loop";
+  /** fitHead: model.fit with softmaxHead in place of the last Dense (softxent's column). */
+  kind: "valueAndGrad" | "fit" | "fitHead" | "loop";
   /** e.g. "[32, 32000]" or "784→256→10, batch 64". */
   label: string;
   tfLosses: Stat;
@@ -235,18 +237,33 @@ function batchesFor(ctx: Context, spec: ModelSpec): Batch[] {
   return out;
 }
 
-/** Input → Dense(hidden, relu) → Dense(classes) (logits); the same initial weights for both twins. */
-function twinModels(ctx: Context, spec: ModelSpec): [TF.Sequential, TF.Sequential] {
-  const { tf } = ctx;
-  const make = () =>
+/**
+ * Input → Dense(hidden, relu) → Dense(classes) (logits); the same initial weights for both twins. With
+ * `head`, the second twin ends in softmaxHead instead of the last Dense (same weights).
+ */
+function twinModels(ctx: Context, spec: ModelSpec, head: boolean, secondFirst: boolean): [TF.Sequential, TF.Sequential] {
+  const { tf, sx } = ctx;
+  const make = (withHead: boolean) =>
     tf.sequential({
       layers: [
         tf.layers.dense({ units: spec.hidden, activation: "relu", inputShape: [spec.input], kernelInitializer: "glorotUniform" }),
-        tf.layers.dense({ units: spec.classes, kernelInitializer: "glorotUniform" }),
+        withHead
+          ? (sx.softmaxHead(tf, {
+              units: spec.classes,
+              smoothing: SMOOTHING,
+              kernelInitializer: "glorotUniform",
+            }) as unknown as TF.layers.Layer)
+          : tf.layers.dense({ units: spec.classes, kernelInitializer: "glorotUniform" }),
       ],
     });
-  const a = make(),
-    b = make();
+  let a: TF.Sequential, b: TF.Sequential;
+  if (secondFirst) {
+    b = make(head);
+    a = make(false);
+  } else {
+    a = make(false);
+    b = make(head);
+  }
   b.setWeights(a.getWeights());
   return [a, b];
 }
@@ -254,7 +271,7 @@ function twinModels(ctx: Context, spec: ModelSpec): [TF.Sequential, TF.Sequentia
 /** One implementation pair on given twins: the untimed first step of each (its loss kept), then timed steps. */
 async function runKind(
   ctx: Context,
-  kind: "fit" | "loop",
+  kind: "fit" | "fitHead" | "loop",
   ma: TF.Sequential,
   mb: TF.Sequential,
   batches: Batch[],
@@ -267,11 +284,16 @@ async function runKind(
     ib = 0;
   let stepA: () => Promise<number> | number, stepB: () => Promise<number> | number;
   const opts: TF.Optimizer[] = [];
-  if (kind === "fit") {
+  if (kind === "fit" || kind === "fitHead") {
     // model.fit's per-batch step. softxent in its per-example form (reduction 'none'), as
-    // docs/trainer.md recommends for model.compile; fit's targets are one-hot for both.
+    // docs/trainer.md recommends for model.compile; fit's targets are one-hot for both. fitHead: the
+    // second twin ends in softmaxHead (smoothing set on the head) and trains with head.loss.
+    const head = kind === "fitHead" ? (mb.layers[mb.layers.length - 1] as unknown as ReturnType<Adapter["softmaxHead"]>) : null;
     ma.compile({ optimizer: tf.train.sgd(0.01), loss: tfLoss as never });
-    mb.compile({ optimizer: tf.train.sgd(0.01), loss: sx.crossEntropyLoss(tf, { smoothing: SMOOTHING, reduction: "none" }) as never });
+    mb.compile({
+      optimizer: tf.train.sgd(0.01),
+      loss: (head !== null ? head.loss : sx.crossEntropyLoss(tf, { smoothing: SMOOTHING, reduction: "none" })) as never,
+    });
     stepA = async () => {
       const b = batches[ia++ % batches.length]!;
       return (await ma.trainOnBatch(b.x, b.onehot)) as number;
@@ -327,12 +349,11 @@ async function modelScenarios(ctx: Context, spec: ModelSpec): Promise<Row[]> {
     maxSteps: Math.ceil(budget.maxSteps / 2),
     timeMs: budget.timeMs / 2,
   };
-  for (const kind of ["fit", "loop"] as const) {
+  for (const kind of ["fit", "fitHead", "loop"] as const) {
     const pooled: Timings = { a: [], b: [], ratios: [] };
     let firstLoss = { tfLosses: NaN, softxent: NaN };
     for (const swap of [false, true]) {
-      const [m1, m2] = twinModels(ctx, spec);
-      const [ma, mb] = swap ? [m2, m1] : [m1, m2];
+      const [ma, mb] = twinModels(ctx, spec, kind === "fitHead", swap);
       const t = await runKind(ctx, kind, ma, mb, batches, tfLoss, half, (l) => {
         if (!swap) firstLoss = l;
       });

@@ -3,7 +3,8 @@
 // a batch are never held. Then times the same head as TF.js trains it (Dense + tf.losses.
 // softmaxCrossEntropy, wasm backend, one thread) and reports step time and peak memory of both.
 //
-// The model is examples/lm/model.ts (shared with the browser page, `npm run demo:lm:browser`).
+// The model is examples/lm/model.ts (shared with the browser page, `npm run demo:lm:browser`). Last, the
+// same task as a TF.js Layers model trained with model.fit, ending in softmaxHead (examples/lm/keras.ts).
 //
 //   npm run demo:lm -- --steps 100 --batch 512 --dim 128
 
@@ -12,6 +13,7 @@ import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { backendInfo, init } from "softxent";
 import { loadBrown } from "./corpus.js";
+import { trainKeras } from "./keras.js";
 import { NextWordModel } from "./model.js";
 
 const { values: args } = parseArgs({
@@ -126,3 +128,18 @@ console.log(
   `  TF.js Dense + softmaxCrossEntropy (wasm): ${tfHead.toFixed(0)} ms over ${TF_STEPS} steps; peak tensor memory of a step ${MB(profile.peakBytes)} (tf.profile)`,
 );
 console.log(`  → ${(tfHead / ourHead).toFixed(1)}× faster; the logits and their gradient that softxent never holds: ${MB(logits)}`);
+
+// ---- the same task in TF.js Layers: model.fit with softmaxHead as the output layer (wasm backend)
+const k = await trainKeras(tf, ids, model.E, {
+  vocab: V,
+  dim: D,
+  batch: 128,
+  steps: 20,
+  lo: 0,
+  hi: split,
+  evalAt: evalPositions.subarray(0, 128),
+});
+console.log(
+  `\nTF.js Layers, the trained embeddings → Dense(${D}, tanh) → softmaxHead(${V}), model.fit, ${k.steps} steps of 128 (wasm backend):` +
+    ` held-out loss ${k.lossBefore.toFixed(3)} → ${k.lossAfter.toFixed(3)}, ${k.stepMs.toFixed(0)} ms per step`,
+);

@@ -67,6 +67,10 @@ describe.runIf(browserSuites)("the next-word page", () => {
     expect(after).toBeLessThan(before - 0.2);
     expect(log).toMatch(/fused head \d+ ms/);
     expect(log).toMatch(/wasm memory \d+\.\d MiB/);
+    // the TF.js Layers phase: model.fit with softmaxHead ran and its held-out loss is finite
+    const keras = /softmaxHead\), model\.fit, cpu backend, 4 steps of 128: held-out loss (\d+\.\d+) → (\d+\.\d+)/.exec(log);
+    expect(keras).not.toBeNull();
+    expect(Number.isFinite(Number(keras![2]))).toBe(true);
     await page.close();
   }, 150_000);
 });

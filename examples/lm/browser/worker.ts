@@ -1,5 +1,7 @@
 // Trains the next-word model (../model.ts) in a Worker and reports loss, step time and wasm memory.
+import * as tf from "@tensorflow/tfjs";
 import { backendInfo, init } from "softxent";
+import { trainKeras } from "../keras.js";
 import { decodeCorpus, NextWordModel } from "../model.js";
 
 export interface LmMessage {
@@ -51,8 +53,24 @@ self.onmessage = async (e: MessageEvent<{ steps: number }>) => {
         .map((j) => vocab[j])
         .join(", ")}`,
     );
+    const memory = (backendInfo().memoryBytes / 2 ** 20).toFixed(1);
+    // The same task as a TF.js Layers model trained with model.fit, ending in softmaxHead (TF.js's
+    // cpu backend: no TF.js wasm files to ship with the page).
+    await tf.setBackend("cpu");
+    const k = await trainKeras(tf, ids, model.E, {
+      vocab: vocab.length,
+      dim: 128,
+      batch: 128,
+      steps: Math.max(2, Math.min(e.data.steps, 20)),
+      lo: 0,
+      hi: split,
+      evalAt: evalAt.subarray(0, 128),
+    });
     say(
-      `mean fused-head time ${(head / steps).toFixed(0)} ms per step, whole step ${(total / e.data.steps).toFixed(0)} ms; wasm memory ${(backendInfo().memoryBytes / 2 ** 20).toFixed(1)} MiB`,
+      `TF.js Layers (the embeddings above → Dense(128, tanh) → softmaxHead), model.fit, cpu backend, ${k.steps} steps of 128: held-out loss ${k.lossBefore.toFixed(3)} → ${k.lossAfter.toFixed(3)}, ${k.stepMs.toFixed(0)} ms per step`,
+    );
+    say(
+      `mean fused-head time ${(head / steps).toFixed(0)} ms per step, whole step ${(total / e.data.steps).toFixed(0)} ms; wasm memory ${memory} MiB`,
       true,
     );
   } catch (err) {
