@@ -31,7 +31,8 @@ import type * as TFCore from "@tensorflow/tfjs-core";
 import type { layers as TFLayers } from "@tensorflow/tfjs-layers";
 import { linearCrossEntropy } from "./linear_cross_entropy.js";
 import { softmaxCrossEntropy, type TfCrossEntropyOptions } from "./tfjs.js";
-import { KEYS as LOSS_KEYS, resolveOptions, type ResolvedOptions } from "./tfjs/options.js";
+import { TF_CROSS_ENTROPY_KEYS } from "./options.js";
+import { resolveOptions, type ResolvedOptions } from "./tfjs/options.js";
 import {
   acquireSlot,
   applyDy,
@@ -134,6 +135,8 @@ const LAYER_KEYS = [
   "inputDType",
   "customObjects", // added by tf.loadLayersModel's deserializer
 ] as const;
+/** The loss options: the shared table's (src/options.ts), as softmaxCrossEntropy takes them. */
+const LOSS_KEYS: readonly string[] = [...TF_CROSS_ENTROPY_KEYS];
 const ALL_KEYS: readonly string[] = [...LAYER_KEYS, ...LOSS_KEYS];
 
 const HINTS: Record<string, string> = {
