@@ -29,6 +29,8 @@ const SUITES = [
   "test/fuzz/family.test.ts",
   "test/parity/linear_cross_entropy.test.ts",
   "test/parity/threads-identity.test.ts",
+  "test/parity/focal.test.ts",
+  "test/unit/focal.test.ts",
 ];
 
 describe("relaxed-SIMD build", () => {
