@@ -95,7 +95,7 @@ function runCase(c: Case): void {
   } else {
     const zc = z.slice();
     const out = crossEntropy(zc, target, (c.inPlace ? { ...options, gradOut: zc } : options) as never);
-    loss = out.loss;
+    loss = out.loss as number | Float32Array;
     grad = out.grad!;
   }
   if (c.reduction === "none") expectLosses(loss as Float32Array, r.loss as Float64Array);
@@ -246,7 +246,7 @@ for (const build of BUILDS) {
           focal: i % 5 === 0 ? { gamma } : { gamma, alpha: rng() },
           ...(i % 4 === 1 ? { posWeight: Float32Array.from({ length: k }, () => 0.2 + 3 * rng()) } : {}),
         };
-        const a = sigmoidCrossEntropy(x, t, options as never);
+        const a = sigmoidCrossEntropy(x, t, options as never) as { loss: number | Float32Array; grad: Float32Array | null };
         const r = ref.sigmoidCrossEntropy(x, t, options as never);
         const what = `case ${i} ${JSON.stringify(options)}`;
         if (options.reduction === "none") expectLosses(a.loss as Float32Array, r.loss as Float64Array, what);
