@@ -5,7 +5,8 @@
 // dropped `labelSmoothing` would train without smoothing. See docs/spec.md, "TF.js adapter".
 
 import { checkWeightValues, describe, fail, failType, integer, numberIn, oneOf } from "../validate.js";
-import type { ClassWeightMode, SmoothingMode } from "../types.js";
+import type { ClassWeightMode, FocalOptions, SmoothingMode } from "../types.js";
+import { readFocal } from "../focal.js";
 
 export type TfReduction = "mean" | "sum" | "none";
 
@@ -15,7 +16,16 @@ export type TfReduction = "mean" | "sum" | "none";
  */
 export type TfReductionInput = TfReduction | 0 | 1 | 2 | 3;
 
-export const KEYS = ["smoothing", "smoothingMode", "reduction", "ignoreIndex", "classWeights", "classWeightMode", "zLoss"] as const;
+export const KEYS = [
+  "smoothing",
+  "smoothingMode",
+  "reduction",
+  "ignoreIndex",
+  "classWeights",
+  "classWeightMode",
+  "zLoss",
+  "focal",
+] as const;
 
 /** Spellings from TF.js, Keras and PyTorch, mapped to ours (or to advice when there is no equivalent). */
 const KNOWN: Record<string, string> = {
@@ -32,6 +42,8 @@ const KNOWN: Record<string, string> = {
   fromlogits: "softxent/tfjs always takes logits (there is no `fromLogits`)",
   from_logits: "softxent/tfjs always takes logits (there is no `from_logits`)",
   classes: "`classes` is taken from the logits' last axis; leave it out",
+  gamma: "the focal loss is `focal: { gamma, alpha }`",
+  alpha: "the focal loss is `focal: { gamma, alpha }`",
 };
 
 /** Levenshtein distance, for "did you mean" on typos (`smothing`, `ignoreindex`). Short strings only. */
@@ -75,6 +87,20 @@ export interface ResolvedOptions {
   classWeightMode: ClassWeightMode;
   classWeightModeGiven: boolean;
   zLoss: number;
+  /** The focal option, snapshotted (its per-class α copied); its length is checked by the core. */
+  focal: FocalOptions | undefined;
+}
+
+/**
+ * Validates the focal option now (γ, α's values) and snapshots it; a per-class α's length against K is
+ * checked at each call, when K is known.
+ */
+function focalOf(fn: string, value: unknown): FocalOptions | undefined {
+  if (value === undefined) return undefined;
+  const a = (value as { alpha?: unknown } | null)?.alpha;
+  const k = a instanceof Float32Array || Array.isArray(a) ? a.length : 1;
+  const spec = readFocal(fn, value, k, false)!;
+  return { gamma: spec.flsd ? "flsd-53" : spec.gamma, alpha: spec.alphaVec ?? spec.alpha };
 }
 
 const REDUCTIONS = ["mean", "sum", "none"] as const;
@@ -154,5 +180,6 @@ export function resolveOptions(fn: string, options: unknown): ResolvedOptions {
     classWeightMode: oneOf(fn, "classWeightMode", o.classWeightMode, ["pytorch", "target"] as const, "pytorch"),
     classWeightModeGiven: o.classWeightMode !== undefined,
     zLoss: numberIn(fn, "zLoss", o.zLoss, 0, Number.MAX_VALUE, 0),
+    focal: focalOf(fn, o.focal),
   };
 }
