@@ -25,7 +25,7 @@
 import { at, accF64, hsum2 } from "./math/vec";
 import {
   EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4,
-  expNeg, vexpNeg,
+  expNeg, vexpNeg, madd,
 } from "./math/exp";
 import { LOG_CONSTS, LOG_BITS, logPos, vlogPos } from "./math/log";
 import {
@@ -319,69 +319,42 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
 }
 
 /**
+ * Probabilities below this are taken as 0 in pass 3: subnormal f32 products are ~100× slower on x86,
+ * and such a p changes a_j = c·(u^γ + γ·u^(γ−1)·p·nl) by less than 1e-28·c.
+ */
+const P_MIN: f32 = 1e-30;
+
+/**
  * Pass 3 over classes [j0, j1) (none of them the row's max when S < 2, nor the label): spanLoss =
- * Σ c·u^γ·nl and spanA = Σ a, a_j stored in g when the gradient is wanted. Every p here is ≤ ½.
+ * Σ c·u^γ·nl and spanA = Σ a, a_j stored in g when the gradient is wanted. Every p here is ≤ ½, so
+ * u = 1 − p ∈ [½, 1]. The vector loop is specialised by γ (0…5: the powers as products; other
+ * integers: a product loop; other γ: exp(γ·log u)).
  */
 function focalSpan(
   zi: usize, e: usize, gi: usize, ti: usize, j0: i32, j1: i32, m: f32, logS: f32, invS: f32,
   cB: f32, A: f32, B: f32, gm: f32, gInt: i32,
 ): void {
+  let j = j0;
+  spanLoss = 0; spanA = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (gInt == 3) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 3);
+    else if (gInt == 5) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 5);
+    else if (gInt == 2) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 2);
+    else if (gInt == 1) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 1);
+    else if (gInt == 4) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 4);
+    else if (gInt == 0) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 0);
+    else if (gInt > 0) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 6);
+    else j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, -1);
+  }
   const cw = cwPtr;
   const aS = <f32>alphaS;
   const prob = ti != 0;
   const grad = wantGrad;
   let loss: f64 = 0, aSum: f64 = 0;
-  let j = j0;
-  if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
-    const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
-    const q0 = v128.load32_splat(EXP_AT_P0);
-    const q1 = v128.load32_splat(EXP_AT_P1), q2 = v128.load32_splat(EXP_AT_P2);
-    const q3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
-    const q4 = v128.load32_splat(EXP_AT_P4);
-    const two = v128.load32_splat(LOG_CONSTS), c3 = v128.load32_splat(LOG_CONSTS + 16);
-    const c5 = v128.load32_splat(LOG_CONSTS + 20), c7 = v128.load32_splat(LOG_CONSTS + 24);
-    const c9 = v128.load32_splat(LOG_CONSTS + 28);
-    const ln2hi = v128.load32_splat(LOG_CONSTS + 8), ln2lo = v128.load32_splat(LOG_CONSTS + 12);
-    const shift = v128.load32_splat(LOG_BITS), sqrth = v128.load32_splat(LOG_BITS + 4);
-    const mant = v128.load32_splat(LOG_BITS + 8), bias = v128.load32_splat(LOG_BITS + 12);
-    const mv = f32x4.splat(m), lsv = f32x4.splat(logS), isv = f32x4.splat(invS);
-    const cBv = f32x4.splat(cB), cBa = f32x4.splat(cB * aS), Av = f32x4.splat(A), Bv = f32x4.splat(B);
-    const aSv = f32x4.splat(aS), gv = f32x4.splat(gm);
-    let la = f64x2.splat(0), aa = f64x2.splat(0);
-    for (; j + 4 <= j1; j += 4) {
-      const d = f32x4.sub(v128.load(at(zi, j)), mv);
-      const p = f32x4.mul(v128.load(at(e, j)), isv);
-      const u = f32x4.sub(one, p);
-      const nl = f32x4.sub(lsv, d);
-      let c: v128;
-      if (prob) {
-        const r = f32x4.add(f32x4.mul(Av, v128.load(at(ti, j))), Bv);
-        c = f32x4.mul(r, cw ? v128.load(at(cw, j)) : aSv);
-      } else {
-        c = cw ? f32x4.mul(v128.load(at(cw, j)), cBv) : cBa;
-      }
-      let f: v128, pm1: v128;
-      if (gInt >= 0) {
-        pm1 = one;
-        for (let r = 1; r < gInt; r++) pm1 = f32x4.mul(pm1, u);
-        f = gInt == 0 ? one : f32x4.mul(pm1, u);
-      } else {
-        const lu = vlogPos(u, shift, sqrth, mant, bias, two, one, ln2hi, ln2lo, c3, c5, c7, c9);
-        f = vexpNeg(f32x4.mul(gv, lu), lo, log2e, magic, ln2, q0, q1, q2, q3, one, q4);
-        pm1 = f32x4.div(f, u);
-      }
-      const cf = f32x4.mul(c, f);
-      la = accF64(la, f32x4.mul(cf, nl));
-      const a = f32x4.mul(c, f32x4.add(f, f32x4.mul(f32x4.mul(gv, pm1), f32x4.mul(p, nl))));
-      aa = accF64(aa, a);
-      if (grad) v128.store(at(gi, j), a);
-    }
-    loss = hsum2(la); aSum = hsum2(aa);
-  }
   for (; j < j1; j++) {
     const d = load<f32>(at(zi, j)) - m;
-    const p = load<f32>(at(e, j)) * invS;
+    let p = load<f32>(at(e, j)) * invS;
+    if (p < P_MIN) p = 0;
     const u = <f32>1 - p;
     const nl = logS - d;
     let c: f32;
@@ -401,7 +374,128 @@ function focalSpan(
     aSum += <f64>a;
     if (grad) store<f32>(at(gi, j), a);
   }
-  spanLoss = loss; spanA = aSum;
+  spanLoss += loss; spanA += aSum;
+}
+
+/**
+ * u^(G−1) for the constant G of a specialisation (1…5), or by a loop of gInt − 1 products (G = 6).
+ */
+// @ts-ignore: decorator
+@inline function vpowm1(u: v128, one: v128, G: i32, gInt: i32): v128 {
+  if (G <= 1) return one;
+  if (G == 2) return u;
+  if (G == 3) return f32x4.mul(u, u);
+  if (G == 4) return f32x4.mul(f32x4.mul(u, u), u);
+  if (G == 5) { const u2 = f32x4.mul(u, u); return f32x4.mul(u2, u2); }
+  let r = u;
+  for (let q = 2; q < gInt; q++) r = f32x4.mul(r, u);
+  return r;
+}
+
+/** The four lanes vpowSlow reads and writes (focal runs on the calling thread only). */
+const SLOW_LANES: usize = memory.data(16, 16);
+
+/**
+ * The four lanes u ∈ [½, 1] at SLOW_LANES become u^(γ−1) = exp((γ−1)·log u) (the argument is ≤ 0.7 for
+ * γ ≥ 0, where vexpNeg is exact enough). Taken by few vectors; a call of its own, through memory, so
+ * that Binaryen keeps it out of the loop (assembly/index.ts exports it for that): inlined, its
+ * constants crowded the loop's registers for every vector.
+ */
+export function vpowSlow(g1: f32): void {
+  if (!ASC_FEATURE_SIMD) return;
+  const u = v128.load(SLOW_LANES);
+  const one = v128.load32_splat(EXP_AT_ONE);
+  const lu = vlogPos(
+    u, v128.load32_splat(LOG_BITS), v128.load32_splat(LOG_BITS + 4), v128.load32_splat(LOG_BITS + 8), v128.load32_splat(LOG_BITS + 12),
+    v128.load32_splat(LOG_CONSTS), one, v128.load32_splat(LOG_CONSTS + 8), v128.load32_splat(LOG_CONSTS + 12),
+    v128.load32_splat(LOG_CONSTS + 16), v128.load32_splat(LOG_CONSTS + 20), v128.load32_splat(LOG_CONSTS + 24), v128.load32_splat(LOG_CONSTS + 28),
+  );
+  v128.store(SLOW_LANES, vexpNeg(
+    f32x4.mul(f32x4.splat(g1), lu), v128.load32_splat(EXP_AT_MIN), v128.load32_splat(EXP_AT_LOG2E), v128.load32_splat(EXP_AT_MAGIC),
+    v128.load32_splat(EXP_AT_LN2), v128.load32_splat(EXP_AT_P0), v128.load32_splat(EXP_AT_P1), v128.load32_splat(EXP_AT_P2),
+    v128.load32_splat(EXP_AT_P3), one, v128.load32_splat(EXP_AT_P4),
+  ));
+}
+
+/**
+ * The vector loop of focalSpan for γ = G (0…5), G = 6 (another integer, gInt) or G = −1 (any γ).
+ * Each group of four vectors is summed in f32 and then into f64 (as pass 2's sums). Returns the first
+ * class it left for the scalar tail.
+ */
+// @ts-ignore: decorator
+@inline function spanVec(
+  zi: usize, e: usize, gi: usize, ti: usize, j0: i32, j1: i32, m: f32, logS: f32, invS: f32,
+  cB: f32, A: f32, B: f32, gm: f32, G: i32,
+): i32 {
+  const gInt = <i32>gm;
+  const cw = cwPtr;
+  const aS = <f32>alphaS;
+  const prob = ti != 0;
+  const grad = wantGrad;
+  const one = f32x4.splat(1);
+  const mv = f32x4.splat(m), lsv = f32x4.splat(logS), isv = f32x4.splat(invS);
+  const cBv = f32x4.splat(cB), cBa = f32x4.splat(cB * aS), Av = f32x4.splat(A), Bv = f32x4.splat(B);
+  const aSv = f32x4.splat(aS), gv = f32x4.splat(gm), gv1 = f32x4.splat(gm - 1);
+  const pmin = f32x4.splat(P_MIN);
+  // any γ: the binomial coefficients of (1 − p)^(γ−1) through p³ (γ ≤ 8: the first term left out,
+  // |C(γ−1, 4)|·p⁴ ≤ 35·256⁻⁴, is below 1e-8 for p < 1/256)
+  const binom = G < 0 && gm <= 8;
+  const g1 = gm - 1;
+  const c1 = -g1, c2 = c1 * (-(g1 - 1)) / 2, c3 = c2 * (-(g1 - 2)) / 3;
+  const b1 = f32x4.splat(c1), b2 = f32x4.splat(c2), b3 = f32x4.splat(c3);
+  const small = f32x4.splat(<f32>(1.0 / 256));
+  let la = f64x2.splat(0), aa = f64x2.splat(0);
+  let l4 = f32x4.splat(0), a4 = f32x4.splat(0);
+  let cnt = 0;
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const d = f32x4.sub(v128.load(at(zi, j)), mv);
+    // p below P_MIN taken as 0 (it weighs < 1e-28 in a_j): keeps subnormal f32 out of the products
+    const p = v128.and(f32x4.mul(v128.load(at(e, j)), isv), f32x4.gt(f32x4.mul(v128.load(at(e, j)), isv), pmin));
+    const u = f32x4.sub(one, p);
+    const nl = f32x4.sub(lsv, d);
+    let c: v128;
+    if (prob) {
+      const r = f32x4.add(f32x4.mul(Av, v128.load(at(ti, j))), Bv);
+      c = f32x4.mul(r, cw ? v128.load(at(cw, j)) : aSv);
+    } else {
+      c = cw ? f32x4.mul(v128.load(at(cw, j)), cBv) : cBa;
+    }
+    let f: v128, h: v128;
+    if (G == 0) {
+      f = one;
+      h = one;
+    } else if (G > 0) {
+      const pm1 = vpowm1(u, one, G, gInt);
+      f = G == 1 ? u : f32x4.mul(pm1, u);
+      h = f32x4.add(f, f32x4.mul(f32x4.mul(gv, pm1), f32x4.mul(p, nl)));
+    } else {
+      let pm1: v128;
+      if (binom && !v128.any_true(f32x4.ge(p, small))) {
+        // every lane has p < 1/256: u^(γ−1) = (1 − p)^(γ−1) by its binomial series through p³, in
+        // Estrin's order (a short dependency chain: Horner's made this loop latency-bound)
+        pm1 = madd(f32x4.mul(p, p), madd(b3, p, b2), madd(b1, p, one));
+      } else {
+        v128.store(SLOW_LANES, u);
+        vpowSlow(gm - 1);
+        pm1 = v128.load(SLOW_LANES);
+      }
+      f = f32x4.mul(pm1, u);
+      h = f32x4.add(f, f32x4.mul(f32x4.mul(gv, pm1), f32x4.mul(p, nl)));
+    }
+    l4 = f32x4.add(l4, f32x4.mul(f32x4.mul(c, f), nl));
+    const a = f32x4.mul(c, h);
+    a4 = f32x4.add(a4, a);
+    if (grad) v128.store(at(gi, j), a);
+    if (++cnt == 4) {
+      la = accF64(la, l4); aa = accF64(aa, a4);
+      l4 = f32x4.splat(0); a4 = f32x4.splat(0);
+      cnt = 0;
+    }
+  }
+  la = accF64(la, l4); aa = accF64(aa, a4);
+  spanLoss = hsum2(la); spanA = hsum2(aa);
+  return j;
 }
 
 /** Pass 4: g_j = e_j·coef − s·a_j (a_j in g from pass 3). */
