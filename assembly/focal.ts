@@ -25,7 +25,7 @@
 import { at, accF64, hsum2 } from "./math/vec";
 import {
   EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4,
-  expNeg, vexpNeg, madd,
+  expNeg, expAny, vexpNeg, madd,
 } from "./math/exp";
 import { LOG_CONSTS, LOG_BITS, logPos, vlogPos } from "./math/log";
 import {
@@ -392,31 +392,6 @@ function focalSpan(
   return r;
 }
 
-/** The four lanes vpowSlow reads and writes (focal runs on the calling thread only). */
-const SLOW_LANES: usize = memory.data(16, 16);
-
-/**
- * The four lanes u ∈ [½, 1] at SLOW_LANES become u^(γ−1) = exp((γ−1)·log u) (the argument is ≤ 0.7 for
- * γ ≥ 0, where vexpNeg is exact enough). Taken by few vectors; a call of its own, through memory, so
- * that Binaryen keeps it out of the loop (assembly/index.ts exports it for that): inlined, its
- * constants crowded the loop's registers for every vector.
- */
-export function vpowSlow(g1: f32): void {
-  if (!ASC_FEATURE_SIMD) return;
-  const u = v128.load(SLOW_LANES);
-  const one = v128.load32_splat(EXP_AT_ONE);
-  const lu = vlogPos(
-    u, v128.load32_splat(LOG_BITS), v128.load32_splat(LOG_BITS + 4), v128.load32_splat(LOG_BITS + 8), v128.load32_splat(LOG_BITS + 12),
-    v128.load32_splat(LOG_CONSTS), one, v128.load32_splat(LOG_CONSTS + 8), v128.load32_splat(LOG_CONSTS + 12),
-    v128.load32_splat(LOG_CONSTS + 16), v128.load32_splat(LOG_CONSTS + 20), v128.load32_splat(LOG_CONSTS + 24), v128.load32_splat(LOG_CONSTS + 28),
-  );
-  v128.store(SLOW_LANES, vexpNeg(
-    f32x4.mul(f32x4.splat(g1), lu), v128.load32_splat(EXP_AT_MIN), v128.load32_splat(EXP_AT_LOG2E), v128.load32_splat(EXP_AT_MAGIC),
-    v128.load32_splat(EXP_AT_LN2), v128.load32_splat(EXP_AT_P0), v128.load32_splat(EXP_AT_P1), v128.load32_splat(EXP_AT_P2),
-    v128.load32_splat(EXP_AT_P3), one, v128.load32_splat(EXP_AT_P4),
-  ));
-}
-
 /**
  * The vector loop of focalSpan for γ = G (0…5), G = 6 (another integer, gInt) or G = −1 (any γ).
  * Each group of four vectors is summed in f32 and then into f64 (as pass 2's sums). Returns the first
@@ -476,9 +451,12 @@ export function vpowSlow(g1: f32): void {
         // Estrin's order (a short dependency chain: Horner's made this loop latency-bound)
         pm1 = madd(f32x4.mul(p, p), madd(b3, p, b2), madd(b1, p, one));
       } else {
-        v128.store(SLOW_LANES, u);
-        vpowSlow(gm - 1);
-        pm1 = v128.load(SLOW_LANES);
+        // a vector with some p ≥ 1/256 (a few per row): u^(γ−1) = exp((γ−1)·log u) lane by lane
+        const g1s = gm - 1;
+        pm1 = f32x4.splat(expAny(g1s * logPos(f32x4.extract_lane(u, 0))));
+        pm1 = f32x4.replace_lane(pm1, 1, expAny(g1s * logPos(f32x4.extract_lane(u, 1))));
+        pm1 = f32x4.replace_lane(pm1, 2, expAny(g1s * logPos(f32x4.extract_lane(u, 2))));
+        pm1 = f32x4.replace_lane(pm1, 3, expAny(g1s * logPos(f32x4.extract_lane(u, 3))));
       }
       f = f32x4.mul(pm1, u);
       h = f32x4.add(f, f32x4.mul(f32x4.mul(gv, pm1), f32x4.mul(p, nl)));

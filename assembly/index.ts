@@ -30,6 +30,3 @@ export function simdBuild(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 2 : ASC_FEA
 export { focalIndex, focalProb } from "./focal";
 export { sigmoidFocal } from "./sigmoid_focal";
 export { focalParamsPtr } from "./focal_params";
-// Not for the facade: exported so that Binaryen keeps it a call (inlined, its constants crowded the
-// focal loop's registers for every vector, not only the few that take it).
-export { vpowSlow } from "./focal";
