@@ -10,7 +10,7 @@
 // summed (the label's group re-summed exactly), then
 //   - without smoothing mass on index targets (B = 0) only the label's term is non-zero: its
 //     coefficients are formed in f64 and pass 3 is crossEntropy's scale (g = e·coef), one store fixed;
-//   - otherwise pass 3 forms every class's term (f32 lanes, each vector's sums into f64), storing a_j
+//   - otherwise pass 3 forms every class's term (f32 lanes, summed in groups of four vectors into f64), storing a_j
 //     in g, and pass 4 writes g = e·coef − s·a.
 // 1 − p is formed without cancellation: only a row's unique maximum can have p > ½ (then S < 2), and
 // that class (and the label) is taken out of the vector pass and done in f64 with
