@@ -1,5 +1,5 @@
 // `npm start`: a short demonstration of softxent on generated data — which backend runs, the loss and
-// gradient for a few smoothing values, and the speed against a plain JavaScript loop.
+// gradient for a few smoothing values and for the focal loss, and the speed against a plain JavaScript loop.
 import { init, backendInfo, crossEntropy } from "../dist/index.js";
 import * as reference from "../dist/reference/index.js";
 import { rng } from "./random.mjs";
@@ -69,6 +69,18 @@ for (const smoothing of [0, 0.05, 0.1, 0.2]) {
   );
 }
 
+for (const gamma of [3, "flsd-53"]) {
+  const focal = { gamma };
+  const { loss, grad } = crossEntropy(logits, labels, { classes: k, focal });
+  const ref = reference.crossEntropy(logits, labels, { classes: k, focal });
+  let gmax = 0;
+  for (const g of grad) gmax = Math.max(gmax, Math.abs(g));
+  const name = gamma === "flsd-53" ? "FLSD-53" : `focal γ=${gamma}`;
+  console.log(
+    `  ${name.padEnd(11)} ${loss.toFixed(9).padStart(9)}   ${ref.loss.toFixed(9).padStart(14)}       ${gmax.toExponential(3)}      ${grad[labels[0]].toExponential(4)}`,
+  );
+}
+
 const grad = new Float32Array(n * k);
 const tPlain = opsPerSecond(() => plainCrossEntropy(logits, labels, n, k, 0.1, grad));
 const tCopy = opsPerSecond(() => crossEntropy(logits, labels, { classes: k, smoothing: 0.1, gradOut: grad }));
@@ -76,4 +88,6 @@ const mps = (ops) => ((ops * n * k) / 1e6).toFixed(0).padStart(6);
 console.log(`\nSpeed, loss + gradient at ε = 0.1 (${n}×${k}, plain Float32Arrays in and out, one thread):`);
 console.log(`  plain JavaScript loop  ${mps(tPlain)} M logits/s`);
 console.log(`  softxent (${info.build})     ${mps(tCopy)} M logits/s   ${(tCopy / tPlain).toFixed(1)}× plain JS`);
+const tFocal = opsPerSecond(() => crossEntropy(logits, labels, { classes: k, focal: { gamma: 3 }, gradOut: grad }));
+console.log(`  softxent focal γ = 3 (ε = 0)  ${mps(tFocal)} M logits/s   (npm run bench:focal compares it with JS and TF.js)`);
 console.log("\nFull benchmarks with TF.js peers: npm run bench");

@@ -27,6 +27,28 @@ export const CALIBRATION_RESULT = { count: 1, brierSum: 2, nllSum: 3, confidence
 /** temperatureMoments' slots: the mean NLL f(β) and its first two derivatives in β. */
 export const MOMENTS_RESULT = { count: 1, f: 2, d1: 3, d2: 4 } as const;
 
+/**
+ * Byte offsets of the focal kernels' parameter block (assembly/focal_params.ts, whose FP_* constants
+ * these mirror; `focalParamsPtr()` gives the block's address). f64 fields first, then i32.
+ */
+export const FOCAL_PARAMS = {
+  gamma: 0,
+  alpha: 8,
+  smoothing: 16,
+  zLoss: 24,
+  ignoreIndex: 32,
+  others: 36,
+  weightMode: 40,
+  reduction: 44,
+  grad: 48,
+  schedule: 52,
+  balance: 56,
+} as const;
+/** Bytes of the focal parameter block (FOCAL_PARAMS_BYTES). */
+export const FOCAL_PARAMS_BYTES = 64;
+/** γ schedules (FOCAL_GAMMA_* in assembly/focal_params.ts). */
+export const FOCAL_SCHEDULE = { fixed: 0, flsd53: 1 } as const;
+
 /** The raw exports of the core (see assembly/index.ts). Pointers are byte offsets. */
 export interface CoreExports {
   memory: WebAssembly.Memory;
@@ -162,6 +184,10 @@ export interface CoreExports {
   jobStepBlocks(p: number, step: number): number;
   jobBlock(p: number, step: number, block: number, thread: number): void;
   jobFinish(p: number): void;
+  focalParamsPtr(): number;
+  focalIndex(z: number, y: number, n: number, k: number, w: number, alpha: number, g: number, rowLoss: number, scratch: number): number;
+  focalProb(z: number, t: number, n: number, k: number, w: number, alpha: number, g: number, rowLoss: number, scratch: number): void;
+  sigmoidFocal(x: number, t: number, count: number, k: number, pw: number, g: number, out: number): void;
   gemm(
     m: number,
     n: number,
@@ -218,6 +244,10 @@ export const EXPORT_ARITY = {
   jobStepBlocks: 2,
   jobBlock: 4,
   jobFinish: 1,
+  focalParamsPtr: 0,
+  focalIndex: 9,
+  focalProb: 9,
+  sigmoidFocal: 7,
   gemm: 14,
 } as const satisfies Record<FunctionKeys<CoreExports>, number>;
 

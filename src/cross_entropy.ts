@@ -28,6 +28,7 @@ import {
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
 import { ceIndex, ceProb } from "./threads.js";
 import { CROSS_ENTROPY_KEYS, readLossOptions } from "./options.js";
+import { focalCrossEntropyCall, focalPlace, readFocal } from "./focal.js";
 
 const FN = "crossEntropy";
 /** 'int32', 'float32', or undefined for anything else (brand and intrinsic checks: no getters run). */
@@ -85,6 +86,7 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
     zLoss: lambda,
     grad: wantGrad,
   } = readLossOptions(FN, o);
+  const focal = readFocal(FN, o.focal, k, false);
 
   const z = f32Operand(FN, "logits", logits, h);
   const n = rowsOf(FN, "logits", z.length, k);
@@ -130,12 +132,26 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   // Without a gradient the kernel still needs one row of scratch per thread (none for an empty batch).
   const gPtr = wantGrad ? destinationPtr(h, d, z, zPtr, n * k) : h.scratchPtr("row", n === 0 ? 0 : k * 4 * h.threads);
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", n * 4) : 0;
+  const focalAt = focal ? focalPlace(h, focal, k) : null;
   copyIn(h, z, zPtr);
   copyIn(h, t, tPtr);
   if (w) copyIn(h, w, wPtr);
 
   const red = REDUCE[reduction];
-  if (index) {
+  if (focal) {
+    // docs/spec.md "focal": its own kernel, on the calling thread
+    const scalars = {
+      smoothing: eps,
+      zLoss: lambda,
+      ignoreIndex,
+      others: smoothingMode === "others",
+      weightMode: w ? WEIGHT[weightMode] : WEIGHT.none,
+      reduction: red,
+      grad: wantGrad,
+    };
+    const bad = focalCrossEntropyCall(h, focal, focalAt!, scalars, index, zPtr, tPtr, n, k, wPtr, gPtr, lossPtr);
+    if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(tPtr >>> 2) + bad]!, k, ignoreIndex);
+  } else if (index) {
     const bad = ceIndex(
       h,
       FN,

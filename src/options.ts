@@ -40,7 +40,7 @@ export function keysOf<T>() {
   ): ReadonlySet<string> => new Set<string>(keys);
 }
 
-export const CROSS_ENTROPY_KEYS = keysOf<CrossEntropyOptions>()(["classes", ...SHARED, "grad", "gradOut"]);
+export const CROSS_ENTROPY_KEYS = keysOf<CrossEntropyOptions>()(["classes", ...SHARED, "grad", "gradOut", "focal"]);
 export const LINEAR_CROSS_ENTROPY_KEYS = keysOf<LinearCrossEntropyOptions>()([
   "classes",
   "weightLayout",
@@ -53,7 +53,7 @@ export const LINEAR_CROSS_ENTROPY_KEYS = keysOf<LinearCrossEntropyOptions>()([
   "accumulate",
   "chunkBytes",
 ]);
-export const TF_CROSS_ENTROPY_KEYS = keysOf<TfCrossEntropyOptions>()([...SHARED]);
+export const TF_CROSS_ENTROPY_KEYS = keysOf<TfCrossEntropyOptions>()([...SHARED, "focal"]);
 export const TF_LINEAR_KEYS = keysOf<TfLinearOptions>()([...SHARED, "chunkBytes"]);
 
 /** The shared options, resolved. */

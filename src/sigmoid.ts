@@ -22,9 +22,10 @@ import {
   type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
+import { readFocal, sigmoidFocalCall } from "./focal.js";
 
 const FN = "sigmoidCrossEntropy";
-const KEYS: ReadonlySet<string> = new Set(["classes", "smoothing", "reduction", "posWeight", "grad", "gradOut"]);
+const KEYS: ReadonlySet<string> = new Set(["classes", "smoothing", "reduction", "posWeight", "grad", "gradOut", "focal"]);
 const REDUCTIONS = ["mean", "sum", "none"] as const;
 
 /**
@@ -69,6 +70,7 @@ function compute(logits: Float32Input, targets: Float32Input, o: Record<string, 
   const eps = numberIn(FN, "smoothing", o.smoothing, 0, 1, 0);
   const reduction = oneOf(FN, "reduction", o.reduction, REDUCTIONS, "mean");
   const wantGrad = bool(FN, "grad", o.grad, true);
+  const focal = readFocal(FN, o.focal, k, true);
 
   const x = f32Operand(FN, "logits", logits, h);
   const count = x.length;
@@ -103,7 +105,18 @@ function compute(logits: Float32Input, targets: Float32Input, o: Record<string, 
   copyIn(h, t, tPtr);
   if (pw) copyIn(h, pw, pwPtr);
 
-  h.exports.sigmoidCrossEntropy(xPtr, tPtr, count, k, pwPtr, eps, REDUCE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr);
+  if (focal) {
+    const scalars = {
+      smoothing: eps,
+      zLoss: 0,
+      ignoreIndex: 0,
+      others: false,
+      weightMode: 0,
+      reduction: REDUCE[reduction],
+      grad: wantGrad,
+    };
+    sigmoidFocalCall(h, focal, scalars, xPtr, tPtr, count, k, pwPtr, gPtr, lossPtr);
+  } else h.exports.sigmoidCrossEntropy(xPtr, tPtr, count, k, pwPtr, eps, REDUCE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr);
 
   const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + count) : h.f64[(h.results >>> 3) + RESULT.loss]!;
   const grad = wantGrad ? deliverTo(h, gPtr, count, d, x) : null;

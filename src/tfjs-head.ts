@@ -136,11 +136,13 @@ const LAYER_KEYS = [
   "customObjects", // added by tf.loadLayersModel's deserializer
 ] as const;
 /** The loss options: the shared table's (src/options.ts), as softmaxCrossEntropy takes them. */
-const LOSS_KEYS: readonly string[] = [...TF_CROSS_ENTROPY_KEYS];
+const LOSS_KEYS: readonly string[] = [...TF_CROSS_ENTROPY_KEYS].filter((k) => k !== "focal");
 const ALL_KEYS: readonly string[] = [...LAYER_KEYS, ...LOSS_KEYS];
 
 const HINTS: Record<string, string> = {
   activation: "the head outputs logits; pass output: 'probabilities' for their softmax",
+  focal:
+    "softmaxHead has no focal loss (its fused kernel, linearCrossEntropy, does not take `focal`); use a Dense layer with crossEntropyLoss(tf, { focal })",
   labelsmoothing: "did you mean `smoothing`? (TF.js's name; softxent's option is `smoothing`)",
   label_smoothing: "did you mean `smoothing`?",
   ignore_index: "did you mean `ignoreIndex`?",

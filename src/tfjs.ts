@@ -40,7 +40,7 @@ import {
   slotView,
   type Slot,
 } from "./tfjs/staging.js";
-import type { ClassWeightMode, SmoothingMode } from "./types.js";
+import type { ClassWeightMode, FocalOptions, SmoothingMode } from "./types.js";
 
 export type { TfReduction, TfReductionInput } from "./tfjs/options.js";
 export { linearSoftmaxCrossEntropy, type TfLinearOptions, type TfLinearLabels } from "./tfjs-linear.js";
@@ -69,6 +69,11 @@ export interface TfCrossEntropyOptions {
   classWeightMode?: ClassWeightMode;
   /** z-loss strength λ ≥ 0 (adds λ·logsumexp² per row). Default 0. */
   zLoss?: number;
+  /**
+   * The softmax focal loss instead of cross-entropy: `{ gamma, alpha }` as crossEntropy's `focal`
+   * (docs/spec.md "focal"; γ a number or 'flsd-53', α a number, default 1, or one per class).
+   */
+  focal?: FocalOptions;
 }
 
 /**
@@ -134,6 +139,7 @@ function coreOptions(o: ResolvedOptions, classes: number, grad: boolean, gradOut
     ...(o.classWeights !== undefined && { classWeights: o.classWeights }),
     ...(o.classWeightModeGiven && { classWeightMode: o.classWeightMode }),
     zLoss: o.zLoss,
+    ...(o.focal !== undefined && { focal: o.focal }),
     grad,
     ...(gradOut !== undefined && { gradOut }),
   };

@@ -37,6 +37,27 @@ export interface CrossEntropyOptions {
   grad?: boolean;
   /** Where to write the gradient (length N·K). May be the logits themselves (in place). */
   gradOut?: Float32Input;
+  /**
+   * The softmax focal loss instead of cross-entropy (docs/spec.md "focal"): per row
+   * Σ_j α_j·(1−p_j)^γ·r_j·(−log p_j), r the (smoothed, weighted) target. Composes with every other option.
+   */
+  focal?: FocalOptions;
+}
+
+/** The `focal` option (docs/spec.md "focal"). */
+export interface FocalOptions {
+  /**
+   * γ ≥ 0 (at most 100). crossEntropy also takes 'flsd-53' (Mukhoti et al. 2020): γ = 5 for a row whose
+   * true class has p < 0.2, else 3 (the true class: the label, or the largest target probability).
+   */
+  gamma: number | "flsd-53";
+  /**
+   * crossEntropy: α, a number ≥ 0 (default 1, so γ = 0 is exactly cross-entropy; Keras defaults to
+   * 0.25) or one α per class (a Float32Array or number[] of K). sigmoidCrossEntropy: α-balancing
+   * (torchvision's alpha, Keras's apply_class_balancing): α ∈ [0, 1] weighs positives, 1 − α negatives;
+   * not given: no balancing.
+   */
+  alpha?: number | Float32Array | readonly number[];
 }
 
 /**
@@ -149,6 +170,8 @@ export interface SigmoidCrossEntropyOptions {
   grad?: boolean;
   /** Where to write the gradient (length of the logits); may be the logits themselves. */
   gradOut?: Float32Input;
+  /** The sigmoid focal loss (docs/spec.md "focal"): α_t·(1−p_t)^γ times the element's loss. */
+  focal?: FocalOptions;
 }
 
 export interface DistillationOptions {

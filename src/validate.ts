@@ -152,6 +152,7 @@ function distance(a: string, b: string): number {
 /** A hint for an unknown option key: another library's spelling, else the nearest allowed key (edit distance ≤ 2). */
 function spellingHint(key: string, allowed: ReadonlySet<string>): string {
   const lower = key.toLowerCase();
+  if ((lower === "gamma" || lower === "alpha") && allowed.has("focal")) return "the focal loss is `focal: { gamma, alpha }`";
   const known = SPELLINGS[lower];
   if (known !== undefined && !(lower === "classes" && allowed.has("classes"))) return known;
   let best: string | null = null;

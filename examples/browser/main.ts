@@ -1,16 +1,17 @@
 // The page: controls, a progress bar, live loss curves and, at the end, reliability diagrams and the
 // table — the same SVG and table code as the CLI's HTML report. Query parameters preset the controls
-// (?smoothing=0.1&epochs=1&model=softmax&subset=2000&seed=42) and ?autostart=1 starts at once.
+// (?smoothing=0.1&focal=0&epochs=1&model=softmax&subset=2000&seed=42) and ?autostart=1 starts at once.
 import { lossChartSvg, RUN_COLORS } from "../trainer/charts.js";
 import type { ModelKind } from "../trainer/model.js";
 import { reliabilityFigures, resultsTableHtml } from "../trainer/report.js";
-import { runLabel, type RunSummary } from "../trainer/summary.js";
+import { runLabel, type RunSpec, type RunSummary } from "../trainer/summary.js";
 import { DEFAULTS, type EpochRecord, type Evaluation, type TracePoint } from "../trainer/train.js";
 import type { StartMessage, WorkerMessage } from "./messages.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>("controls");
 const smoothingInput = $<HTMLInputElement>("smoothing");
+const focalInput = $<HTMLInputElement>("focal");
 const epochsInput = $<HTMLInputElement>("epochs");
 const modelSelect = $<HTMLSelectElement>("model");
 const subsetSelect = $<HTMLSelectElement>("subset");
@@ -20,6 +21,7 @@ const status = $<HTMLSpanElement>("status");
 
 const params = new URLSearchParams(location.search);
 if (params.has("smoothing")) smoothingInput.value = params.get("smoothing")!;
+if (params.has("focal")) focalInput.checked = params.get("focal") !== "0";
 if (params.has("epochs")) epochsInput.value = params.get("epochs")!;
 if (params.has("model")) modelSelect.value = params.get("model")!;
 if (params.has("subset")) {
@@ -32,6 +34,7 @@ const seed = Number(params.get("seed") ?? DEFAULTS.seed);
 interface RunState {
   label: string;
   smoothing: number;
+  focal?: { gamma: number | "flsd-53" };
   color: string;
   history: EpochRecord[];
   trace: TracePoint[];
@@ -68,7 +71,16 @@ function start(): void {
   const eps = Number(smoothingInput.value);
   epochs = Math.max(1, Math.min(50, Math.round(Number(epochsInput.value)) || 1));
   const smoothings = eps > 0 && eps <= 1 ? [0, eps] : [0];
-  runs = smoothings.map((s, i) => ({ label: runLabel(s), smoothing: s, color: RUN_COLORS[i]!, history: [], trace: [], evaluation: null }));
+  const focals: Array<number | "flsd-53"> = focalInput.checked ? [3, "flsd-53"] : [];
+  const specs: RunSpec[] = [...smoothings.map((s) => ({ smoothing: s })), ...focals.map((gamma) => ({ smoothing: 0, focal: { gamma } }))];
+  runs = specs.map((s, i) => ({
+    label: runLabel(s.smoothing, s.focal),
+    ...s,
+    color: RUN_COLORS[i]!,
+    history: [],
+    trace: [],
+    evaluation: null,
+  }));
   $("reliability").innerHTML = "";
   $("table").innerHTML = "";
   drawLoss();
@@ -133,6 +145,7 @@ function start(): void {
     model: (modelSelect.value === "softmax" ? "softmax" : "mlp") as ModelKind,
     epochs,
     smoothings,
+    focals,
     subset: Number(subsetSelect.value),
     seed: Number.isInteger(seed) && seed >= 0 ? seed : DEFAULTS.seed,
   };

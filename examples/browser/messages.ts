@@ -8,6 +8,8 @@ export interface StartMessage {
   model: ModelKind;
   epochs: number;
   smoothings: number[];
+  /** γ of the focal runs (ε = 0), after the smoothing runs. */
+  focals: Array<number | "flsd-53">;
   subset: number;
   seed: number;
 }

@@ -25,7 +25,10 @@ async function run(msg: StartMessage): Promise<void> {
   const info = backendInfo();
   const data = split(await loadDigits(msg.dataUrl), { seed: msg.seed, subset: msg.subset });
   const config = { ...DEFAULTS, model: msg.model, epochs: msg.epochs, learningRate: DEFAULT_LEARNING_RATE[msg.model], seed: msg.seed };
-  const runs = msg.smoothings.map((smoothing) => new TrainingRun(data, { ...config, smoothing }));
+  const runs = [
+    ...msg.smoothings.map((smoothing) => new TrainingRun(data, { ...config, smoothing })),
+    ...msg.focals.map((gamma) => new TrainingRun(data, { ...config, smoothing: 0, focal: { gamma } })),
+  ];
   post({
     type: "ready",
     backend: `softxent ${info.version}, ${info.build} build`,

@@ -1,7 +1,8 @@
 /**
- * `npm start`: trains the same model with ε = 0 and ε = 0.1 side by side on the MNIST digits, fits a
- * temperature on the validation split for each, prints the test-split table (accuracy, NLL, ECE,
- * Brier) and writes a self-contained HTML report with loss curves and reliability diagrams.
+ * `npm start`: trains the same model with ε = 0, ε = 0.1, the focal loss with γ = 3 and FLSD-53 side by
+ * side on the MNIST digits, fits a temperature on the validation split for each, prints the test-split
+ * table (accuracy, NLL, ECE, MCE, Brier; each run raw and temperature-scaled) and writes a
+ * self-contained HTML report with loss curves and reliability diagrams.
  *
  *   npm start -- --epochs 5 --model mlp --smoothing 0.1
  *   node dist-examples/trainer/cli.js --help
@@ -17,18 +18,20 @@ import type { ModelKind } from "./model.js";
 import { loadMnist } from "./mnist-node.js";
 import { progressLine, type Output } from "./progress.js";
 import { renderReport } from "./report.js";
-import { runLabel, tableRows, textTable, type RunSummary } from "./summary.js";
+import { readings, runLabel, tableRows, textTable, type RunSpec, type RunSummary } from "./summary.js";
 import { DEFAULT_LEARNING_RATE, DEFAULTS, TrainingRun, type TrainConfig } from "./train.js";
 
 const HELP = `Usage: npm start -- [options]      (or: node dist-examples/trainer/cli.js [options])
 
-Trains a classifier on the MNIST digits of the mnist package with and without label smoothing,
-and compares accuracy and calibration on a held-out test split.
+Trains a classifier on the MNIST digits of the mnist package with and without label smoothing and
+with the focal loss, and compares accuracy and calibration on a held-out test split.
 
   --epochs N        epochs per run (default ${DEFAULTS.epochs})
   --model M         mlp | softmax (default ${DEFAULTS.model}: one hidden relu layer; softmax: softmax regression)
   --smoothing E     ε of the smoothed run, compared against ε = 0 (default ${DEFAULTS.smoothing});
                     or a comma-separated list of runs, e.g. 0,0.05,0.1,0.2
+  --focal G         focal-loss runs (ε = 0) beside them: a comma-separated list of γ values and
+                    flsd-53 (default 3,flsd-53), or none
   --hidden H        hidden units of the MLP (default ${DEFAULTS.hidden})
   --batch B         mini-batch size (default ${DEFAULTS.batchSize})
   --lr R            Adam learning rate (default ${DEFAULT_LEARNING_RATE.mlp} for mlp, ${DEFAULT_LEARNING_RATE.softmax} for softmax)
@@ -56,6 +59,8 @@ function num(name: string, value: string | undefined, fallback: number, check: (
 export interface CliOptions {
   config: Omit<TrainConfig, "smoothing">;
   smoothings: number[];
+  /** γ of the focal runs (each at ε = 0). */
+  focals: Array<number | "flsd-53">;
   subset: number | undefined;
   report: string | null;
   json: string | null;
@@ -72,6 +77,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         epochs: { type: "string" },
         model: { type: "string" },
         smoothing: { type: "string" },
+        focal: { type: "string" },
         hidden: { type: "string" },
         batch: { type: "string" },
         lr: { type: "string" },
@@ -99,7 +105,22 @@ export function parseCli(argv: string[]): CliOptions | "help" {
       .map((s) => num("smoothing", s, 0, (x) => x >= 0 && x <= 1, "a number in [0, 1] (or a comma-separated list)"));
     smoothings = list.length === 1 && list[0] !== 0 ? [0, list[0]!] : list;
   }
-  if (smoothings.length > RUN_COLORS.length) fail(`--smoothing: at most ${RUN_COLORS.length} runs; received ${smoothings.length}`);
+  let focals: Array<number | "flsd-53"> = [3, "flsd-53"];
+  if (v.focal !== undefined) {
+    focals =
+      v.focal === "none"
+        ? []
+        : v.focal
+            .split(",")
+            .map((s) =>
+              s === "flsd-53"
+                ? "flsd-53"
+                : num("focal", s, 0, (x) => x >= 0 && x <= 100, "γ values in [0, 100] or flsd-53 (comma-separated), or none"),
+            );
+  }
+  if (smoothings.length + focals.length > RUN_COLORS.length) {
+    fail(`--smoothing and --focal: at most ${RUN_COLORS.length} runs; received ${smoothings.length + focals.length}`);
+  }
   return {
     config: {
       model,
@@ -110,6 +131,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
       seed: num("seed", v.seed, DEFAULTS.seed, isInt(0), "an integer ≥ 0"),
     },
     smoothings,
+    focals,
     subset: v.subset === undefined ? undefined : num("subset", v.subset, 0, isInt(50), "an integer ≥ 50"),
     report: v["no-report"] ? null : resolve(v.report ?? "report/softxent-report.html"),
     json: v.json === undefined ? null : resolve(v.json),
@@ -130,24 +152,29 @@ export async function runCli(argv: string[], out: Output = process.stdout): Prom
     out.write(`${HELP}\n`);
     return null;
   }
-  const { config, smoothings } = options;
+  const { config, smoothings, focals } = options;
+  const specs: RunSpec[] = [
+    ...smoothings.map((smoothing) => ({ smoothing })),
+    ...focals.map((gamma) => ({ smoothing: 0, focal: { gamma } })),
+  ];
+  const labels = specs.map((s) => runLabel(s.smoothing, s.focal));
   const t0 = performance.now();
   await init();
   const info = backendInfo();
   const data = split(loadMnist(), { seed: config.seed, subset: options.subset });
-  const runs = smoothings.map((smoothing) => new TrainingRun(data, { ...config, smoothing }));
+  const runs = specs.map((spec) => new TrainingRun(data, { ...config, ...spec }));
   const model = runs[0]!.model;
   out.write(
-    `\nLabel smoothing on MNIST — ${model.describe()}, ${model.size.toLocaleString("en-US")} parameters, Adam lr ${config.learningRate}, ` +
+    `\nLabel smoothing and focal loss on MNIST — ${model.describe()}, ${model.size.toLocaleString("en-US")} parameters, Adam lr ${config.learningRate}, ` +
       `batch ${config.batchSize}, seed ${config.seed}\n` +
       `${data.train.count} train / ${data.validation.count} validation / ${data.test.count} test digits; ` +
-      `${runs.length} runs side by side: ${smoothings.map(runLabel).join(", ")}\n\n`,
+      `${runs.length} runs side by side: ${labels.join(", ")}\n\n`,
   );
-  const labelWidth = Math.max(...smoothings.map((e) => runLabel(e).length));
+  const labelWidth = Math.max(...labels.map((l) => l.length));
   const epochWidth = String(config.epochs).length;
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    for (const run of runs) {
-      const prefix = `epoch ${String(epoch).padStart(epochWidth)}/${config.epochs}  ${runLabel(run.config.smoothing).padEnd(labelWidth)}`;
+    for (const [i, run] of runs.entries()) {
+      const prefix = `epoch ${String(epoch).padStart(epochWidth)}/${config.epochs}  ${labels[i]!.padEnd(labelWidth)}`;
       const line = progressLine(out, prefix);
       const record = run.trainEpoch((done, total, loss) => line.update(done, total, `train loss ${loss.toFixed(4)}`));
       line.finish(
@@ -158,8 +185,9 @@ export async function runCli(argv: string[], out: Output = process.stdout): Prom
   }
 
   const summaries: RunSummary[] = runs.map((run, i) => ({
-    label: runLabel(run.config.smoothing),
+    label: labels[i]!,
     smoothing: run.config.smoothing,
+    ...(run.config.focal && { focal: run.config.focal }),
     color: RUN_COLORS[i]!,
     history: run.history,
     trace: run.trace,
@@ -169,7 +197,7 @@ export async function runCli(argv: string[], out: Output = process.stdout): Prom
   const seconds = (performance.now() - t0) / 1000;
 
   out.write(`\nTest split (${data.test.count} digits); T fitted on the validation split; ECE over 15 bins:\n\n`);
-  out.write(`${textTable(tableRows(summaries))}\n\n`);
+  out.write(`${textTable(tableRows(summaries))}\n\n${readings(tableRows(summaries))}\n\n`);
   const environment = `softxent ${info.version}, ${info.build} build, Node ${process.versions.node}`;
   if (options.report) {
     const html = renderReport({
@@ -194,6 +222,7 @@ export async function runCli(argv: string[], out: Output = process.stdout): Prom
         {
           config,
           smoothings,
+          focals,
           split: { train: data.train.count, validation: data.validation.count, test: data.test.count },
           environment,
           seconds,

@@ -8,7 +8,7 @@
  * Runs are stepped an epoch at a time so that a caller can interleave several (the CLI trains ε = 0
  * and ε = 0.1 side by side) and report progress between batches.
  */
-import { allocFloat32, allocInt32, crossEntropy, type WasmBuffer } from "softxent";
+import { allocFloat32, allocInt32, crossEntropy, type FocalOptions, type WasmBuffer } from "softxent";
 import type { Dataset, Split } from "./data.js";
 import { Model, type ModelKind } from "./model.js";
 import { Adam } from "./optim.js";
@@ -23,6 +23,8 @@ export interface TrainConfig {
   learningRate: number;
   smoothing: number;
   seed: number;
+  /** Train with the focal loss instead of cross-entropy (docs/spec.md "focal"), e.g. { gamma: 3 }. */
+  focal?: FocalOptions;
 }
 
 /** Adam learning rates that work for each model on these data (softmax regression wants a larger one). */
@@ -47,7 +49,7 @@ export interface TracePoint {
 
 export interface EpochRecord {
   epoch: number;
-  /** Mean training loss of the epoch (the smoothed loss that was minimised). */
+  /** Mean training loss of the epoch (the loss that was minimised: smoothed, or focal). */
   trainLoss: number;
   /** Validation NLL (ε = 0) and accuracy after the epoch. */
   validationNll: number;
@@ -133,7 +135,12 @@ export class TrainingRun {
       for (let r = 0; r < n; r++) labels[r] = train.labels[rows[r]!]!;
       const batch = { pixels: train.pixels, features: train.features, rows, count: n };
       this.model.forward(batch, buf.logits.view);
-      const { loss } = crossEntropy(buf.logits, buf.labels, { classes, smoothing: this.config.smoothing, gradOut: buf.grad });
+      const { loss } = crossEntropy(buf.logits, buf.labels, {
+        classes,
+        smoothing: this.config.smoothing,
+        gradOut: buf.grad,
+        ...(this.config.focal && { focal: this.config.focal }),
+      });
       this.model.backward(batch, buf.grad.view);
       this.optimizer.step(this.model.grads);
       epochSum += loss;

@@ -20,6 +20,7 @@
 import { rowCount, rowSoftmax } from "./softmax.js";
 import { checkLabel, smoothedIndexTarget } from "./smooth.js";
 import type { CrossEntropyOptions, LossResult, NumericArray, Reduction, TargetKind } from "./types.js";
+import { focalCrossEntropy } from "./focal.js";
 
 /**
  * Decides whether `target` holds class indices or probabilities. An explicit `targetKind` wins;
@@ -123,6 +124,7 @@ function emptyMean(N: number, K: number, wantGrad: boolean): LossResult {
 }
 
 export function crossEntropy(logits: NumericArray, target: NumericArray, options: CrossEntropyOptions): LossResult {
+  if (options.focal !== undefined) return focalCrossEntropy(logits, target, { ...options, focal: options.focal });
   const K = options.classes;
   const N = rowCount(logits.length, K);
   const kind = resolveTargetKind(target, N, K, options.targetKind);

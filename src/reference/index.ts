@@ -13,3 +13,4 @@ export { distillation } from "./distillation.js";
 export { calibration } from "./calibration.js";
 export { fitTemperature, meanNll, MIN_TEMPERATURE, MAX_TEMPERATURE } from "./temperature.js";
 export { linearCrossEntropy, type LinearCrossEntropyOptions, type LinearCrossEntropyResult } from "./linear_cross_entropy.js";
+export { focalCrossEntropy, sigmoidFocalCrossEntropy, sigmoidFocalElement, focalGamma } from "./focal.js";

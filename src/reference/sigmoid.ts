@@ -10,6 +10,7 @@
  * of elements under 'mean'. 'mean' over zero elements gives loss 0.
  */
 import type { LossResult, NumericArray, SigmoidCrossEntropyOptions } from "./types.js";
+import { sigmoidFocalCrossEntropy } from "./focal.js";
 
 /** softplus(u) = log(1 + exp(u)), computed without overflow. */
 export function softplus(u: number): number {
@@ -24,6 +25,7 @@ export function sigmoid(x: number): number {
 }
 
 export function sigmoidCrossEntropy(logits: NumericArray, targets: NumericArray, options: SigmoidCrossEntropyOptions = {}): LossResult {
+  if (options.focal !== undefined) return sigmoidFocalCrossEntropy(logits, targets, { ...options, focal: options.focal });
   const epsilon = options.smoothing ?? 0;
   const reduction = options.reduction ?? "mean";
   const wantGrad = options.grad ?? true;

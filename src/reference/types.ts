@@ -35,6 +35,16 @@ export interface CrossEntropyOptions {
   classWeightMode?: ClassWeightMode;
   zLoss?: number;
   grad?: boolean;
+  /** The softmax focal loss (src/reference/focal.ts). */
+  focal?: FocalOptions;
+}
+
+/** The focal option of crossEntropy and sigmoidCrossEntropy (docs/spec.md "focal"). */
+export interface FocalOptions {
+  /** γ ≥ 0, or 'flsd-53' (softmax only: γ = 5 where the true class's p < 0.2, else 3). */
+  gamma: number | "flsd-53";
+  /** Softmax: α, a number (default 1) or one per class. Sigmoid: α-balancing (α for positives, 1 − α for negatives) when given. */
+  alpha?: number | NumericArray;
 }
 
 export interface LogSoftmaxOptions {
@@ -60,6 +70,8 @@ export interface SigmoidCrossEntropyOptions {
   reduction?: Reduction;
   posWeight?: NumericArray;
   grad?: boolean;
+  /** The sigmoid focal loss (src/reference/focal.ts). */
+  focal?: FocalOptions;
 }
 
 export interface DistillationOptions {

@@ -7,7 +7,8 @@
 
 import { DEFAULTS, REDUCTIONS, readLossOptions, TF_CROSS_ENTROPY_KEYS } from "../options.js";
 import { checkOptions, checkWeightValues, describe, fail, failType, oneOf } from "../validate.js";
-import type { ClassWeightMode, SmoothingMode } from "../types.js";
+import type { ClassWeightMode, FocalOptions, SmoothingMode } from "../types.js";
+import { readFocal } from "../focal.js";
 
 export type TfReduction = "mean" | "sum" | "none";
 
@@ -28,6 +29,20 @@ export interface ResolvedOptions {
   classWeightMode: ClassWeightMode;
   classWeightModeGiven: boolean;
   zLoss: number;
+  /** The focal option, snapshotted (its per-class α copied); its length is checked by the core. */
+  focal: FocalOptions | undefined;
+}
+
+/**
+ * Validates the focal option now (γ, α's values) and snapshots it; a per-class α's length against K is
+ * checked at each call, when K is known.
+ */
+function focalOf(fn: string, value: unknown): FocalOptions | undefined {
+  if (value === undefined) return undefined;
+  const a = (value as { alpha?: unknown } | null)?.alpha;
+  const k = a instanceof Float32Array || Array.isArray(a) ? a.length : 1;
+  const spec = readFocal(fn, value, k, false)!;
+  return { gamma: spec.flsd ? "flsd-53" : spec.gamma, alpha: spec.alphaVec ?? spec.alpha };
 }
 
 function reductionOf(fn: string, value: unknown, hasWeights: boolean): TfReduction {
@@ -96,5 +111,6 @@ export function resolveOptions(fn: string, options: unknown): ResolvedOptions {
     classWeightMode: shared.classWeightMode,
     classWeightModeGiven: o.classWeightMode !== undefined,
     zLoss: shared.zLoss,
+    focal: focalOf(fn, o.focal),
   };
 }

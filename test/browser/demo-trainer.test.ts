@@ -82,7 +82,7 @@ async function pixelStats(
 }
 
 describe("the browser demo page", () => {
-  it("trains both runs in a worker to completion (1 epoch, 2,000 digits, from the URL) and draws the charts", async () => {
+  it("trains the four runs in a worker to completion (1 epoch, 2,000 digits, from the URL) and draws the charts", async () => {
     const { page, errors } = await browser.newPage();
     const offOrigin: string[] = [];
     page.on("request", (r) => {
@@ -102,27 +102,37 @@ describe("the browser demo page", () => {
 
     // loss curves: a training and a validation path per run, with real path data
     const trainD = await page.locator("#loss svg path.train-loss").evaluateAll((ps) => ps.map((p) => p.getAttribute("d") ?? ""));
-    expect(trainD).toHaveLength(2);
+    // four runs by default: ε = 0, ε = 0.1, focal γ = 3, FLSD-53
+    expect(trainD).toHaveLength(4);
     for (const d of trainD) expect((d.match(/L/g) ?? []).length).toBeGreaterThanOrEqual(5);
-    expect(await page.locator("#loss svg path.validation-nll").count()).toBe(2);
+    expect(await page.locator("#loss svg path.validation-nll").count()).toBe(4);
     // the browser's own measure of what it drew: the path has length
     const lengths = await page
       .locator("#loss svg path.train-loss")
       .evaluateAll((ps) => ps.map((p) => (p as SVGPathElement).getTotalLength()));
     for (const l of lengths) expect(l).toBeGreaterThan(100);
 
-    // reliability diagrams: two, each with several bars
-    expect(await page.locator("#reliability svg.reliability").count()).toBe(2);
+    // reliability diagrams: one per run, each with several bars
+    expect(await page.locator("#reliability svg.reliability").count()).toBe(4);
     for (const n of await page
       .locator("#reliability svg.reliability")
       .evaluateAll((ss) => ss.map((s) => s.querySelectorAll("rect.bin").length))) {
       expect(n).toBeGreaterThanOrEqual(3);
     }
-    // the table: four rows, accuracies well above chance
+    // the table: eight rows, accuracies well above chance
     const cells = await page
       .locator("#table table.results tbody tr")
       .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? "")));
-    expect(cells.map((c) => c[0])).toEqual(["ε = 0", "ε = 0 + temperature scaling", "ε = 0.1", "ε = 0.1 + temperature scaling"]);
+    expect(cells.map((c) => c[0])).toEqual([
+      "ε = 0",
+      "ε = 0 + temperature scaling",
+      "ε = 0.1",
+      "ε = 0.1 + temperature scaling",
+      "focal γ = 3",
+      "focal γ = 3 + temperature scaling",
+      "FLSD-53",
+      "FLSD-53 + temperature scaling",
+    ]);
     for (const c of cells) expect(parseFloat(c[2]!)).toBeGreaterThan(50);
 
     // the screenshot is not blank: ink in the charts, and each run's colour present
@@ -137,11 +147,12 @@ describe("the browser demo page", () => {
     await page.close();
   });
 
-  it("takes ε, epochs and model from its controls", async () => {
+  it("takes ε, the focal checkbox, epochs and model from its controls", async () => {
     const { page, errors } = await browser.newPage();
     await page.goto(`${server.origin}/?subset=2000`);
     expect(await page.locator("#status").getAttribute("data-state")).toBe("idle");
     await page.fill("#smoothing", "0.25");
+    await page.uncheck("#focal");
     await page.fill("#epochs", "2");
     await page.selectOption("#model", "softmax");
     await page.click("#start");

@@ -29,15 +29,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
  * Raised again (2026-11-27): the fused head (linearCrossEntropy with its strided GEMM micro-kernel) and the
  * confident-row repairs (dominantRepair, expSumRepairAtMax) brought the builds to relaxed 51 553 /
  * simd 52 675 / scalar 26 682 B; budgets ~10% above that, room for the threaded builds' entry points.
+ * Raised again (2026-12-06): the focal losses (assembly/focal.ts, sigmoid_focal.ts: their f64 terms use
+ * the f64 exp / log / log1p of the standard library) and its loop specialised by γ brought the builds to
+ * relaxed 64 192 / simd 65 344 / scalar 34 375 B (threaded: 69 107 / 70 259 / 39 290 B); budgets ~4–10% above.
  */
 const WASM_BUDGET: Record<string, number> = {
-  "dist/wasm/softxent.relaxed.wasm": 56_700,
-  "dist/wasm/softxent.simd.wasm": 57_900,
-  "dist/wasm/softxent.scalar.wasm": 29_400,
+  "dist/wasm/softxent.relaxed.wasm": 66_500,
+  "dist/wasm/softxent.simd.wasm": 67_800,
+  "dist/wasm/softxent.scalar.wasm": 37_700,
   // the threaded builds (docs/spec.md "Threads"): the same kernels plus the block entries and context
-  "dist/wasm/softxent.relaxed-threads.wasm": 60_000,
-  "dist/wasm/softxent.simd-threads.wasm": 61_200,
-  "dist/wasm/softxent.scalar-threads.wasm": 34_500,
+  "dist/wasm/softxent.relaxed-threads.wasm": 71_900,
+  "dist/wasm/softxent.simd-threads.wasm": 73_200,
+  "dist/wasm/softxent.scalar-threads.wasm": 43_100,
 };
 
 interface PackFile {

@@ -114,18 +114,18 @@ describe("the HTML report", () => {
     expect(charts).toHaveLength(1);
     const train = all(charts[0]!, (e) => e.name === "path" && hasClass(e, "train-loss"));
     const val = all(charts[0]!, (e) => e.name === "path" && hasClass(e, "validation-nll"));
-    expect(train).toHaveLength(2);
-    expect(val).toHaveLength(2);
+    expect(train).toHaveLength(4);
+    expect(val).toHaveLength(4);
     for (const p of train) expect((p.attrs.d!.match(/L/g) ?? []).length).toBeGreaterThanOrEqual(10); // ~10 points per epoch
     for (const p of val) expect(p.attrs.d).toMatch(/^M[\d.]+ [\d.]+ L[\d.]+ [\d.]+$/); // 2 epochs → 2 points
-    // the two runs in their own colours
-    expect(new Set(val.map((p) => p.attrs.stroke)).size).toBe(2);
+    // the four runs (ε = 0, ε = 0.1, focal γ = 3, FLSD-53) in their own colours
+    expect(new Set(val.map((p) => p.attrs.stroke)).size).toBe(4);
   });
 
   it("has a reliability diagram per run, with bars inside the unit square and the temperature-scaled dots", () => {
     const tree = parseStrict(html);
     const diagrams = all(tree, (e) => e.name === "svg" && hasClass(e, "reliability"));
-    expect(diagrams).toHaveLength(2);
+    expect(diagrams).toHaveLength(4);
     diagrams.forEach((d, i) => {
       const run = result.runs[i]!;
       const nonEmpty = run.evaluation.test.bins.filter((b) => b.count > 0).length;
@@ -149,8 +149,9 @@ describe("the HTML report", () => {
       .slice(1)
       .map((tr) => tr.children.map(textOf));
     expect(rows).toEqual(result.rows.map(formatRow));
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(8);
     expect(rows[1]![0]).toBe("ε = 0 + temperature scaling");
+    expect(rows[6]![0]).toBe("FLSD-53");
   });
 });
 

@@ -202,23 +202,36 @@ describe("training", () => {
 });
 
 describe("the CLI (npm start)", () => {
-  it("trains ε = 0 and ε = 0.1 and prints progress lines and the table", async () => {
+  it("trains ε = 0, ε = 0.1, focal γ = 3 and FLSD-53 and prints progress lines, the table and its readings", async () => {
     const s = sink();
     const result = await runCli(["--epochs", "2", "--subset", "2000", "--hidden", "32", "--no-report"], s.out);
     const text = s.text();
     expect(result).not.toBeNull();
     expect(result!.reportPath).toBeNull();
-    expect(result!.runs.map((r) => r.label)).toEqual(["ε = 0", "ε = 0.1"]);
+    expect(result!.runs.map((r) => r.label)).toEqual(["ε = 0", "ε = 0.1", "focal γ = 3", "FLSD-53"]);
     // one finished progress line per run and epoch (not a terminal: no redraws)
-    expect(text.match(/^epoch [12]\/2 {2}ε = 0(\.1)? *\[#{24}\] 100% {2}train loss \d\.\d{4} {2}val NLL \d\.\d{4}/gm)).toHaveLength(4);
+    expect(
+      text.match(/^epoch [12]\/2 {2}(ε = 0(\.1)?|focal γ = 3|FLSD-53) *\[#{24}\] 100% {2}train loss \d\.\d{4} {2}val NLL \d\.\d{4}/gm),
+    ).toHaveLength(8);
     expect(text).not.toContain("\r");
-    expect(text).toMatch(/run\s+T\s+test acc\s+mean conf\s+NLL\s+ECE\s+Brier/);
+    expect(text).toMatch(/run\s+T\s+test acc\s+mean conf\s+NLL\s+ECE\s+MCE\s+Brier/);
     const rows = result!.rows;
-    expect(rows.map((r) => r.run)).toEqual(["ε = 0", "ε = 0 + temperature scaling", "ε = 0.1", "ε = 0.1 + temperature scaling"]);
+    expect(rows.map((r) => r.run)).toEqual([
+      "ε = 0",
+      "ε = 0 + temperature scaling",
+      "ε = 0.1",
+      "ε = 0.1 + temperature scaling",
+      "focal γ = 3",
+      "focal γ = 3 + temperature scaling",
+      "FLSD-53",
+      "FLSD-53 + temperature scaling",
+    ]);
+    expect(text).toMatch(/NLL: best raw .+; ECE: best raw .+; MCE: best raw .+; Brier: best raw .+\. Test accuracy spans/);
     for (const r of rows) {
       expect(text).toContain(`${(r.accuracy * 100).toFixed(2)}%`);
       expect(text).toContain(r.nll.toFixed(4));
       expect(text).toContain(`${(r.ece * 100).toFixed(2)}%`);
+      expect(text).toContain(`${(r.mce * 100).toFixed(2)}%`);
       expect(text).toContain(r.brier.toFixed(4));
       expect(r.accuracy).toBeGreaterThan(0.7);
     }
@@ -245,6 +258,13 @@ describe("the CLI (npm start)", () => {
     expect(() => parseCli(["--epochs", "0"])).toThrow(UsageError);
     expect(() => parseCli(["--model", "cnn"])).toThrow(/--model must be mlp or softmax/);
     expect(() => parseCli(["--smoothing", "1.5"])).toThrow(/--smoothing/);
+    expect(defaults !== "help" && defaults.focals).toEqual([3, "flsd-53"]);
+    const focal = parseCli(["--focal", "2,flsd-53,0.5"]);
+    expect(focal !== "help" && focal.focals).toEqual([2, "flsd-53", 0.5]);
+    const none = parseCli(["--focal", "none"]);
+    expect(none !== "help" && none.focals).toEqual([]);
+    expect(() => parseCli(["--focal", "-1"])).toThrow(/--focal/);
+    expect(() => parseCli(["--smoothing", "0,0.05,0.1,0.2"])).toThrow(/at most 5 runs; received 6/);
     expect(() => parseCli(["--bogus"])).toThrow(UsageError);
   });
 

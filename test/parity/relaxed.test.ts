@@ -30,6 +30,8 @@ const SUITES = [
   "test/parity/linear_cross_entropy.test.ts",
   "test/parity/threads-identity.test.ts",
   "test/parity/threads-identity-linear.test.ts",
+  "test/parity/focal.test.ts",
+  "test/unit/focal.test.ts",
 ];
 
 describe("relaxed-SIMD build", () => {

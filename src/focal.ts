@@ -1,0 +1,165 @@
+// The `focal` option of crossEntropy and sigmoidCrossEntropy (docs/spec.md "focal"): reading it
+// (readFocal, the one place that does), placing what the kernel needs, writing the kernel's parameter
+// block (FOCAL_PARAMS of src/abi.ts, mirroring assembly/focal_params.ts) and calling the kernel. Focal
+// kernels run on the calling thread.
+
+import { FOCAL_PARAMS, FOCAL_SCHEDULE } from "./abi.js";
+import type { Heap } from "./memory.js";
+import { describe, fail, failType } from "./validate.js";
+
+/** A validated `focal` option. */
+export interface FocalSpec {
+  gamma: number;
+  flsd: boolean;
+  /** Scalar α (softmax: default 1; sigmoid: the α of α-balancing, used when `balance`). */
+  alpha: number;
+  /** Softmax: α per class (a private copy), or null. */
+  alphaVec: Float32Array | null;
+  /** Sigmoid: α was given (α-balancing applies). */
+  balance: boolean;
+}
+
+const FOCAL_KEYS = new Set(["gamma", "alpha"]);
+/** The largest γ accepted: u^γ for u ∈ [½, 1] is then still a normal f32 (2^-126). */
+export const MAX_GAMMA = 100;
+
+/**
+ * Reads and validates options.focal once (a snapshot: `alpha`'s values are copied here). `k`: the
+ * class count for a per-class α (softmax); `sigmoid`: the sigmoid form (numeric γ, α ∈ [0, 1]).
+ */
+export function readFocal(fn: string, value: unknown, k: number, sigmoid: boolean): FocalSpec | null {
+  if (value === undefined) return null;
+  const shape = sigmoid ? "{ gamma: 2, alpha: 0.25 }" : "{ gamma: 3 } or { gamma: 'flsd-53', alpha: 0.25 }";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    failType(fn, `options.focal must be an object like ${shape}; received ${describe(value)}`);
+  }
+  const o: Record<string, unknown> = { ...value };
+  for (const key in value) {
+    if (!FOCAL_KEYS.has(key)) fail(fn, `unknown option 'focal.${key}'; expected gamma, alpha`);
+    if (!Object.hasOwn(o, key)) o[key] = (value as Record<string, unknown>)[key];
+  }
+  const g = o.gamma;
+  let gamma = 0;
+  let flsd = false;
+  if (g === "flsd-53" && !sigmoid) {
+    flsd = true;
+    gamma = 3;
+  } else if (typeof g !== "number") {
+    const what = sigmoid ? "a number ≥ 0" : "a number ≥ 0 or 'flsd-53'";
+    (typeof g === "string" ? fail : failType)(fn, `options.focal.gamma must be ${what}; received ${describe(g)}`);
+  } else if (!(g >= 0 && g <= MAX_GAMMA)) {
+    fail(fn, `options.focal.gamma must be in [0, ${MAX_GAMMA}]; received ${g}`);
+  } else gamma = g;
+
+  const a = o.alpha;
+  let alpha = 1;
+  let alphaVec: Float32Array | null = null;
+  if (sigmoid) {
+    if (a !== undefined) {
+      if (typeof a !== "number")
+        failType(fn, `options.focal.alpha must be a number in [0, 1] (α for positives, 1 − α for negatives); received ${describe(a)}`);
+      if (!(a >= 0 && a <= 1)) fail(fn, `options.focal.alpha must be in [0, 1] (α for positives, 1 − α for negatives); received ${a}`);
+      alpha = a;
+    }
+    return { gamma, flsd, alpha, alphaVec, balance: a !== undefined };
+  }
+  if (typeof a === "number") {
+    if (!(a >= 0 && a <= 1e30)) fail(fn, `options.focal.alpha must be finite and ≥ 0; received ${a}`);
+    alpha = a;
+  } else if (a !== undefined) {
+    if (!(a instanceof Float32Array) && !Array.isArray(a)) {
+      failType(fn, `options.focal.alpha must be a number or one weight per class (a Float32Array of ${k}); received ${describe(a)}`);
+    }
+    const src = a as ArrayLike<unknown>;
+    if (src.length !== k) fail(fn, `options.focal.alpha.length must be ${k} (one α per class); received ${src.length}`);
+    alphaVec = new Float32Array(k);
+    for (let j = 0; j < k; j++) {
+      const v = src[j];
+      if (typeof v !== "number" || !(v >= 0 && v <= 1e30))
+        fail(fn, `options.focal.alpha[${j}] = ${String(v)}; each α must be finite and ≥ 0`);
+      alphaVec[j] = v;
+    }
+  }
+  return { gamma, flsd, alpha, alphaVec, balance: false };
+}
+
+/** Scalars of a focal call, beside the spec. */
+export interface FocalScalars {
+  smoothing: number;
+  zLoss: number;
+  ignoreIndex: number;
+  others: boolean;
+  weightMode: number;
+  reduction: number;
+  grad: boolean;
+}
+
+/** Writes the parameter block (after every allocation of the call: views are current). */
+function writeParams(h: Heap, spec: FocalSpec, c: FocalScalars): void {
+  const p = h.exports.focalParamsPtr();
+  const f64 = h.f64;
+  const i32 = h.i32;
+  f64[(p + FOCAL_PARAMS.gamma) >>> 3] = spec.gamma;
+  f64[(p + FOCAL_PARAMS.alpha) >>> 3] = spec.alpha;
+  f64[(p + FOCAL_PARAMS.smoothing) >>> 3] = c.smoothing;
+  f64[(p + FOCAL_PARAMS.zLoss) >>> 3] = c.zLoss;
+  i32[(p + FOCAL_PARAMS.ignoreIndex) >>> 2] = c.ignoreIndex;
+  i32[(p + FOCAL_PARAMS.others) >>> 2] = c.others ? 1 : 0;
+  i32[(p + FOCAL_PARAMS.weightMode) >>> 2] = c.weightMode;
+  i32[(p + FOCAL_PARAMS.reduction) >>> 2] = c.reduction;
+  i32[(p + FOCAL_PARAMS.grad) >>> 2] = c.grad ? 1 : 0;
+  i32[(p + FOCAL_PARAMS.schedule) >>> 2] = spec.flsd ? FOCAL_SCHEDULE.flsd53 : FOCAL_SCHEDULE.fixed;
+  i32[(p + FOCAL_PARAMS.balance) >>> 2] = spec.balance ? 1 : 0;
+}
+
+/** Scratch of a softmax focal call: its place in the staging order (with the other place() calls). */
+export interface FocalPlaced {
+  scratch: number;
+  alpha: number;
+}
+
+export function focalPlace(h: Heap, spec: FocalSpec, k: number): FocalPlaced {
+  return {
+    scratch: h.scratchPtr("focal", 2 * k * 4),
+    alpha: spec.alphaVec ? h.scratchPtr("focalAlpha", k * 4) : 0,
+  };
+}
+
+/** The softmax focal kernel, after the operands were copied in. Returns the first bad label row or −1. */
+export function focalCrossEntropyCall(
+  h: Heap,
+  spec: FocalSpec,
+  placed: FocalPlaced,
+  c: FocalScalars,
+  index: boolean,
+  z: number,
+  t: number,
+  n: number,
+  k: number,
+  w: number,
+  g: number,
+  rowLoss: number,
+): number {
+  if (spec.alphaVec) h.f32.set(spec.alphaVec, placed.alpha >>> 2);
+  writeParams(h, spec, c);
+  if (index) return h.exports.focalIndex(z, t, n, k, w, placed.alpha, g, rowLoss, placed.scratch);
+  h.exports.focalProb(z, t, n, k, w, placed.alpha, g, rowLoss, placed.scratch);
+  return -1;
+}
+
+/** The sigmoid focal kernel, after the operands were copied in. */
+export function sigmoidFocalCall(
+  h: Heap,
+  spec: FocalSpec,
+  c: FocalScalars,
+  x: number,
+  t: number,
+  count: number,
+  k: number,
+  pw: number,
+  g: number,
+  out: number,
+): void {
+  writeParams(h, spec, c);
+  h.exports.sigmoidFocal(x, t, count, k, pw, g, out);
+}
