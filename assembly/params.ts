@@ -13,6 +13,7 @@
 export const P_JOB: usize = 0;
 
 export const JOB_LINEAR: i32 = 1;
+export const JOB_SIGMOID: i32 = 2;
 
 // ---- linearCrossEntropy (assembly/linear_cross_entropy.ts)
 export const LCE_H: usize = 8;
@@ -58,6 +59,29 @@ export const LCE_W_MODE_EFF: usize = 232;
 export const LCE_CHUNKS: usize = 240;
 /** Bytes of a linearCrossEntropy parameter block. */
 export const LCE_PARAM_BYTES: usize = 256;
+
+// ---- sigmoidCrossEntropy (assembly/sigmoid.ts)
+export const SIG_X: usize = 8;
+export const SIG_T: usize = 16;
+export const SIG_COUNT: usize = 24;
+export const SIG_K: usize = 32;
+export const SIG_PW: usize = 40;
+/** f64 */
+export const SIG_EPS: usize = 48;
+export const SIG_REDUCTION: usize = 56;
+export const SIG_G: usize = 64;
+export const SIG_GRAD: usize = 72;
+/** count floats for reduction 'none', else 0. */
+export const SIG_OUT: usize = 80;
+/** 8 bytes per element block: 8·min(65535, max(1, count)) bytes are always enough. */
+export const SIG_SLOTS: usize = 88;
+// derived by jobPrepare
+/** Elements per block (a multiple of K with posWeight, of 4 without). */
+export const SIG_BLOCK_LEN: usize = 96;
+export const SIG_BLOCKS: usize = 104;
+/** f64: 1/count under 'mean', else 1. */
+export const SIG_S: usize = 112;
+export const SIG_PARAM_BYTES: usize = 120;
 
 /** Largest parameter block of any job (the facade allocates this much once). */
 export const PARAM_BYTES: usize = 256;

@@ -245,7 +245,23 @@ export const PARAMS = {
 } as const;
 
 /** Job ids (JOB_* in assembly/params.ts). */
-export const JOB = { linear: 1 } as const;
+export const JOB = { linear: 1, sigmoid: 2 } as const;
+
+/** sigmoidCrossEntropy's block (SIG_* in assembly/params.ts). */
+export const SIG = {
+  x: 8,
+  t: 16,
+  count: 24,
+  k: 32,
+  pw: 40,
+  /** f64 */
+  eps: 48,
+  reduction: 56,
+  g: 64,
+  grad: 72,
+  out: 80,
+  slots: 88,
+} as const;
 
 /** linearCrossEntropy's block (LCE_* in assembly/params.ts); the f64 fields are marked. */
 export const LCE = {
