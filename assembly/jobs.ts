@@ -11,7 +11,8 @@
 // jobRun is exactly that loop with every block on thread 0, so the one-thread path and the pool run
 // the same blocks and the same serial steps (docs/spec.md "Threads").
 
-import { JOB_LINEAR, JOB_SIGMOID, P_JOB } from "./params";
+import { JOB_DISTILL, JOB_LINEAR, JOB_SIGMOID, P_JOB } from "./params";
+import { distillBlock, distillFinish, distillPrepare, distillStepBlocks } from "./distillation";
 import { linearBlock, linearFinish, linearPrepare, linearStepBlocks } from "./linear_cross_entropy";
 import { sigmoidBlock, sigmoidFinish, sigmoidPrepare, sigmoidStepBlocks } from "./sigmoid";
 
@@ -20,6 +21,7 @@ export function jobPrepare(p: usize): i32 {
   const job = load<i32>(p + P_JOB);
   if (job == JOB_LINEAR) return linearPrepare(p);
   if (job == JOB_SIGMOID) return sigmoidPrepare(p);
+  if (job == JOB_DISTILL) return distillPrepare(p);
   unreachable();
   return 0;
 }
@@ -28,6 +30,7 @@ export function jobStepBlocks(p: usize, step: i32): i32 {
   const job = load<i32>(p + P_JOB);
   if (job == JOB_LINEAR) return linearStepBlocks(p, step);
   if (job == JOB_SIGMOID) return sigmoidStepBlocks(p, step);
+  if (job == JOB_DISTILL) return distillStepBlocks(p, step);
   unreachable();
   return 0;
 }
@@ -36,6 +39,7 @@ export function jobBlock(p: usize, step: i32, block: i32, thread: i32): void {
   const job = load<i32>(p + P_JOB);
   if (job == JOB_LINEAR) { linearBlock(p, step, block, thread); return; }
   if (job == JOB_SIGMOID) { sigmoidBlock(p, block); return; }
+  if (job == JOB_DISTILL) { distillBlock(p, block, thread); return; }
   unreachable();
 }
 
@@ -43,6 +47,7 @@ export function jobFinish(p: usize): void {
   const job = load<i32>(p + P_JOB);
   if (job == JOB_LINEAR) { linearFinish(p); return; }
   if (job == JOB_SIGMOID) { sigmoidFinish(p); return; }
+  if (job == JOB_DISTILL) { distillFinish(p); return; }
   unreachable();
 }
 

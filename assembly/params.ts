@@ -14,6 +14,7 @@ export const P_JOB: usize = 0;
 
 export const JOB_LINEAR: i32 = 1;
 export const JOB_SIGMOID: i32 = 2;
+export const JOB_DISTILL: i32 = 3;
 
 // ---- linearCrossEntropy (assembly/linear_cross_entropy.ts)
 export const LCE_H: usize = 8;
@@ -82,6 +83,35 @@ export const SIG_BLOCKS: usize = 104;
 /** f64: 1/count under 'mean', else 1. */
 export const SIG_S: usize = 112;
 export const SIG_PARAM_BYTES: usize = 120;
+
+// ---- distillation (assembly/distillation.ts)
+export const DST_S: usize = 8;
+export const DST_T: usize = 16;
+export const DST_Y: usize = 24;
+export const DST_N: usize = 32;
+export const DST_K: usize = 40;
+/** f64 */
+export const DST_TEMPERATURE: usize = 48;
+/** f64 */
+export const DST_ALPHA: usize = 56;
+/** f64 */
+export const DST_EPS: usize = 64;
+export const DST_OTHERS: usize = 72;
+export const DST_IGNORE: usize = 80;
+export const DST_REDUCTION: usize = 88;
+export const DST_G: usize = 96;
+export const DST_GRAD: usize = 104;
+export const DST_ROW_LOSS: usize = 112;
+/** Per thread, distillScratchBytes(k) bytes: thread t's at DST_SCRATCH + t·distillScratchBytes(k). */
+export const DST_SCRATCH: usize = 120;
+/** 8 bytes per row block: 8·min(65535, max(1, n)) bytes are always enough. */
+export const DST_SLOTS: usize = 128;
+// derived by jobPrepare
+/** f64: 1/(rows counted) under 'mean', else 1. */
+export const DST_SC: usize = 136;
+export const DST_BLOCK_ROWS: usize = 144;
+export const DST_BLOCKS: usize = 152;
+export const DST_PARAM_BYTES: usize = 160;
 
 /** Largest parameter block of any job (the facade allocates this much once). */
 export const PARAM_BYTES: usize = 256;
