@@ -27,15 +27,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
  * Raised again (2026-11-27): the fused head (linearCrossEntropy with its strided GEMM micro-kernel) and the
  * confident-row repairs (dominantRepair, expSumRepairAtMax) brought the builds to relaxed 51 553 /
  * simd 52 675 / scalar 26 682 B; budgets ~10% above that, room for the threaded builds' entry points.
+ * Raised again (2026-12-06, issue 19): the parameter blocks (their ~90 field offsets, result slots and
+ * codes exported as named globals for test/unit/threads-abi.test.ts, the job entry points, the step /
+ * block forms of linearCrossEntropy, sigmoidCrossEntropy and distillation) brought the builds to relaxed
+ * 57 888 / simd 59 010 / scalar 33 074 B (threaded 62 711 / 63 833 / 37 897 B); budgets ~10% above.
  */
 const WASM_BUDGET: Record<string, number> = {
-  "dist/wasm/softxent.relaxed.wasm": 56_700,
-  "dist/wasm/softxent.simd.wasm": 57_900,
-  "dist/wasm/softxent.scalar.wasm": 29_400,
+  "dist/wasm/softxent.relaxed.wasm": 63_700,
+  "dist/wasm/softxent.simd.wasm": 64_900,
+  "dist/wasm/softxent.scalar.wasm": 36_400,
   // the threaded builds (docs/spec.md "Threads"): the same kernels plus the block entries and context
-  "dist/wasm/softxent.relaxed-threads.wasm": 60_000,
-  "dist/wasm/softxent.simd-threads.wasm": 61_200,
-  "dist/wasm/softxent.scalar-threads.wasm": 34_500,
+  "dist/wasm/softxent.relaxed-threads.wasm": 69_000,
+  "dist/wasm/softxent.simd-threads.wasm": 70_200,
+  "dist/wasm/softxent.scalar-threads.wasm": 41_700,
 };
 
 interface PackFile {
