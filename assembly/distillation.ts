@@ -28,6 +28,10 @@ import { softmax64, hasNaNOrInf } from "./softmax_f64";
 import { labelScan } from "./ce_labels";
 import { at } from "./math/vec";
 import { RESULTS, RESULT_COUNT, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE } from "./common";
+import {
+  DST_ALPHA, DST_BLOCK_ROWS, DST_BLOCKS, DST_EPS, DST_G, DST_GRAD, DST_IGNORE, DST_K, DST_N, DST_OTHERS,
+  DST_REDUCTION, DST_ROW_LOSS, DST_S, DST_SC, DST_SCRATCH, DST_SLOTS, DST_T, DST_TEMPERATURE, DST_Y,
+} from "./params";
 
 let genLoss: f64 = 0;
 
@@ -133,6 +137,19 @@ export function distillation(
     return -1;
   }
   const sc: f64 = mean ? 1 / cnt : 1;
+  const total = distillRange(s, t, y, k, T, alpha, eps, others, ignoreIndex, sc, g, grad, rowLoss, scratch, 0, n);
+  store<f64>(RESULTS + RESULT_LOSS, mean ? total * sc : total);
+  return -1;
+}
+
+/**
+ * Rows [i0, i1) of a distillation call: their loss sum (rows in order). Arguments as distillation, sc the
+ * reduction scale; scratch: this thread's distillScratchBytes(k) bytes.
+ */
+function distillRange(
+  s: usize, t: usize, y: usize, k: i32, T: f64, alpha: f64, eps: f64, others: bool, ignoreIndex: i32,
+  sc: f64, g: usize, grad: bool, rowLoss: usize, scratch: usize, i0: i32, i1: i32,
+): f64 {
   const useKl = alpha != 0;
   const useCe = y != 0 && alpha != 1;
   const sameT = T == 1;
@@ -146,7 +163,7 @@ export function distillation(
   const A: f64 = (others && k == 1) ? 1 : 1 - eps;
   const B: f64 = oth ? eps / (kf - 1) : (others ? 0 : eps / kf);
   let total: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const si = s + <usize>i * stride, ti = t + <usize>i * stride;
     const gi = grad ? g + <usize>i * stride : esScratch;
     const yi = y ? load<i32>(at(y, i)) : -1;
@@ -245,6 +262,68 @@ export function distillation(
     if (rowLoss) store<f32>(at(rowLoss, i), <f32>row);
     total += row;
   }
-  store<f64>(RESULTS + RESULT_LOSS, mean ? total * sc : total);
+  return total;
+}
+
+
+// ---- the parameter-block form (assembly/jobs.ts; docs/spec.md "Threads"): rows in fixed blocks of
+// about 16384 logits (from N and K only; at most 65535 blocks), each block's loss sum in its own f64
+// slot, the slots added in block order by the calling thread; each thread its own row scratch.
+
+/** Bytes of one thread's scratch: 3·K f32 rows, then 5·K f64 (16-aligned), as distillation's `scratch`. */
+export function distillScratchBytes(k: i32): f64 {
+  return <f64>(((12 * <u64>k + 16 + 40 * <u64>k) + 15) & ~(<u64>15));
+}
+
+// @ts-ignore: decorator
+@inline function du(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
+
+export function distillPrepare(p: usize): i32 {
+  const n = load<i32>(p + DST_N), k = load<i32>(p + DST_K), y = du(p, DST_Y);
+  let cnt: f64 = <f64>n;
+  if (y) {
+    const bad = labelScan(y, n, k, load<i32>(p + DST_IGNORE), 0);
+    if (bad >= 0) return bad;
+    cnt = load<f64>(RESULTS + RESULT_COUNT);
+  }
+  store<f64>(RESULTS + RESULT_COUNT, cnt);
+  const reduction = load<i32>(p + DST_REDUCTION);
+  if (reduction != REDUCE_NONE) store<i32>(p + DST_ROW_LOSS, 0);
+  const mean = reduction == REDUCE_MEAN;
+  if (mean && cnt == 0) {
+    if (load<i32>(p + DST_GRAD)) memory.fill(du(p, DST_G), 0, <usize>n * <usize>k << 2);
+    store<i32>(p + DST_BLOCKS, 0);
+    store<f64>(p + DST_SC, 1);
+    return -1;
+  }
+  store<f64>(p + DST_SC, mean ? 1 / cnt : 1);
+  let r = max(1, 16384 / max(k, 1));
+  r = max(r, (n + 65534) / 65535);
+  store<i32>(p + DST_BLOCK_ROWS, r);
+  store<i32>(p + DST_BLOCKS, n == 0 ? 0 : (n + r - 1) / r);
   return -1;
+}
+
+export function distillStepBlocks(p: usize, step: i32): i32 {
+  return step == 0 ? load<i32>(p + DST_BLOCKS) : -1;
+}
+
+export function distillBlock(p: usize, b: i32, thread: i32): void {
+  const n = load<i32>(p + DST_N), k = load<i32>(p + DST_K), r = load<i32>(p + DST_BLOCK_ROWS);
+  const i0 = b * r, i1 = min(n, i0 + r);
+  const scratch = du(p, DST_SCRATCH) + <usize>thread * <usize>distillScratchBytes(k);
+  const sum = distillRange(
+    du(p, DST_S), du(p, DST_T), du(p, DST_Y), k, load<f64>(p + DST_TEMPERATURE), load<f64>(p + DST_ALPHA),
+    load<f64>(p + DST_EPS), load<i32>(p + DST_OTHERS) != 0, load<i32>(p + DST_IGNORE), load<f64>(p + DST_SC),
+    du(p, DST_G), load<i32>(p + DST_GRAD) != 0, du(p, DST_ROW_LOSS), scratch, i0, i1,
+  );
+  store<f64>(du(p, DST_SLOTS) + (<usize>b << 3), sum);
+}
+
+export function distillFinish(p: usize): void {
+  const nb = load<i32>(p + DST_BLOCKS), slots = du(p, DST_SLOTS);
+  let total: f64 = 0;
+  for (let b = 0; b < nb; b++) total += load<f64>(slots + (<usize>b << 3));
+  const mean = load<i32>(p + DST_REDUCTION) == REDUCE_MEAN;
+  store<f64>(RESULTS + RESULT_LOSS, nb == 0 ? 0 : mean ? total * load<f64>(p + DST_SC) : total);
 }

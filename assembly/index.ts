@@ -28,7 +28,7 @@ export { expPass, scalePass } from "./bounds";
 // targets' row (its one caller), its rarely taken scan cost 4% on every row (same-process A/B, SIMD).
 export { expSumRepairAtMax } from "./rows";
 export { sigmoidCrossEntropy } from "./sigmoid";
-export { distillation } from "./distillation";
+export { distillation, distillScratchBytes } from "./distillation";
 export { calibrationRows, temperatureMoments } from "./calibration";
 export { linearScratchBytes, LCE_VB, LCE_HB } from "./linear_cross_entropy";
 export { jobRun, jobPrepare, jobStepBlocks, jobBlock, jobFinish } from "./jobs";

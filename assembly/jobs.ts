@@ -11,13 +11,17 @@
 // jobRun is exactly that loop with every block on thread 0, so the one-thread path and the pool run
 // the same blocks and the same serial steps (docs/spec.md "Threads").
 
-import { JOB_LINEAR, P_JOB } from "./params";
+import { JOB_DISTILL, JOB_LINEAR, JOB_SIGMOID, P_JOB } from "./params";
+import { distillBlock, distillFinish, distillPrepare, distillStepBlocks } from "./distillation";
 import { linearBlock, linearFinish, linearPrepare, linearStepBlocks } from "./linear_cross_entropy";
+import { sigmoidBlock, sigmoidFinish, sigmoidPrepare, sigmoidStepBlocks } from "./sigmoid";
 
 /** −1, or the first row with a bad label (nothing written then). */
 export function jobPrepare(p: usize): i32 {
   const job = load<i32>(p + P_JOB);
   if (job == JOB_LINEAR) return linearPrepare(p);
+  if (job == JOB_SIGMOID) return sigmoidPrepare(p);
+  if (job == JOB_DISTILL) return distillPrepare(p);
   unreachable();
   return 0;
 }
@@ -25,6 +29,8 @@ export function jobPrepare(p: usize): i32 {
 export function jobStepBlocks(p: usize, step: i32): i32 {
   const job = load<i32>(p + P_JOB);
   if (job == JOB_LINEAR) return linearStepBlocks(p, step);
+  if (job == JOB_SIGMOID) return sigmoidStepBlocks(p, step);
+  if (job == JOB_DISTILL) return distillStepBlocks(p, step);
   unreachable();
   return 0;
 }
@@ -32,12 +38,16 @@ export function jobStepBlocks(p: usize, step: i32): i32 {
 export function jobBlock(p: usize, step: i32, block: i32, thread: i32): void {
   const job = load<i32>(p + P_JOB);
   if (job == JOB_LINEAR) { linearBlock(p, step, block, thread); return; }
+  if (job == JOB_SIGMOID) { sigmoidBlock(p, block); return; }
+  if (job == JOB_DISTILL) { distillBlock(p, block, thread); return; }
   unreachable();
 }
 
 export function jobFinish(p: usize): void {
   const job = load<i32>(p + P_JOB);
   if (job == JOB_LINEAR) { linearFinish(p); return; }
+  if (job == JOB_SIGMOID) { sigmoidFinish(p); return; }
+  if (job == JOB_DISTILL) { distillFinish(p); return; }
   unreachable();
 }
 

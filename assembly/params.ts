@@ -13,6 +13,8 @@
 export const P_JOB: usize = 0;
 
 export const JOB_LINEAR: i32 = 1;
+export const JOB_SIGMOID: i32 = 2;
+export const JOB_DISTILL: i32 = 3;
 
 // ---- linearCrossEntropy (assembly/linear_cross_entropy.ts)
 export const LCE_H: usize = 8;
@@ -58,6 +60,58 @@ export const LCE_W_MODE_EFF: usize = 232;
 export const LCE_CHUNKS: usize = 240;
 /** Bytes of a linearCrossEntropy parameter block. */
 export const LCE_PARAM_BYTES: usize = 256;
+
+// ---- sigmoidCrossEntropy (assembly/sigmoid.ts)
+export const SIG_X: usize = 8;
+export const SIG_T: usize = 16;
+export const SIG_COUNT: usize = 24;
+export const SIG_K: usize = 32;
+export const SIG_PW: usize = 40;
+/** f64 */
+export const SIG_EPS: usize = 48;
+export const SIG_REDUCTION: usize = 56;
+export const SIG_G: usize = 64;
+export const SIG_GRAD: usize = 72;
+/** count floats for reduction 'none', else 0. */
+export const SIG_OUT: usize = 80;
+/** 8 bytes per element block: 8·min(65535, max(1, count)) bytes are always enough. */
+export const SIG_SLOTS: usize = 88;
+// derived by jobPrepare
+/** Elements per block (a multiple of K with posWeight, of 4 without). */
+export const SIG_BLOCK_LEN: usize = 96;
+export const SIG_BLOCKS: usize = 104;
+/** f64: 1/count under 'mean', else 1. */
+export const SIG_S: usize = 112;
+export const SIG_PARAM_BYTES: usize = 120;
+
+// ---- distillation (assembly/distillation.ts)
+export const DST_S: usize = 8;
+export const DST_T: usize = 16;
+export const DST_Y: usize = 24;
+export const DST_N: usize = 32;
+export const DST_K: usize = 40;
+/** f64 */
+export const DST_TEMPERATURE: usize = 48;
+/** f64 */
+export const DST_ALPHA: usize = 56;
+/** f64 */
+export const DST_EPS: usize = 64;
+export const DST_OTHERS: usize = 72;
+export const DST_IGNORE: usize = 80;
+export const DST_REDUCTION: usize = 88;
+export const DST_G: usize = 96;
+export const DST_GRAD: usize = 104;
+export const DST_ROW_LOSS: usize = 112;
+/** Per thread, distillScratchBytes(k) bytes: thread t's at DST_SCRATCH + t·distillScratchBytes(k). */
+export const DST_SCRATCH: usize = 120;
+/** 8 bytes per row block: 8·min(65535, max(1, n)) bytes are always enough. */
+export const DST_SLOTS: usize = 128;
+// derived by jobPrepare
+/** f64: 1/(rows counted) under 'mean', else 1. */
+export const DST_SC: usize = 136;
+export const DST_BLOCK_ROWS: usize = 144;
+export const DST_BLOCKS: usize = 152;
+export const DST_PARAM_BYTES: usize = 160;
 
 /** Largest parameter block of any job (the facade allocates this much once). */
 export const PARAM_BYTES: usize = 256;

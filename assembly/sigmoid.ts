@@ -20,6 +20,10 @@ import {
 import { LOG_CONSTS, LOG_BITS, log1pUnit, vlogPos } from "./math/log";
 import { at, accF64, hsum2 } from "./math/vec";
 import { RESULTS, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE } from "./common";
+import {
+  SIG_BLOCK_LEN, SIG_BLOCKS, SIG_COUNT, SIG_EPS, SIG_G, SIG_GRAD, SIG_K, SIG_OUT, SIG_PW, SIG_REDUCTION, SIG_S,
+  SIG_SLOTS, SIG_T, SIG_X,
+} from "./params";
 
 
 /**
@@ -135,4 +139,58 @@ export function sigmoidCrossEntropy(
     for (let o = 0; o < count; o += k) sum += span(x, t, g, out, pw, o, k, a, b, <f32>s, grad);
   }
   store<f64>(RESULTS + RESULT_LOSS, mean ? sum * s : sum);
+}
+
+// ---- the parameter-block form (assembly/jobs.ts; docs/spec.md "Threads"): the elements in fixed
+// blocks of SIG_BLOCK_LEN (from count and K only: ~16384 elements, whole rows of K with posWeight),
+// each block's loss sum in its own f64 slot, the slots added in block order by the calling thread.
+
+/** Target elements per block. */
+const SIG_BLOCK: i32 = 16384;
+
+export function sigmoidPrepare(p: usize): i32 {
+  const count = load<i32>(p + SIG_COUNT), k = load<i32>(p + SIG_K);
+  const mean = load<i32>(p + SIG_REDUCTION) == REDUCE_MEAN && count > 0;
+  store<f64>(p + SIG_S, mean ? 1 / <f64>count : 1);
+  let len: i32;
+  if (load<u32>(p + SIG_PW)) {
+    const rows = count / k;
+    let r = max(1, SIG_BLOCK / k);
+    r = max(r, (rows + 65534) / 65535);
+    len = r * k;
+  } else {
+    len = max(SIG_BLOCK, (count + 65534) / 65535);
+    len = (len + 3) & ~3;
+  }
+  store<i32>(p + SIG_BLOCK_LEN, len);
+  store<i32>(p + SIG_BLOCKS, count == 0 ? 0 : (count + len - 1) / len);
+  return -1;
+}
+
+export function sigmoidStepBlocks(p: usize, step: i32): i32 {
+  return step == 0 ? load<i32>(p + SIG_BLOCKS) : -1;
+}
+
+export function sigmoidBlock(p: usize, b: i32): void {
+  const count = load<i32>(p + SIG_COUNT), k = load<i32>(p + SIG_K), len = load<i32>(p + SIG_BLOCK_LEN);
+  const eps = load<f64>(p + SIG_EPS);
+  const a = <f32>(1 - eps), bb = <f32>(eps / 2), s = <f32>load<f64>(p + SIG_S);
+  const x = <usize>load<u32>(p + SIG_X), t = <usize>load<u32>(p + SIG_T), g = <usize>load<u32>(p + SIG_G);
+  const pw = <usize>load<u32>(p + SIG_PW);
+  const out = load<i32>(p + SIG_REDUCTION) == REDUCE_NONE ? <usize>load<u32>(p + SIG_OUT) : 0;
+  const grad = load<i32>(p + SIG_GRAD) != 0;
+  const o0 = b * len, end = min(count, o0 + len);
+  let sum: f64 = 0;
+  if (!pw) sum = span(x, t, g, out, 0, o0, end - o0, a, bb, s, grad);
+  else for (let o = o0; o < end; o += k) sum += span(x, t, g, out, pw, o, k, a, bb, s, grad);
+  store<f64>(<usize>load<u32>(p + SIG_SLOTS) + (<usize>b << 3), sum);
+}
+
+export function sigmoidFinish(p: usize): void {
+  const nb = load<i32>(p + SIG_BLOCKS), slots = <usize>load<u32>(p + SIG_SLOTS);
+  let sum: f64 = 0;
+  for (let b = 0; b < nb; b++) sum += load<f64>(slots + (<usize>b << 3));
+  const count = load<i32>(p + SIG_COUNT);
+  const mean = load<i32>(p + SIG_REDUCTION) == REDUCE_MEAN && count > 0;
+  store<f64>(RESULTS + RESULT_LOSS, mean ? sum * load<f64>(p + SIG_S) : sum);
 }

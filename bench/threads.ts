@@ -11,7 +11,18 @@ import { availableParallelism, loadavg, cpus } from "node:os";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { allocFloat32, allocInt32, backendInfo, crossEntropy, initSync, linearCrossEntropy, logSoftmax, softmax } from "softxent";
+import {
+  allocFloat32,
+  allocInt32,
+  backendInfo,
+  crossEntropy,
+  distillation,
+  initSync,
+  linearCrossEntropy,
+  logSoftmax,
+  sigmoidCrossEntropy,
+  softmax,
+} from "softxent";
 import { repoRoot } from "./paths.js";
 
 type MemoryModule = typeof import("../dist/memory.js");
@@ -21,7 +32,7 @@ interface Case {
   name: string;
   n: number;
   k: number;
-  fn: "crossEntropy" | "logSoftmax" | "softmax" | "linearCrossEntropy";
+  fn: "crossEntropy" | "logSoftmax" | "softmax" | "linearCrossEntropy" | "sigmoidCrossEntropy" | "distillation";
   /** linearCrossEntropy: the hidden size D (k is V). */
   d?: number;
 }
@@ -85,6 +96,16 @@ function makeCall(c: Case): () => void {
   for (let e = 0; e < z.length; e++) z.view[e] = (r() - 0.5) * 8;
   for (let i = 0; i < c.n; i++) y.view[i] = Math.floor(r() * c.k);
   if (c.fn === "crossEntropy") return () => void crossEntropy(z, y, { classes: c.k, smoothing: 0.1, gradOut: g });
+  if (c.fn === "distillation") {
+    const t = allocFloat32(c.n * c.k);
+    for (let e = 0; e < t.length; e++) t.view[e] = (r() - 0.5) * 8;
+    return () => void distillation(z, t, { classes: c.k, temperature: 2, alpha: 0.5, labels: y, smoothing: 0.1, gradOut: g });
+  }
+  if (c.fn === "sigmoidCrossEntropy") {
+    const t = allocFloat32(c.n * c.k);
+    for (let e = 0; e < t.length; e++) t.view[e] = r() < 0.1 ? 1 : 0;
+    return () => void sigmoidCrossEntropy(z, t, { classes: c.k, smoothing: 0.1, gradOut: g });
+  }
   if (c.fn === "logSoftmax") return () => void logSoftmax(z, { classes: c.k, out: g });
   return () => void softmax(z, { classes: c.k, out: g });
 }
@@ -130,6 +151,8 @@ const CASES: Case[] = [
   { name: "crossEntropy 256×1000", n: 256, k: 1000, fn: "crossEntropy" },
   { name: "logSoftmax 32×32000", n: 32, k: 32000, fn: "logSoftmax" },
   { name: "softmax 32×32000", n: 32, k: 32000, fn: "softmax" },
+  { name: "distillation 32×32000", n: 32, k: 32000, fn: "distillation" },
+  { name: "sigmoidCrossEntropy 32×32000", n: 32, k: 32000, fn: "sigmoidCrossEntropy" },
   { name: "linearCrossEntropy 256×256×32000", n: 256, d: 256, k: 32000, fn: "linearCrossEntropy" },
   { name: "linearCrossEntropy 1024×512×32000", n: 1024, d: 512, k: 32000, fn: "linearCrossEntropy" },
 ];
@@ -139,6 +162,8 @@ const TARGETS: Record<string, number> = {
   "crossEntropy 256×1000": 1.6,
   "logSoftmax 32×32000": 1.7,
   "softmax 32×32000": 1.7,
+  "distillation 32×32000": 1.7,
+  "sigmoidCrossEntropy 32×32000": 1.7,
   "linearCrossEntropy 256×256×32000": 1.8,
   "linearCrossEntropy 1024×512×32000": 1.8,
 };

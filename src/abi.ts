@@ -178,6 +178,8 @@ export interface CoreExports {
   temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
   /** Computed in u64, returned as an f64 (exact below 2^53). */
   linearScratchBytes(chunkRows: number, v: number, threads: number): number;
+  /** One thread's scratch bytes for distillation's parameter-block form. */
+  distillScratchBytes(k: number): number;
   /** Parameter-block kernels (assembly/jobs.ts): p is a block laid out as PARAMS below. */
   jobRun(p: number): number;
   jobPrepare(p: number): number;
@@ -239,6 +241,7 @@ export const EXPORT_ARITY = {
   calibrationRows: 10,
   temperatureMoments: 6,
   linearScratchBytes: 3,
+  distillScratchBytes: 1,
   jobRun: 1,
   jobPrepare: 1,
   jobStepBlocks: 2,
@@ -275,7 +278,46 @@ export const PARAMS = {
 } as const;
 
 /** Job ids (JOB_* in assembly/params.ts). */
-export const JOB = { linear: 1 } as const;
+export const JOB = { linear: 1, sigmoid: 2, distillation: 3 } as const;
+
+/** distillation's block (DST_* in assembly/params.ts). */
+export const DST = {
+  s: 8,
+  t: 16,
+  y: 24,
+  n: 32,
+  k: 40,
+  /** f64 */
+  temperature: 48,
+  /** f64 */
+  alpha: 56,
+  /** f64 */
+  eps: 64,
+  others: 72,
+  ignore: 80,
+  reduction: 88,
+  g: 96,
+  grad: 104,
+  rowLoss: 112,
+  scratch: 120,
+  slots: 128,
+} as const;
+
+/** sigmoidCrossEntropy's block (SIG_* in assembly/params.ts). */
+export const SIG = {
+  x: 8,
+  t: 16,
+  count: 24,
+  k: 32,
+  pw: 40,
+  /** f64 */
+  eps: 48,
+  reduction: 56,
+  g: 64,
+  grad: 72,
+  out: 80,
+  slots: 88,
+} as const;
 
 /** linearCrossEntropy's block (LCE_* in assembly/params.ts); the f64 fields are marked. */
 export const LCE = {

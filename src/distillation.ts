@@ -4,7 +4,8 @@
 // deliver. Labels are range-checked by the kernel's first pass, which writes nothing when it finds a
 // bad one.
 
-import { REDUCE, RESULT } from "./abi.js";
+import { DST, JOB, PARAMS, REDUCE, RESULT } from "./abi.js";
+import { runJob } from "./threads.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, DistillationOptions, Float32Input, GradOf } from "./types.js";
@@ -131,28 +132,37 @@ function compute(student: Float32Input, teacher: Float32Input, o: Record<string,
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", n * 4) : 0;
   // 3·K f32 rows (teacher exp, CE exp, student exp without a gradient), then 5·K f64 for rare rows;
   // nothing for an empty batch (whose K may be anything).
-  const scratch = h.scratchPtr("distill", n === 0 ? 0 : 12 * k + 16 + 40 * k);
+  // (per thread of the pool: distillScratchBytes(k), 16-aligned)
+  const scratch = h.scratchPtr("distill", n === 0 ? 0 : h.threads * h.exports.distillScratchBytes(k));
+  const slots = h.scratchPtr("distill.slots", 8 * Math.min(65535, Math.max(1, n))); // one f64 per row block
+  const p = h.scratchPtr("distill.params", PARAMS.bytes); // the call's parameter block (assembly/params.ts)
   copyIn(h, s, sPtr);
   copyIn(h, t, tPtr);
   if (y) copyIn(h, y, yPtr);
 
-  const bad = h.exports.distillation(
-    sPtr,
-    tPtr,
-    yPtr,
-    n,
-    k,
-    T,
-    alpha,
-    eps,
-    mode === "others" ? 1 : 0,
-    ignoreIndex,
-    REDUCE[reduction],
-    gPtr,
-    wantGrad ? 1 : 0,
-    lossPtr,
-    scratch,
-  );
+  const i32 = h.i32,
+    f64 = h.f64;
+  const set = (field: number, v: number): void => {
+    i32[(p + field) >>> 2] = v;
+  };
+  set(PARAMS.job, JOB.distillation);
+  set(DST.s, sPtr);
+  set(DST.t, tPtr);
+  set(DST.y, yPtr);
+  set(DST.n, n);
+  set(DST.k, k);
+  f64[(p + DST.temperature) >>> 3] = T;
+  f64[(p + DST.alpha) >>> 3] = alpha;
+  f64[(p + DST.eps) >>> 3] = eps;
+  set(DST.others, mode === "others" ? 1 : 0);
+  set(DST.ignore, ignoreIndex);
+  set(DST.reduction, REDUCE[reduction]);
+  set(DST.g, gPtr);
+  set(DST.grad, wantGrad ? 1 : 0);
+  set(DST.rowLoss, lossPtr);
+  set(DST.scratch, scratch);
+  set(DST.slots, slots);
+  const bad = runJob(h, FN, p, n * k);
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
 
   const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + RESULT.loss]!;

@@ -2,7 +2,8 @@
 // gradient (docs/spec.md "sigmoidCrossEntropy"). Snapshot the options → validate everything → place
 // every pointer → copy in → one kernel call → deliver.
 
-import { REDUCE, RESULT } from "./abi.js";
+import { JOB, PARAMS, REDUCE, RESULT, SIG } from "./abi.js";
+import { runJob } from "./threads.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, Float32Input, GradOf, SigmoidCrossEntropyOptions } from "./types.js";
@@ -101,6 +102,8 @@ function compute(logits: Float32Input, targets: Float32Input, o: Record<string, 
   const pwPtr = pw ? place(h, pw, "w") : 0;
   const gPtr = wantGrad ? destinationPtr(h, d, x, xPtr, count) : 0;
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", count * 4) : 0;
+  const slots = h.scratchPtr("sig.slots", 8 * Math.min(65535, Math.max(1, count))); // one f64 per element block
+  const p = h.scratchPtr("sig.params", PARAMS.bytes); // the call's parameter block (assembly/params.ts)
   copyIn(h, x, xPtr);
   copyIn(h, t, tPtr);
   if (pw) copyIn(h, pw, pwPtr);
@@ -116,7 +119,25 @@ function compute(logits: Float32Input, targets: Float32Input, o: Record<string, 
       grad: wantGrad,
     };
     sigmoidFocalCall(h, focal, scalars, xPtr, tPtr, count, k, pwPtr, gPtr, lossPtr);
-  } else h.exports.sigmoidCrossEntropy(xPtr, tPtr, count, k, pwPtr, eps, REDUCE[reduction], gPtr, wantGrad ? 1 : 0, lossPtr);
+  } else {
+    const i32 = h.i32;
+    const set = (field: number, v: number): void => {
+      i32[(p + field) >>> 2] = v;
+    };
+    set(PARAMS.job, JOB.sigmoid);
+    set(SIG.x, xPtr);
+    set(SIG.t, tPtr);
+    set(SIG.count, count);
+    set(SIG.k, k);
+    set(SIG.pw, pwPtr);
+    h.f64[(p + SIG.eps) >>> 3] = eps;
+    set(SIG.reduction, REDUCE[reduction]);
+    set(SIG.g, gPtr);
+    set(SIG.grad, wantGrad ? 1 : 0);
+    set(SIG.out, lossPtr);
+    set(SIG.slots, slots);
+    runJob(h, FN, p, count);
+  }
 
   const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + count) : h.f64[(h.results >>> 3) + RESULT.loss]!;
   const grad = wantGrad ? deliverTo(h, gPtr, count, d, x) : null;

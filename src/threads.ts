@@ -1,5 +1,6 @@
 // The calls that use the thread pool (docs/spec.md "Threads"): crossEntropy (index and probability
-// targets), logSoftmax and softmax. Each runs the kernel's fixed row blocks (assembly/cross_entropy.ts
+// targets), logSoftmax and softmax below; linearCrossEntropy and sigmoidCrossEntropy through runJob,
+// which drives any parameter-block kernel (assembly/jobs.ts) without knowing its set-up. The first three each run the kernel's fixed row blocks (assembly/cross_entropy.ts
 // ceBlockRows: a size from N and K only) on the pool, every block writing its loss sums to its own
 // f64 slot pair, and the calling thread adds the slots in block order (…Finish) — the additions the
 // one-thread kernel makes, in the same order, so every thread count gives the same bits. The other

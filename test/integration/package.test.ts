@@ -32,15 +32,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
  * Raised again (2026-12-06): the focal losses (assembly/focal.ts, sigmoid_focal.ts: their f64 terms use
  * the f64 exp / log / log1p of the standard library) and its loop specialised by γ brought the builds to
  * relaxed 64 192 / simd 65 344 / scalar 34 375 B (threaded: 69 107 / 70 259 / 39 290 B); budgets ~4–10% above.
+ * Raised again (2026-12-06): the parameter blocks (their ~90 field offsets, result slots and codes
+ * exported as named globals for test/unit/threads-abi.test.ts, the job entry points, the step / block
+ * forms of linearCrossEntropy, sigmoidCrossEntropy and distillation) brought the builds to relaxed
+ * 57 888 / simd 59 010 / scalar 33 074 B without the focal losses; both together: relaxed 69 699 /
+ * simd 70 830 / scalar 39 130 B (threaded 74 592 / 75 723 / 44 023 B); budgets ~7–10% above.
  */
 const WASM_BUDGET: Record<string, number> = {
-  "dist/wasm/softxent.relaxed.wasm": 66_500,
-  "dist/wasm/softxent.simd.wasm": 67_800,
-  "dist/wasm/softxent.scalar.wasm": 37_700,
+  "dist/wasm/softxent.relaxed.wasm": 75_000,
+  "dist/wasm/softxent.simd.wasm": 76_200,
+  "dist/wasm/softxent.scalar.wasm": 42_500,
   // the threaded builds (docs/spec.md "Threads"): the same kernels plus the block entries and context
-  "dist/wasm/softxent.relaxed-threads.wasm": 71_900,
-  "dist/wasm/softxent.simd-threads.wasm": 73_200,
-  "dist/wasm/softxent.scalar-threads.wasm": 43_100,
+  "dist/wasm/softxent.relaxed-threads.wasm": 80_000,
+  "dist/wasm/softxent.simd-threads.wasm": 81_200,
+  "dist/wasm/softxent.scalar-threads.wasm": 47_500,
 };
 
 interface PackFile {

@@ -7,7 +7,16 @@
  * equality trivially).
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { backendInfo, crossEntropy, initSync, logSoftmax, softmax, allocFloat32 } from "../../dist/index.js";
+import {
+  allocFloat32,
+  backendInfo,
+  crossEntropy,
+  distillation,
+  initSync,
+  logSoftmax,
+  sigmoidCrossEntropy,
+  softmax,
+} from "../../dist/index.js";
 import { heapOrNull, POOL_MIN_ELEMENTS } from "../../dist/memory.js";
 import { BUILDS } from "../helpers/builds.js";
 import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
@@ -73,6 +82,42 @@ function cases(seed: number): Case[] {
       });
     }
     out.push({ name: `logSoftmax ${n}×${k}`, run: () => [logSoftmax(z, { classes: k })] });
+    // distillation: row blocks, each thread its own row scratch, loss sums in block order
+    const teacher = z.map((x, e) => (Number.isFinite(x) ? x * 0.7 + Math.sin(e) : x));
+    for (let c = 0; c < 2; c++) {
+      const o = {
+        classes: k,
+        temperature: pick([1, 2, 4]),
+        reduction: pick(["mean", "sum", "none"] as const),
+        grad: rng() < 0.85,
+        ...(rng() < 0.6 ? { labels: y, alpha: pick([0.5, 1]), smoothing: pick([0, 0.1]) } : {}),
+      };
+      out.push({
+        name: `distillation ${n}×${k} ${JSON.stringify({ ...o, labels: o.labels ? "yes" : "no" })}`,
+        run: () => {
+          const r = distillation(z, teacher, o);
+          return [r.loss, ...(r.grad ? [r.grad] : [])];
+        },
+      });
+    }
+    // sigmoidCrossEntropy: element blocks (whole rows of K with posWeight), loss sums in block order
+    const tt = t.map((x) => Math.min(1, x));
+    for (let c = 0; c < 2; c++) {
+      const o = {
+        classes: k,
+        smoothing: pick([0, 0.1]),
+        reduction: pick(["mean", "sum", "none"] as const),
+        grad: rng() < 0.85,
+        ...(rng() < 0.5 && { posWeight: w }),
+      };
+      out.push({
+        name: `sigmoid ${n}×${k} ${JSON.stringify({ ...o, posWeight: o.posWeight ? "yes" : "no" })}`,
+        run: () => {
+          const r = sigmoidCrossEntropy(z, tt, o);
+          return [r.loss, ...(r.grad ? [r.grad] : [])];
+        },
+      });
+    }
     const T = pick([0.5, 1, 3]);
     out.push({ name: `softmax ${n}×${k} T=${T}`, run: () => [softmax(z, { classes: k, temperature: T })] });
   }
@@ -119,7 +164,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 afterAll(() => initSync({ threads: 1 }));
 
 describe.each(BUILDS)("threads on the $name build", (build) => {
-  it("threads = 1, 2, 3, 8 give the same bits for crossEntropy (index, probability), logSoftmax, softmax", async () => {
+  it("threads = 1, 2, 3, 8 give the same bits for crossEntropy (index, probability), logSoftmax, softmax, sigmoidCrossEntropy, distillation", async () => {
     const all = cases(1234);
     expect(all.some((c) => c.name.startsWith("index 37×3001")) && 37 * 3001 >= POOL_MIN_ELEMENTS).toBe(true);
     initSync({ simd: build.simd, threads: 1 });

@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CALIBRATION_RESULT, EXPORT_ARITY, JOB, LCE, MOMENTS_RESULT, PARAMS, REDUCE, RESULT, WEIGHT } from "../../dist/abi.js";
+import { CALIBRATION_RESULT, DST, EXPORT_ARITY, JOB, LCE, MOMENTS_RESULT, PARAMS, REDUCE, RESULT, SIG, WEIGHT } from "../../dist/abi.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Exported for Binaryen's sake only (assembly/index.ts), never called by the facade. */
@@ -63,6 +63,12 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
     expect(g("P_JOB")).toBe(PARAMS.job);
     expect(g("PARAM_BYTES")).toBe(PARAMS.bytes);
     expect(g("JOB_LINEAR")).toBe(JOB.linear);
+    expect(g("JOB_SIGMOID")).toBe(JOB.sigmoid);
+    for (const [k, off] of Object.entries(SIG)) expect(g(`SIG_${camelToConst(k)}`), `SIG.${k}`).toBe(off);
+    expect(g("SIG_PARAM_BYTES")).toBeLessThanOrEqual(PARAMS.bytes);
+    expect(g("JOB_DISTILL")).toBe(JOB.distillation);
+    for (const [k, off] of Object.entries(DST)) expect(g(`DST_${camelToConst(k)}`), `DST.${k}`).toBe(off);
+    expect(g("DST_PARAM_BYTES")).toBeLessThanOrEqual(PARAMS.bytes);
     const offsets = new Set<number>();
     for (const [k, off] of Object.entries(LCE)) {
       expect(g(`LCE_${camelToConst(k)}`), `LCE.${k}`).toBe(off);
