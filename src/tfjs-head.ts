@@ -28,7 +28,6 @@
 
 import type { Tensor } from "@tensorflow/tfjs-core";
 import type * as TFCore from "@tensorflow/tfjs-core";
-import type { layers as TFLayers } from "@tensorflow/tfjs-layers";
 import { linearCrossEntropy } from "./linear_cross_entropy.js";
 import { softmaxCrossEntropy, type TfCrossEntropyOptions } from "./tfjs.js";
 import { TF_CROSS_ENTROPY_KEYS } from "./options.js";
@@ -51,7 +50,8 @@ const FN = "tfjs.softmaxHead";
 
 /** The part of the TF.js namespace the head uses: pass `tf` itself (from @tensorflow/tfjs or tfjs-node). */
 export interface TfLayersNamespace {
-  layers: { Layer: unknown };
+  /** The Layers base class (its instance type is the head's type: no import of tfjs-layers' own types). */
+  layers: { Layer: abstract new (...args: never[]) => object };
   serialization: {
     registerClass(cls: unknown): unknown;
     SerializationMap: { getMap(): { classNameMap: Record<string, [unknown, unknown] | undefined> } };
@@ -101,8 +101,12 @@ export interface SoftmaxHeadOptions extends TfCrossEntropyOptions {
   dtype?: "float32";
 }
 
-/** A softmaxHead layer: a tf.layers.Layer with the loss and metric that go with it. */
-export type SoftmaxHeadLayer = TFLayers.Layer & {
+/**
+ * A softmaxHead layer: an instance of the given `tf`'s `tf.layers.Layer` (typed from the namespace you
+ * pass, so these declarations need no tfjs-layers types of their own) with the loss and metric that go
+ * with it.
+ */
+export type SoftmaxHeadLayer<T extends TfLayersNamespace = TfLayersNamespace> = InstanceType<T["layers"]["Layer"]> & {
   readonly units: number;
   /** The loss for model.compile: `(yTrue, yPred) => tensor`, one-hot targets [.., V]. */
   readonly loss: (yTrue: Tensor, yPred: Tensor) => Tensor;
@@ -491,7 +495,7 @@ const classes = new WeakMap<object, new (options: SoftmaxHeadOptions) => Softmax
  * tf.loadLayersModel can rebuild a saved model). softmaxHead() calls it; call it yourself before
  * loading a saved model in a process that has not built a head yet.
  */
-export function registerSoftmaxHead(tf: TfLayersNamespace): new (options: SoftmaxHeadOptions) => SoftmaxHeadLayer {
+export function registerSoftmaxHead<T extends TfLayersNamespace>(tf: T): new (options: SoftmaxHeadOptions) => SoftmaxHeadLayer<T> {
   if (typeof tf !== "object" || tf === null || typeof tf.layers?.Layer !== "function" || typeof tf.serialization !== "object") {
     failType(FN, `tf must be the TF.js namespace with Layers (import * as tf from "@tensorflow/tfjs"); received ${describe(tf)}`);
   }
@@ -584,7 +588,7 @@ export function registerSoftmaxHead(tf: TfLayersNamespace): new (options: Softma
  * softmaxCrossEntropy (reduction defaults to 'none', the per-example form fit's classWeight needs).
  * Requires `await init()` from "softxent" before training.
  */
-export function softmaxHead(tf: TfLayersNamespace, options: SoftmaxHeadOptions): SoftmaxHeadLayer {
+export function softmaxHead<T extends TfLayersNamespace>(tf: T, options: SoftmaxHeadOptions): SoftmaxHeadLayer<T> {
   const Head = registerSoftmaxHead(tf);
   return new Head(options);
 }
