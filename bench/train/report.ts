@@ -52,7 +52,7 @@ export function targets(rows: Row[]): Array<{ what: string; want: number; got: n
   for (const k of ["128→128→32000", "512→512→32000"]) {
     out.push({ what: `fit step ${k}, cpu, Node`, want: 1.5, got: find("node", "cpu", "fit", k) });
   }
-  // issue 20: the fused head through model.fit, against Dense + tf.losses
+  // the fused head through model.fit (softmaxHead), against Dense + tf.losses
   out.push({ what: "fit step with softmaxHead 128→128→32000, wasm, Node", want: 3, got: find("node", "wasm", "fitHead", "128→128→32000") });
   out.push({ what: "fit step with softmaxHead 128→128→32000, cpu, Node", want: 8, got: find("node", "cpu", "fitHead", "128→128→32000") });
   const steps = rows.filter((r) => r.kind !== "valueAndGrad");

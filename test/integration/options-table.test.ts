@@ -4,7 +4,7 @@
  * same unknown keys with the same hints, refuses null options with a softxent TypeError, reads options
  * however the object holds them (non-enumerable, class getters, inherited) and forwards every option
  * it accepts; and the messages for the common wrong inputs point at the fix (float labels, a tensor
- * given to the core). Issue 18 ("One option table"), issue 21 items 7 and 8.
+ * given to the core). docs/spec.md "Errors".
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";

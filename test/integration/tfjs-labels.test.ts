@@ -1,5 +1,5 @@
 /**
- * The TF.js adapters' inputs and messages (issue 21, defects 6 and 10), on TF.js's cpu and wasm backends:
+ * The TF.js adapters' inputs and messages, on TF.js's cpu and wasm backends:
  * - label conversion is exact: a label an Int32 cannot hold (2^31, 2^32 + 3, …) is refused with its
  *   real value (a plain Int32 store trained 2^32 + 3 as class 3 and reported 2^31 as −2147483648);
  *   property: every label in a set of boundary values gives exactly what the same label in an

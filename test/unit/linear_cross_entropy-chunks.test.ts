@@ -1,5 +1,5 @@
 /**
- * What chunkBytes changes (issue 21, defect 11: its doc comment said "never the result beyond f32
+ * What chunkBytes changes (its doc comment said "never the result beyond f32
  * rounding of the ∂weight / ∂bias sums", but for V ≤ 72 row losses and ∂hidden change too). Pins the
  * documented behaviour (src/linear_cross_entropy.ts chunkBytes, docs/linear-cross-entropy.md): for
  * V > 72 a row's loss and its ∂hidden row are the same bits whatever the chunk; for V ≤ 72 they may

@@ -1,6 +1,6 @@
 /**
  * linearCrossEntropy's ignored rows contribute nothing, whatever their hidden state or the weight
- * holds (issue 21, defect 3; docs/non-finite.md "linearCrossEntropy"): NaN and ±Infinity activations in
+ * holds (docs/non-finite.md "linearCrossEntropy"): NaN and ±Infinity activations in
  * padding rows (at chunk starts, ends, in runs) leave gradWeight / gradBias equal to the reference's,
  * and ignored rows' gradHidden is exactly 0 even next to a NaN weight row. Every build and a threaded
  * instance.

@@ -1,6 +1,6 @@
 /**
- * linearCrossEntropy applies 'mean' (1/Σw) and z-loss (λ/n) where they cannot overflow (issue 21,
- * defect 2): the loss kernel scales each gradient element in f64 before rounding, as crossEntropy does,
+ * linearCrossEntropy applies 'mean' (1/Σw) and z-loss (λ/n) where they cannot overflow: the
+ * loss kernel scales each gradient element in f64 before rounding, as crossEntropy does,
  * so tiny or huge class weights and huge zLoss give finite results wherever the f64 reference does —
  * on every build and on a threaded instance. Scaling by an f32 alpha after the products (as before)
  * gave ±Inf/NaN in every case below.

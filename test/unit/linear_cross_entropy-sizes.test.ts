@@ -1,5 +1,5 @@
 /**
- * linearCrossEntropy's sizes (issue 21, defects 1, 9, 12), on every build and on a threaded instance:
+ * linearCrossEntropy's sizes, on every build and on a threaded instance:
  * the chunk scratch is sized in 64-bit by the core and by the facade, near the 2^31- and 2^32-byte
  * boundaries (computed, not allocated); a chunk or a call wasm32 cannot hold is a RangeError naming
  * the argument and the limit, thrown before anything is allocated; an empty batch allocates no chunk;

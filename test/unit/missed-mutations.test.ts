@@ -1,5 +1,5 @@
 /**
- * Tests for the plausible bugs a mutation audit of the suite found uncaught (issue 21): each test here
+ * Tests for the plausible bugs a mutation audit of the suite found uncaught: each test here
  * was run against its mutation, applied alone, and failed (see the commit message for which). The
  * live code is right on all of them.
  * - the pool's small-call threshold (a small call on threads: 2 must not build a pool);

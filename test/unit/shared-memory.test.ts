@@ -1,5 +1,5 @@
 /**
- * Memory another thread can write (issue 21, defects 4 and 5):
+ * Memory another thread can write:
  * - class weights / posWeight backed by a SharedArrayBuffer, or resident in a threaded instance's
  *   shared wasm memory, rewritten by a worker while calls run: each call reads them once (a private
  *   copy, checked and then used), so every call either refuses a bad value or computes with a good one —

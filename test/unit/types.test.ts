@@ -1,5 +1,5 @@
 /**
- * The result types fit strict code (issue 18, "Types that fit strict code"): gradients are
+ * The result types fit strict code (docs/api.md): gradients are
  * Float32Array unless `grad: false` is passed (then null), for crossEntropy, sigmoidCrossEntropy,
  * distillation and linearCrossEntropy, so `result.grad[0]` needs no `!`. Checked by tsc (`npm test`
  * type-checks test/): expectTypeOf is a compile-time assertion; the calls also run, and their
