@@ -1,8 +1,8 @@
 // Checks every relative link and image in README.md and docs/*.md: the file must exist in the
 // repository, and a #fragment must name a heading of the target Markdown file (GitHub's heading
 // anchors). External links (http:, https:, mailto:) are not fetched. Then every citation of the
-// contract written `docs/spec.md "Section"` (or `docs/spec.md, "Section"`, across a comment's line
-// break too) in code and docs must name a real heading of docs/spec.md. Exits 1 on any broken link or
+// contract — the path docs/spec.md followed by a heading in double quotes (an optional comma between,
+// across a comment's line break too) in code and docs must name a real heading of docs/spec.md. Exits 1 on any broken link or
 // citation.
 // Run: node scripts/check-links.mjs [--links-only] [file.md …]
 //   (with files: only their links; --links-only: no citation check, e.g. for an installed package)
@@ -96,7 +96,7 @@ for (const file of files) {
 }
 console.log(`${checked} relative links in ${files.length} files, ${broken} broken`);
 
-// ---------------------------------------------------------------- docs/spec.md "Section" citations
+// ---------------------------------------------------------------- citations of docs/spec.md sections
 let badCitations = 0;
 if (!linksOnly && given.length === 0) {
   /** The headings of docs/spec.md as written, inline-code backticks dropped. */
@@ -127,10 +127,10 @@ if (!linksOnly && given.length === 0) {
       cited++;
       if (headings.has(m[1])) continue;
       const line = text.slice(0, m.index).split("\n").length;
-      console.error(`${relative(root, file)}:${line}: docs/spec.md "${m[1]}" — docs/spec.md has no heading "${m[1]}"`);
+      console.error(`${relative(root, file)}:${line}: a citation of section "${m[1]}" — docs/spec.md has no heading "${m[1]}"`);
       badCitations++;
     }
   }
-  console.log(`${cited} docs/spec.md "Section" citations in ${sources.length} files, ${badCitations} naming no heading`);
+  console.log(`${cited} citations of docs/spec.md sections in ${sources.length} files, ${badCitations} naming no heading`);
 }
 process.exit(broken === 0 && badCitations === 0 ? 0 : 1);
