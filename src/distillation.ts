@@ -28,7 +28,7 @@ import {
   temperatureIn,
   type Operand,
 } from "./validate.js";
-import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
+import { copyIn, deliverTo, destination, destinationPtr, paramWriter, place, type Destination } from "./stage.js";
 
 const FN = "distillation";
 const KEYS: ReadonlySet<string> = new Set([
@@ -140,20 +140,17 @@ function compute(student: Float32Input, teacher: Float32Input, o: Record<string,
   copyIn(h, t, tPtr);
   if (y) copyIn(h, y, yPtr);
 
-  const i32 = h.i32,
-    f64 = h.f64;
-  const set = (field: number, v: number): void => {
-    i32[(p + field) >>> 2] = v;
-  };
+  const w = paramWriter(h, p);
+  const set = w.int;
   set(PARAMS.job, JOB.distillation);
   set(DST.s, sPtr);
   set(DST.t, tPtr);
   set(DST.y, yPtr);
   set(DST.n, n);
   set(DST.k, k);
-  f64[(p + DST.temperature) >>> 3] = T;
-  f64[(p + DST.alpha) >>> 3] = alpha;
-  f64[(p + DST.eps) >>> 3] = eps;
+  w.f64(DST.temperature, T);
+  w.f64(DST.alpha, alpha);
+  w.f64(DST.eps, eps);
   set(DST.others, mode === "others" ? 1 : 0);
   set(DST.ignore, ignoreIndex);
   set(DST.reduction, REDUCE[reduction]);

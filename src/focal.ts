@@ -5,6 +5,7 @@
 
 import { FOCAL_PARAMS, FOCAL_SCHEDULE } from "./abi.js";
 import type { Heap } from "./memory.js";
+import { paramWriter } from "./stage.js";
 import { describe, fail, failType } from "./validate.js";
 
 /** A validated `focal` option. */
@@ -97,19 +98,18 @@ export interface FocalScalars {
 /** Writes the parameter block (after every allocation of the call: views are current). */
 function writeParams(h: Heap, spec: FocalSpec, c: FocalScalars): void {
   const p = h.exports.focalParamsPtr();
-  const f64 = h.f64;
-  const i32 = h.i32;
-  f64[(p + FOCAL_PARAMS.gamma) >>> 3] = spec.gamma;
-  f64[(p + FOCAL_PARAMS.alpha) >>> 3] = spec.alpha;
-  f64[(p + FOCAL_PARAMS.smoothing) >>> 3] = c.smoothing;
-  f64[(p + FOCAL_PARAMS.zLoss) >>> 3] = c.zLoss;
-  i32[(p + FOCAL_PARAMS.ignoreIndex) >>> 2] = c.ignoreIndex;
-  i32[(p + FOCAL_PARAMS.others) >>> 2] = c.others ? 1 : 0;
-  i32[(p + FOCAL_PARAMS.weightMode) >>> 2] = c.weightMode;
-  i32[(p + FOCAL_PARAMS.reduction) >>> 2] = c.reduction;
-  i32[(p + FOCAL_PARAMS.grad) >>> 2] = c.grad ? 1 : 0;
-  i32[(p + FOCAL_PARAMS.schedule) >>> 2] = spec.flsd ? FOCAL_SCHEDULE.flsd53 : FOCAL_SCHEDULE.fixed;
-  i32[(p + FOCAL_PARAMS.balance) >>> 2] = spec.balance ? 1 : 0;
+  const w = paramWriter(h, p);
+  w.f64(FOCAL_PARAMS.gamma, spec.gamma);
+  w.f64(FOCAL_PARAMS.alpha, spec.alpha);
+  w.f64(FOCAL_PARAMS.smoothing, c.smoothing);
+  w.f64(FOCAL_PARAMS.zLoss, c.zLoss);
+  w.int(FOCAL_PARAMS.ignoreIndex, c.ignoreIndex);
+  w.int(FOCAL_PARAMS.others, c.others ? 1 : 0);
+  w.int(FOCAL_PARAMS.weightMode, c.weightMode);
+  w.int(FOCAL_PARAMS.reduction, c.reduction);
+  w.int(FOCAL_PARAMS.grad, c.grad ? 1 : 0);
+  w.int(FOCAL_PARAMS.schedule, spec.flsd ? FOCAL_SCHEDULE.flsd53 : FOCAL_SCHEDULE.fixed);
+  w.int(FOCAL_PARAMS.balance, spec.balance ? 1 : 0);
 }
 
 /** Scratch of a softmax focal call: its place in the staging order (with the other place() calls). */

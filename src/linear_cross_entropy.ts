@@ -29,7 +29,7 @@ import {
   oneOf,
   type Operand,
 } from "./validate.js";
-import { copyIn, deliver, place } from "./stage.js";
+import { copyIn, deliver, paramWriter, place } from "./stage.js";
 import { enter, leave } from "./guard.js";
 import { LINEAR_CROSS_ENTROPY_KEYS, readLossOptions } from "./options.js";
 
@@ -315,12 +315,9 @@ function compute(
     if (gB) copyIn(h, gB, gbPtr);
   }
 
-  const i32 = h.i32,
-    f64 = h.f64;
-  const set = (field: number, x: number): void => {
-    i32[(p + field) >>> 2] = x;
-  };
-  i32[(p + PARAMS.job) >>> 2] = JOB.linear;
+  const w = paramWriter(h, p);
+  const set = w.int;
+  set(PARAMS.job, JOB.linear);
   set(LCE.h, hPtr);
   set(LCE.w, wPtr);
   set(LCE.bias, bPtr);
@@ -329,12 +326,12 @@ function compute(
   set(LCE.d, d);
   set(LCE.v, v);
   set(LCE.layout, LAYOUT_CODE[layout]);
-  f64[(p + LCE.eps) >>> 3] = eps;
+  w.f64(LCE.eps, eps);
   set(LCE.others, smoothingMode === "others" ? 1 : 0);
   set(LCE.ignore, ignoreIndex);
   set(LCE.cw, cwPtr);
   set(LCE.wMode, cw ? WEIGHT[weightMode] : WEIGHT.none);
-  f64[(p + LCE.lambda) >>> 3] = lambda;
+  w.f64(LCE.lambda, lambda);
   set(LCE.reduction, REDUCE[reduction]);
   set(LCE.chunkRows, rows);
   set(LCE.scratch, scratch);

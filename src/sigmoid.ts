@@ -22,7 +22,7 @@ import {
   rowsOf,
   type Operand,
 } from "./validate.js";
-import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
+import { copyIn, deliverTo, destination, destinationPtr, paramWriter, place, type Destination } from "./stage.js";
 import { readFocal, sigmoidFocalCall } from "./focal.js";
 
 const FN = "sigmoidCrossEntropy";
@@ -120,17 +120,15 @@ function compute(logits: Float32Input, targets: Float32Input, o: Record<string, 
     };
     sigmoidFocalCall(h, focal, scalars, xPtr, tPtr, count, k, pwPtr, gPtr, lossPtr);
   } else {
-    const i32 = h.i32;
-    const set = (field: number, v: number): void => {
-      i32[(p + field) >>> 2] = v;
-    };
+    const w = paramWriter(h, p);
+    const set = w.int;
     set(PARAMS.job, JOB.sigmoid);
     set(SIG.x, xPtr);
     set(SIG.t, tPtr);
     set(SIG.count, count);
     set(SIG.k, k);
     set(SIG.pw, pwPtr);
-    h.f64[(p + SIG.eps) >>> 3] = eps;
+    w.f64(SIG.eps, eps);
     set(SIG.reduction, REDUCE[reduction]);
     set(SIG.g, gPtr);
     set(SIG.grad, wantGrad ? 1 : 0);

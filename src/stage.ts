@@ -101,3 +101,25 @@ export function deliverTo(h: Heap, ptr: number, length: number, d: Destination |
   if (d?.inPlace && input.copy !== null) return deliver(h, ptr, length, input);
   return deliver(h, ptr, length, d === null ? null : d.op);
 }
+
+/** Writers for the fields of a parameter block at byte offset p (assembly/params.ts, focal_params.ts). */
+export interface ParamWriter {
+  /** An i32 or pointer field (the low half of its 8-byte slot). */
+  int(field: number, x: number): void;
+  /** An f64 field. */
+  f64(field: number, x: number): void;
+}
+
+/** The writers for the block at p; call after every allocation of the call (the views are then current). */
+export function paramWriter(h: Heap, p: number): ParamWriter {
+  const i32 = h.i32,
+    f64 = h.f64;
+  return {
+    int: (field, x) => {
+      i32[(p + field) >>> 2] = x;
+    },
+    f64: (field, x) => {
+      f64[(p + field) >>> 3] = x;
+    },
+  };
+}
