@@ -43,8 +43,13 @@ export const LAYOUT_DV: i32 = 1;
 
 /** Classes per slice of the logits and ∂W / ∂b steps (a multiple of gemm's NR: no slice splits a panel). */
 export const LCE_VB: i32 = 512;
-/** Columns of ∂H per slice of the gradient step (a multiple of NR). */
-export const LCE_HB: i32 = 64;
+/**
+ * Columns of ∂H per slice of the gradient step (a multiple of NR). Each slice streams the chunk's whole
+ * G_c (nc×V) through gemm once, so narrow slices re-read it: 64 columns cost the one-thread path ~3% at
+ * D = 256 (4 reads of an 8 MB G_c) against one product; 256 keeps D ≤ 256 to one read, and the ∂W class
+ * slices of the same step still give every thread work (docs/performance.md, "The fused head on the pool").
+ */
+export const LCE_HB: i32 = 256;
 
 // @ts-ignore: decorator
 @inline function align16u(x: u64): u64 { return (x + 15) & ~(<u64>15); }

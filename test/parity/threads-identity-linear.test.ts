@@ -30,6 +30,7 @@ function cases(seed: number): Case[] {
     [7, 130, 5003, undefined],
     [300, 16, 512, 4 * 512 * 50],
     [3, 200, 20000, undefined],
+    [9, 261, 4000, undefined], // D past one ∂H column slice (checked against the build's LCE_HB below)
   ];
   for (const [n, d, v, chunkBytes] of shapes) {
     const hidden = new Float32Array(n * d).map(() => rng() * 2 - 1);
@@ -156,6 +157,10 @@ describe.each(BUILDS)("linearCrossEntropy threads on the $name build", (build) =
     const all = cases(4321);
     expect(61 * 1100).toBeGreaterThanOrEqual(POOL_MIN_ELEMENTS);
     initSync({ simd: build.simd, threads: 1 });
+    // the slice widths as built: the shapes above must reach past each of them
+    const ex = heapOrNull()!.exports as unknown as Record<"LCE_HB" | "LCE_VB", WebAssembly.Global>;
+    expect(261).toBeGreaterThan(ex.LCE_HB.value as number);
+    expect(1100).toBeGreaterThan(ex.LCE_VB.value as number);
     expect(backendInfo().build).toBe(build.name);
     const expected = all.map((c) => c.run());
     for (const threads of [2, 3, 8]) {
