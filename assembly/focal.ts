@@ -11,7 +11,9 @@
 //   - without smoothing mass on index targets (B = 0) only the label's term is non-zero: its
 //     coefficients are formed in f64 and pass 3 is crossEntropy's scale (g = e·coef), one store fixed;
 //   - otherwise pass 3 forms every class's term (f32 lanes, summed in groups of four vectors into f64), storing a_j
-//     in g, and pass 4 writes g = e·coef − s·a.
+//     in g (a_j / c where c is the same for every class: c then scales the sums and pass 4), and pass 4
+//     writes g = e·coef − s·a. The powers (1 − p)^(γ−1) are products for integer γ, a binomial series in
+//     p for other γ ≤ 8 where every p < 1/16, and exp((γ−1)·log(1 − p)) elsewhere.
 // 1 − p is formed without cancellation: only a row's unique maximum can have p > ½ (then S < 2), and
 // that class (and the label) is taken out of the vector pass and done in f64 with
 // u = Σ_{k≠max} e_k / S and nl = log1p(Σ_{k≠max} e_k) — the sum re-added from the stored e when S − 1
@@ -25,7 +27,7 @@
 import { at, accF64, hsum2 } from "./math/vec";
 import {
   EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4,
-  expNeg, expAny, vexpNeg, madd,
+  expNeg, expAny, vexpNeg, madd, nmadd,
 } from "./math/exp";
 import { LOG_CONSTS, LOG_BITS, logPos, vlogPos } from "./math/log";
 import {
@@ -271,6 +273,8 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
   let s0 = jx, s1 = index && yi != jx ? yi : -1;
   if (s0 < 0) { s0 = s1; s1 = -1; } else if (s1 >= 0 && s1 < s0) { const tmp = s0; s0 = s1; s1 = tmp; }
   const cB = <f32>(B * rowMult);
+  // the span's c when it is the same for every class (see focalSpan), else 0
+  const uni: f32 = index && !cwPtr ? cB * <f32>alphaS : 0;
   let loss: f64 = 0, aSum: f64 = 0;
   let from = 0;
   // the vector pass over the classes between the specials
@@ -278,7 +282,7 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
     const sp = q == 0 ? s0 : q == 1 ? s1 : -1;
     const to = sp >= 0 ? sp : k;
     if (to > from) {
-      focalSpan(zi, e, gi, ti, from, to, m, <f32>logS, <f32>invS, cB, <f32>A, <f32>B, <f32>gm, gInt);
+      focalSpan(zi, e, gi, ti, from, to, m, <f32>logS, <f32>invS, cB, <f32>A, <f32>B, <f32>gm, gInt, uni);
       loss += spanLoss; aSum += spanA;
     }
     if (sp < 0) break;
@@ -311,7 +315,7 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
   rowZ = lambda != 0 ? lse * lse : 0;
   if (wantGrad) {
     const zt = lambda != 0 ? zs * 2 * lambda * lse : 0;
-    focalScale(gi, e, k, <f32>((s * aSum + zt) * invS), <f32>s);
+    focalScale(gi, e, k, <f32>((s * aSum + zt) * invS), uni != 0 ? <f32>(s * <f64>uni) : <f32>s);
     if (s0 >= 0) store<f32>(at(gi, s0), <f32>(s * (p0 * aSum - a0) + zt * p0));
     if (s1 >= 0) store<f32>(at(gi, s1), <f32>(s * (p1 * aSum - a1) + zt * p1));
   }
@@ -326,25 +330,33 @@ const P_MIN: f32 = 1e-30;
 
 /**
  * Pass 3 over classes [j0, j1) (none of them the row's max when S < 2, nor the label): spanLoss =
- * Σ c·u^γ·nl and spanA = Σ a, a_j stored in g when the gradient is wanted. Every p here is ≤ ½, so
- * u = 1 − p ∈ [½, 1]. The vector loop is specialised by γ (0…5: the powers as products; other
- * integers: a product loop; other γ: exp(γ·log u)).
+ * Σ c·u^γ·nl and spanA = Σ a. Every p here is ≤ ½, so u = 1 − p ∈ [½, 1]. With the gradient, g_j
+ * receives a_j — or, where c is the same for every class of the span (`uni` ≠ 0: index targets
+ * without per-class α or PyTorch-mode weights), a_j / c, the factor c then applied once to the sums
+ * here and to g by pass 4: two products per class fewer. The vector loop is specialised by γ (0…5:
+ * the powers as products; other integers: a product loop; other γ: a binomial series or exp/log).
  */
 function focalSpan(
   zi: usize, e: usize, gi: usize, ti: usize, j0: i32, j1: i32, m: f32, logS: f32, invS: f32,
-  cB: f32, A: f32, B: f32, gm: f32, gInt: i32,
+  cB: f32, A: f32, B: f32, gm: f32, gInt: i32, uni: f32,
 ): void {
   let j = j0;
   spanLoss = 0; spanA = 0;
   if (ASC_FEATURE_SIMD) {
-    if (gInt == 3) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 3);
-    else if (gInt == 5) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 5);
-    else if (gInt == 2) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 2);
-    else if (gInt == 1) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 1);
-    else if (gInt == 4) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 4);
-    else if (gInt == 0) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 0);
-    else if (gInt > 0) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 6);
-    else j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, -1);
+    if (uni != 0) {
+      if (gInt == 3) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 3, true);
+      else if (gInt == 5) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 5, true);
+      else if (gInt == 2) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 2, true);
+      else if (gInt > 0) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 6, true);
+      else if (gInt < 0) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, -1, true);
+      else j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 0, true);
+    } else {
+      if (gInt == 3) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 3, false);
+      else if (gInt == 5) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 5, false);
+      else if (gInt > 0) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 6, false);
+      else if (gInt < 0) j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, -1, false);
+      else j = spanVec(zi, e, gi, ti, j0, j1, m, logS, invS, cB, A, B, gm, 0, false);
+    }
   }
   const cw = cwPtr;
   const aS = <f32>alphaS;
@@ -358,7 +370,8 @@ function focalSpan(
     const u = <f32>1 - p;
     const nl = logS - d;
     let c: f32;
-    if (prob) c = (A * load<f32>(at(ti, j)) + B) * (cw ? load<f32>(at(cw, j)) : aS);
+    if (uni != 0) c = 1;
+    else if (prob) c = (A * load<f32>(at(ti, j)) + B) * (cw ? load<f32>(at(cw, j)) : aS);
     else c = cw ? load<f32>(at(cw, j)) * cB : cB * aS;
     let f: f32, pm1: f32;
     if (gInt >= 0) {
@@ -375,10 +388,11 @@ function focalSpan(
     if (grad) store<f32>(at(gi, j), a);
   }
   spanLoss += loss; spanA += aSum;
+  if (uni != 0) { spanLoss *= <f64>uni; spanA *= <f64>uni; }
 }
 
 /**
- * u^(G−1) for the constant G of a specialisation (1…5), or by a loop of gInt − 1 products (G = 6).
+ * u^(G−1) for the constant G of a specialisation (1…5), or by a loop of products for gInt ≥ 1 (G = 6).
  */
 // @ts-ignore: decorator
 @inline function vpowm1(u: v128, one: v128, G: i32, gInt: i32): v128 {
@@ -387,20 +401,21 @@ function focalSpan(
   if (G == 3) return f32x4.mul(u, u);
   if (G == 4) return f32x4.mul(f32x4.mul(u, u), u);
   if (G == 5) { const u2 = f32x4.mul(u, u); return f32x4.mul(u2, u2); }
-  let r = u;
+  let r = gInt <= 1 ? one : u;
   for (let q = 2; q < gInt; q++) r = f32x4.mul(r, u);
   return r;
 }
 
 /**
- * The vector loop of focalSpan for γ = G (0…5), G = 6 (another integer, gInt) or G = −1 (any γ).
- * Each group of four vectors is summed in f32 and then into f64 (as pass 2's sums). Returns the first
- * class it left for the scalar tail.
+ * The vector loop of focalSpan for γ = G (0…5), G = 6 (another integer, gInt) or G = −1 (any γ);
+ * U: the span's c is uniform (factored out, see focalSpan). Per class, with w = u + γ·p·nl:
+ * f = u·u^(γ−1), the loss term f·nl and h = u^(γ−1)·w (a = c·h). Each group of four vectors is summed
+ * in f32 and then into f64 (as pass 2's sums). Returns the first class it left for the scalar tail.
  */
 // @ts-ignore: decorator
 @inline function spanVec(
   zi: usize, e: usize, gi: usize, ti: usize, j0: i32, j1: i32, m: f32, logS: f32, invS: f32,
-  cB: f32, A: f32, B: f32, gm: f32, G: i32,
+  cB: f32, A: f32, B: f32, gm: f32, G: i32, U: bool,
 ): i32 {
   const gInt = <i32>gm;
   const cw = cwPtr;
@@ -410,15 +425,18 @@ function focalSpan(
   const one = f32x4.splat(1);
   const mv = f32x4.splat(m), lsv = f32x4.splat(logS), isv = f32x4.splat(invS);
   const cBv = f32x4.splat(cB), cBa = f32x4.splat(cB * aS), Av = f32x4.splat(A), Bv = f32x4.splat(B);
-  const aSv = f32x4.splat(aS), gv = f32x4.splat(gm), gv1 = f32x4.splat(gm - 1);
+  const aSv = f32x4.splat(aS), gv = f32x4.splat(gm);
   const pmin = f32x4.splat(P_MIN);
-  // any γ: the binomial coefficients of (1 − p)^(γ−1) through p³ (γ ≤ 8: the first term left out,
-  // |C(γ−1, 4)|·p⁴ ≤ 35·256⁻⁴, is below 1e-8 for p < 1/256)
+  // any γ ≤ 8: the binomial series of (1 − p)^(γ−1) through p⁶ where every lane has p < 1/16 (the
+  // first term left out, |C(γ−1, 7)|·p⁷ ≤ 16⁻⁷ ≈ 4e-9 for γ − 1 ∈ [−1, 7], is below f32's resolution)
   const binom = G < 0 && gm <= 8;
   const g1 = gm - 1;
   const c1 = -g1, c2 = c1 * (-(g1 - 1)) / 2, c3 = c2 * (-(g1 - 2)) / 3;
+  const c4 = c3 * (-(g1 - 3)) / 4, c5 = c4 * (-(g1 - 4)) / 5, c6 = c5 * (-(g1 - 5)) / 6;
   const b1 = f32x4.splat(c1), b2 = f32x4.splat(c2), b3 = f32x4.splat(c3);
-  const small = f32x4.splat(<f32>(1.0 / 256));
+  const b4 = f32x4.splat(c4), b5 = f32x4.splat(c5), b6 = f32x4.splat(c6);
+  const small = f32x4.splat(<f32>(1.0 / 16));
+  const g1v = f32x4.splat(g1);
   let la = f64x2.splat(0), aa = f64x2.splat(0);
   let l4 = f32x4.splat(0), a4 = f32x4.splat(0);
   let cnt = 0;
@@ -426,43 +444,43 @@ function focalSpan(
   for (; j + 4 <= j1; j += 4) {
     const d = f32x4.sub(v128.load(at(zi, j)), mv);
     // p below P_MIN taken as 0 (it weighs < 1e-28 in a_j): keeps subnormal f32 out of the products
-    const p = v128.and(f32x4.mul(v128.load(at(e, j)), isv), f32x4.gt(f32x4.mul(v128.load(at(e, j)), isv), pmin));
+    const p0 = f32x4.mul(v128.load(at(e, j)), isv);
+    const p = v128.and(p0, f32x4.gt(p0, pmin));
     const u = f32x4.sub(one, p);
     const nl = f32x4.sub(lsv, d);
-    let c: v128;
-    if (prob) {
-      const r = f32x4.add(f32x4.mul(Av, v128.load(at(ti, j))), Bv);
-      c = f32x4.mul(r, cw ? v128.load(at(cw, j)) : aSv);
-    } else {
-      c = cw ? f32x4.mul(v128.load(at(cw, j)), cBv) : cBa;
-    }
-    let f: v128, h: v128;
+    let pm1: v128;
     if (G == 0) {
-      f = one;
-      h = one;
+      pm1 = one;
     } else if (G > 0) {
-      const pm1 = vpowm1(u, one, G, gInt);
-      f = G == 1 ? u : f32x4.mul(pm1, u);
-      h = f32x4.add(f, f32x4.mul(f32x4.mul(gv, pm1), f32x4.mul(p, nl)));
+      pm1 = vpowm1(u, one, G, gInt);
+    } else if (binom && !v128.any_true(f32x4.ge(p, small))) {
+      // every lane has p < 1/16: u^(γ−1) = (1 − p)^(γ−1) by its binomial series through p⁶, in
+      // Estrin's order (a short dependency chain: Horner's made this loop latency-bound)
+      const p2 = f32x4.mul(p, p);
+      const lo = madd(p2, madd(b3, p, b2), madd(b1, p, one));
+      pm1 = madd(f32x4.mul(p2, p2), madd(p2, b6, madd(b5, p, b4)), lo);
     } else {
-      let pm1: v128;
-      if (binom && !v128.any_true(f32x4.ge(p, small))) {
-        // every lane has p < 1/256: u^(γ−1) = (1 − p)^(γ−1) by its binomial series through p³, in
-        // Estrin's order (a short dependency chain: Horner's made this loop latency-bound)
-        pm1 = madd(f32x4.mul(p, p), madd(b3, p, b2), madd(b1, p, one));
-      } else {
-        // a vector with some p ≥ 1/256 (a few per row): u^(γ−1) = exp((γ−1)·log u) lane by lane
-        const g1s = gm - 1;
-        pm1 = f32x4.splat(expAny(g1s * logPos(f32x4.extract_lane(u, 0))));
-        pm1 = f32x4.replace_lane(pm1, 1, expAny(g1s * logPos(f32x4.extract_lane(u, 1))));
-        pm1 = f32x4.replace_lane(pm1, 2, expAny(g1s * logPos(f32x4.extract_lane(u, 2))));
-        pm1 = f32x4.replace_lane(pm1, 3, expAny(g1s * logPos(f32x4.extract_lane(u, 3))));
-      }
-      f = f32x4.mul(pm1, u);
-      h = f32x4.add(f, f32x4.mul(f32x4.mul(gv, pm1), f32x4.mul(p, nl)));
+      // some lane has p ≥ 1/16 (a few per row at most), or γ > 8: u^(γ−1) = exp((γ−1)·log u), u ∈ [½, 1]
+      pm1 = vpowVec(u, g1v);
     }
-    l4 = f32x4.add(l4, f32x4.mul(f32x4.mul(c, f), nl));
-    const a = f32x4.mul(c, h);
+    const f = G == 0 ? one : G == 1 ? u : f32x4.mul(pm1, u);
+    // h = u^(γ−1)·(u + γ·p·nl); the loss term f·nl
+    const h = G == 0 ? one : f32x4.mul(pm1, madd(f32x4.mul(gv, p), nl, u));
+    let a: v128;
+    if (U) {
+      l4 = madd(f, nl, l4);
+      a = h;
+    } else {
+      let c: v128;
+      if (prob) {
+        const r = madd(Av, v128.load(at(ti, j)), Bv);
+        c = f32x4.mul(r, cw ? v128.load(at(cw, j)) : aSv);
+      } else {
+        c = cw ? f32x4.mul(v128.load(at(cw, j)), cBv) : cBa;
+      }
+      l4 = madd(f32x4.mul(c, f), nl, l4);
+      a = f32x4.mul(c, h);
+    }
     a4 = f32x4.add(a4, a);
     if (grad) v128.store(at(gi, j), a);
     if (++cnt == 4) {
@@ -476,13 +494,28 @@ function focalSpan(
   return j;
 }
 
-/** Pass 4: g_j = e_j·coef − s·a_j (a_j in g from pass 3). */
+/** u^x for four lanes of u ∈ [½, 1] and |x·log u| small: exp(x·log u) by the vector log and exp. */
+function vpowVec(u: v128, x: v128): v128 {
+  const lb = LOG_BITS, lc = LOG_CONSTS;
+  const lg = vlogPos(
+    u, v128.load32_splat(lb), v128.load32_splat(lb + 4), v128.load32_splat(lb + 8), v128.load32_splat(lb + 12),
+    v128.load32_splat(lc), v128.load32_splat(lc + 4), v128.load32_splat(lc + 8), v128.load32_splat(lc + 12),
+    v128.load32_splat(lc + 16), v128.load32_splat(lc + 20), v128.load32_splat(lc + 24), v128.load32_splat(lc + 28),
+  );
+  return vexpNeg(
+    f32x4.mul(x, lg), v128.load32_splat(EXP_AT_MIN), v128.load32_splat(EXP_AT_LOG2E), v128.load32_splat(EXP_AT_MAGIC),
+    v128.load32_splat(EXP_AT_LN2), v128.load32_splat(EXP_AT_P0), v128.load32_splat(EXP_AT_P1), v128.load32_splat(EXP_AT_P2),
+    v128.load32_splat(EXP_AT_P3), v128.load32_splat(EXP_AT_ONE), v128.load32_splat(EXP_AT_P4),
+  );
+}
+
+/** Pass 4: g_j = e_j·coef − s·g_j (g from pass 3: a_j, or a_j / c with s carrying c). */
 function focalScale(g: usize, e: usize, k: i32, coef: f32, s: f32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const cv = f32x4.splat(coef), sv = f32x4.splat(s);
     for (; j + 4 <= k; j += 4) {
-      v128.store(at(g, j), f32x4.sub(f32x4.mul(v128.load(at(e, j)), cv), f32x4.mul(v128.load(at(g, j)), sv)));
+      v128.store(at(g, j), nmadd(v128.load(at(g, j)), sv, f32x4.mul(v128.load(at(e, j)), cv)));
     }
   }
   for (; j < k; j++) store<f32>(at(g, j), load<f32>(at(e, j)) * coef - load<f32>(at(g, j)) * s);
