@@ -15,7 +15,8 @@
 //     writes g = e·coef − s·a. The powers (1 − p)^(γ−1) are products for integer γ, a binomial series in
 //     p for other γ ≤ 8 where every p < 1/16, and exp((γ−1)·log(1 − p)) elsewhere.
 // 1 − p is formed without cancellation: only a row's unique maximum can have p > ½ (then S < 2), and
-// that class (and the label) is taken out of the vector pass and done in f64 with
+// that class is taken out of the vector pass and done in f64 (so is the part of the label's coefficient
+// beyond the smoothing mass every class gets; the label's p ≤ ½ term is in the vector pass) with
 // u = Σ_{k≠max} e_k / S and nl = log1p(Σ_{k≠max} e_k) — the sum re-added from the stored e when S − 1
 // holds too few of its bits — and nl/u → 1 as u → 0, so a confident row keeps its loss where u^γ
 // underflows f32 and its gradient never meets 0·∞. Rows with a non-finite logit (masked classes
@@ -269,55 +270,61 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
     gm = rowGamma(tc == jx ? invS : Math.exp(<f64>load<f32>(at(zi, tc)) - <f64>m) * invS);
   }
   const gInt = flsd ? <i32>gm : gammaInt;
-  // specials (done in f64): the unique max when S < 2, and the label; in class order
-  let s0 = jx, s1 = index && yi != jx ? yi : -1;
-  if (s0 < 0) { s0 = s1; s1 = -1; } else if (s1 >= 0 && s1 < s0) { const tmp = s0; s0 = s1; s1 = tmp; }
   const cB = <f32>(B * rowMult);
   // the span's c when it is the same for every class (see focalSpan), else 0
   const uni: f32 = index && !cwPtr ? cB * <f32>alphaS : 0;
   let loss: f64 = 0, aSum: f64 = 0;
-  let from = 0;
-  // the vector pass over the classes between the specials
-  for (let q = 0; q < 3; q++) {
-    const sp = q == 0 ? s0 : q == 1 ? s1 : -1;
-    const to = sp >= 0 ? sp : k;
-    if (to > from) {
-      focalSpan(zi, e, gi, ti, from, to, m, <f32>logS, <f32>invS, cB, <f32>A, <f32>B, <f32>gm, gInt, uni);
+  const label = index && yi != jx;
+  const dY = label ? <f64>load<f32>(at(zi, yi)) - <f64>m : 0; // read before pass 3 (g may be z)
+  // The vector pass covers every class but the unique max when S < 2 (its 1 − p needs f64). The label,
+  // when it is not that max, is in it with the others' coefficient (smoothing mass B): p ≤ ½ there, so
+  // its term is as exact as theirs; the rest of its coefficient is added below in f64.
+  if (jx < 0) {
+    focalSpan(zi, e, gi, ti, 0, k, m, <f32>logS, <f32>invS, cB, <f32>A, <f32>B, <f32>gm, gInt, uni);
+    loss += spanLoss; aSum += spanA;
+  } else {
+    if (jx > 0) {
+      focalSpan(zi, e, gi, ti, 0, jx, m, <f32>logS, <f32>invS, cB, <f32>A, <f32>B, <f32>gm, gInt, uni);
       loss += spanLoss; aSum += spanA;
     }
-    if (sp < 0) break;
-    from = sp + 1;
-  }
-  // the specials' terms in f64; their a_j are kept for the final fix
-  let a0: f64 = 0, p0: f64 = 0, a1: f64 = 0, p1: f64 = 0;
-  for (let q = 0; q < 2; q++) {
-    const j = q == 0 ? s0 : s1;
-    if (j < 0) break;
-    let p: f64, u: f64, nl: f64, rho: f64;
-    if (j == jx) {
-      p = invS; u = rest * invS; nl = logS;
-      rho = rest > 0 ? S * logS / rest : 1;
-    } else {
-      const d = <f64>load<f32>(at(zi, j)) - <f64>m;
-      p = Math.exp(d) * invS; u = 1 - p; nl = logS - d;
-      rho = nl / u;
+    if (jx + 1 < k) {
+      focalSpan(zi, e, gi, ti, jx + 1, k, m, <f32>logS, <f32>invS, cB, <f32>A, <f32>B, <f32>gm, gInt, uni);
+      loss += spanLoss; aSum += spanA;
     }
+  }
+  // the max's term (S < 2), in f64
+  let aX: f64 = 0, pX: f64 = 0;
+  if (jx >= 0) {
+    pX = invS;
+    const u = rest * invS, rho = rest > 0 ? S * logS / rest : 1;
     let c: f64;
-    if (index) c = rowMult * cw64(j, perClassW) * (j == yi ? A + (others ? 0 : B) : B);
-    else c = cw64(j, perClassW) * (A * <f64>load<f32>(at(ti, j)) + B);
+    if (index) c = rowMult * cw64(jx, perClassW) * (jx == yi ? A + (others ? 0 : B) : B);
+    else c = cw64(jx, perClassW) * (A * <f64>load<f32>(at(ti, jx)) + B);
     const f = powU(u, gm);
-    const a = c * f * (1 + gm * p * rho);
-    loss += c * f * nl;
-    aSum += a;
-    if (q == 0) { a0 = a; p0 = p; } else { a1 = a; p1 = p; }
+    aX = c * f * (1 + gm * pX * rho);
+    loss += c * f * logS;
+    aSum += aX;
+  }
+  // the label's term beyond the smoothing mass the vector pass gave it (index targets, label ≠ that max)
+  let aY: f64 = 0, pY: f64 = 0;
+  if (label) {
+    pY = Math.exp(dY) * invS;
+    const u = 1 - pY, nl = logS - dY;
+    const cw = rowMult * cw64(yi, perClassW);
+    const cAll = cw * (A + (others ? 0 : B)), cExtra = cAll - cw * B;
+    const f = powU(u, gm);
+    const h = f * (1 + gm * pY * (nl / u));
+    aY = cAll * h;
+    loss += cExtra * f * nl;
+    aSum += cExtra * h;
   }
   const lse = <f64>m + logS;
   rowZ = lambda != 0 ? lse * lse : 0;
   if (wantGrad) {
     const zt = lambda != 0 ? zs * 2 * lambda * lse : 0;
     focalScale(gi, e, k, <f32>((s * aSum + zt) * invS), uni != 0 ? <f32>(s * <f64>uni) : <f32>s);
-    if (s0 >= 0) store<f32>(at(gi, s0), <f32>(s * (p0 * aSum - a0) + zt * p0));
-    if (s1 >= 0) store<f32>(at(gi, s1), <f32>(s * (p1 * aSum - a1) + zt * p1));
+    if (jx >= 0) store<f32>(at(gi, jx), <f32>(s * (pX * aSum - aX) + zt * pX));
+    if (label) store<f32>(at(gi, yi), <f32>(s * (pY * aSum - aY) + zt * pY));
   }
   return loss;
 }
@@ -329,7 +336,7 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
 const P_MIN: f32 = 1e-30;
 
 /**
- * Pass 3 over classes [j0, j1) (none of them the row's max when S < 2, nor the label): spanLoss =
+ * Pass 3 over classes [j0, j1) (not the row's max when S < 2; the label with the others' c): spanLoss =
  * Σ c·u^γ·nl and spanA = Σ a. Every p here is ≤ ½, so u = 1 − p ∈ [½, 1]. With the gradient, g_j
  * receives a_j — or, where c is the same for every class of the span (`uni` ≠ 0: index targets
  * without per-class α or PyTorch-mode weights), a_j / c, the factor c then applied once to the sums
