@@ -22,8 +22,9 @@
 // underflows f32 and its gradient never meets 0·∞. Rows with a non-finite logit (masked classes
 // included) take focalGeneric, scalar f64 throughout.
 //
-// Scalars arrive in the parameter block of focal_params.ts; pointers and counts as arguments. The
-// calling thread runs every row (no pool): the result is the same for any thread count.
+// A call is a parameter block (assembly/params.ts FOC_*) run as row blocks on the pool or the calling
+// thread (focalPrepare / focalBlock / focalFinish; docs/spec.md "Threads"). linearCrossEntropy's loss
+// step runs focalRows on its chunk's rows the same way (its blocks are crossEntropy's row blocks).
 
 import { at, accF64, hsum2 } from "./math/vec";
 import {
@@ -36,13 +37,16 @@ import {
 } from "./common";
 import { labelScan } from "./ce_labels";
 import { rowMax, rowFinite, expStoreSumOnly, rowFill, scaleSubtract } from "./rows";
+import { ceBlockRows } from "./cross_entropy";
 import {
-  FOCAL_PARAMS, FP_GAMMA, FP_ALPHA, FP_SMOOTHING, FP_ZLOSS, FP_IGNORE_INDEX, FP_OTHERS, FP_WEIGHT_MODE, FP_REDUCTION,
-  FP_GRAD, FP_SCHEDULE, FOCAL_GAMMA_FLSD53,
-  powU,
-} from "./focal_params";
+  FOC_ALPHA, FOC_ALPHA_V, FOC_BLOCKS, FOC_CW, FOC_CW_EFF, FOC_EPS, FOC_G, FOC_GAMMA, FOC_GRAD, FOC_IGNORE, FOC_INDEX,
+  FOC_K, FOC_LAMBDA, FOC_N, FOC_OTHERS, FOC_REDUCTION, FOC_ROW_LOSS, FOC_S, FOC_SCHEDULE, FOC_SCRATCH, FOC_SLOTS,
+  FOC_T, FOC_W, FOC_W_MODE, FOC_W_MODE_EFF, FOC_Z, FOC_ZS,
+} from "./params";
+import { FOCAL_GAMMA_FLSD53, powU } from "./focal_params";
 
-// ---- the call's settings (module globals: focal runs on the calling thread only)
+// ---- the call's settings: globals of this instance, set from the parameter block at the start of
+// every block (focalBegin), so each thread of the pool reads them into its own instance
 let gamma: f64 = 0;
 /** γ as an integer when it is one (0…64), else −1: the powers are then products. */
 let gammaInt: i32 = 0;
@@ -60,10 +64,13 @@ let sRed: f64 = 1;
 let zsRed: f64 = 1;
 let wantGrad = false;
 
-// ---- outputs of a row
+// ---- outputs of a row, and of a range of rows
 let rowZ: f64 = 0;
 let spanLoss: f64 = 0;
 let spanA: f64 = 0;
+/** Σ of the rows' focal losses, and of their lse² (z-loss), over the last focalRows. */
+export let focalCeSum: f64 = 0;
+export let focalZSum: f64 = 0;
 
 /** γ of a row: the fixed γ, or FLSD-53's by the true class's probability. */
 // @ts-ignore: decorator
@@ -79,89 +86,156 @@ let spanA: f64 = 0;
   return c;
 }
 
-function setup(k: i32, scratch: usize, perClassW: bool): void {
-  const P = FOCAL_PARAMS;
-  gamma = load<f64>(P + FP_GAMMA);
-  flsd = load<i32>(P + FP_SCHEDULE) == FOCAL_GAMMA_FLSD53;
-  gammaInt = flsd ? 3 : (gamma == Math.floor(gamma) && gamma <= 64 ? <i32>gamma : -1);
-  eps = load<f64>(P + FP_SMOOTHING);
-  lambda = load<f64>(P + FP_ZLOSS);
-  others = load<i32>(P + FP_OTHERS) != 0;
-  alphaS = load<f64>(P + FP_ALPHA);
-  wantGrad = load<i32>(P + FP_GRAD) != 0;
-  // the per-class coefficient row, when α or the weights vary by class
-  cwPtr = 0;
-  if (alphaPtr || perClassW) {
-    cwPtr = scratch + (<usize>k << 2);
-    for (let j = 0; j < k; j++) store<f32>(at(cwPtr, j), <f32>cw64(j, perClassW));
-  }
-}
-
-/** Zero gradient and loss: the D = 0 rule of crossEntropy. */
-function zeroResult(g: usize, n: i32, k: i32, rowLoss: usize): void {
-  if (wantGrad) memory.fill(g, 0, <usize>n * <usize>k << 2);
-  if (rowLoss) memory.fill(rowLoss, 0, <usize>n << 2);
-  store<f64>(RESULTS + RESULT_LOSS, 0);
+/**
+ * Sets this instance's settings for a call (every block calls it: see the globals above). g: γ (3
+ * under FLSD-53); w / mode: class weights and their effective mode; alpha: per-class α or 0; cw: the
+ * coefficient row (focalCoefRow) or 0; s, zs: the call's scales.
+ */
+export function focalBegin(
+  g: f64, schedule: i32, alphaScalar: f64, alpha: usize, cw: usize, epsilon: f64, lam: f64, oth: bool, w: usize, mode: i32,
+  s: f64, zs: f64, grad: bool,
+): void {
+  gamma = g;
+  flsd = schedule == FOCAL_GAMMA_FLSD53;
+  gammaInt = flsd ? 3 : (g == Math.floor(g) && g <= 64 ? <i32>g : -1);
+  alphaS = alphaScalar; alphaPtr = alpha; cwPtr = cw;
+  eps = epsilon; lambda = lam; others = oth;
+  wPtr = w; wMode = w ? mode : WEIGHT_NONE;
+  sRed = s; zsRed = zs; wantGrad = grad;
 }
 
 /**
- * Index targets. z: N×K logits; y: N labels; w: K class weights or 0; alpha: K per-class α or 0 (then
- * the block's scalar α); g: N×K gradient (may equal z); rowLoss: N floats for 'none', else 0; scratch:
- * 2K floats. Returns −1, or the first row with a bad label (nothing written then).
+ * The per-class coefficient row c_j = α_j·(w_j where weights enter per class) into `cw` (K floats),
+ * when α or the weights vary by class; returns cw then, else 0 (c is the scalar α). Run once per call,
+ * before any block.
  */
-export function focalIndex(z: usize, y: usize, n: i32, k: i32, w: usize, alpha: usize, g: usize, rowLoss: usize, scratch: usize): i32 {
-  const P = FOCAL_PARAMS;
-  wPtr = w; alphaPtr = alpha;
-  wMode = w ? load<i32>(P + FP_WEIGHT_MODE) : WEIGHT_NONE;
-  const ignoreIndex = load<i32>(P + FP_IGNORE_INDEX);
-  const badRow = labelScan(y, n, k, ignoreIndex, wMode != WEIGHT_NONE ? w : 0);
-  if (badRow >= 0) return badRow;
-  setup(k, scratch, wMode == WEIGHT_PYTORCH);
-  const mean = load<i32>(P + FP_REDUCTION) == REDUCE_MEAN;
-  if (load<i32>(P + FP_REDUCTION) != REDUCE_NONE) rowLoss = 0;
-  const D = load<f64>(RESULTS + RESULT_DIVISOR), cnt = load<f64>(RESULTS + RESULT_COUNT);
-  if (mean && D == 0) { zeroResult(g, n, k, rowLoss); return -1; }
-  sRed = mean ? 1 / D : 1;
-  zsRed = mean ? 1 / cnt : 1;
+export function focalCoefRow(cw: usize, k: i32, alpha: usize, alphaScalar: f64, w: usize, perClassW: bool): usize {
+  if (!alpha && !perClassW) return 0;
+  for (let j = 0; j < k; j++) {
+    let c = alpha ? <f64>load<f32>(at(alpha, j)) : alphaScalar;
+    if (perClassW) c *= <f64>load<f32>(at(w, j));
+    store<f32>(at(cw, j), <f32>c);
+  }
+  return cw;
+}
+
+/** Bytes of one thread's scratch: the row of exponentials (16-aligned). */
+export function focalScratchBytes(k: i32): i32 {
+  return ((max(k, 1) << 2) + 15) & ~15;
+}
+
+/**
+ * Rows [r0, r1) of a call whose settings are set (focalBegin): z N×K logits, g the gradient (may be
+ * z; unused without grad), rowLoss N floats or 0, scratch one thread's row. Index targets: y the
+ * labels (every label already checked), ignored rows get a zero gradient and loss; probability
+ * targets (y = 0): t N×K. Sets focalCeSum / focalZSum to the range's sums, in row order.
+ */
+export function focalRows(
+  z: usize, y: usize, t: usize, r0: i32, r1: i32, k: i32, ignoreIndex: i32, g: usize, rowLoss: usize, scratch: usize,
+): void {
   const stride: usize = <usize>k << 2;
   let ceSum: f64 = 0, zSum: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = r0; i < r1; i++) {
     const zi = z + <usize>i * stride, gi = g + <usize>i * stride;
-    const yi = load<i32>(at(y, i));
-    if (yi == ignoreIndex) {
-      if (wantGrad) rowFill(gi, k, 0);
-      if (rowLoss) store<f32>(at(rowLoss, i), 0);
-      continue;
+    let ce: f64;
+    if (y) {
+      const yi = load<i32>(at(y, i));
+      if (yi == ignoreIndex) {
+        if (wantGrad) rowFill(gi, k, 0);
+        if (rowLoss) store<f32>(at(rowLoss, i), 0);
+        continue;
+      }
+      ce = focalRow(zi, gi, scratch, 0, k, yi);
+    } else {
+      ce = focalRow(zi, gi, scratch, t + <usize>i * stride, k, -1);
     }
-    const ce = focalRow(zi, gi, scratch, 0, k, yi);
     ceSum += ce; zSum += rowZ;
     if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + lambda * rowZ));
   }
-  store<f64>(RESULTS + RESULT_LOSS, mean ? ceSum * sRed + lambda * zSum * zsRed : ceSum + lambda * zSum);
+  focalCeSum = ceSum; focalZSum = zSum;
+}
+
+// ---- crossEntropy's focal option as a parameter-block job (assembly/jobs.ts): row blocks of
+// crossEntropy's rule (ceBlockRows: from N and K alone), each block's sums in its own slot, added in
+// block order by focalFinish (docs/spec.md "Threads")
+
+// @ts-ignore: decorator
+@inline function fu(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
+// @ts-ignore: decorator
+@inline function fi(p: usize, o: usize): i32 { return load<i32>(p + o); }
+// @ts-ignore: decorator
+@inline function ff(p: usize, o: usize): f64 { return load<f64>(p + o); }
+
+/**
+ * Checks the labels (index targets), derives the scales, the weights' mode and the coefficient row
+ * into the block, and applies the empty-divisor rule. Returns −1, or the first row with a bad label
+ * (nothing written then).
+ */
+export function focalPrepare(p: usize): i32 {
+  const n = fi(p, FOC_N), k = fi(p, FOC_K), index = fi(p, FOC_INDEX) != 0;
+  const w = fu(p, FOC_W);
+  store<u32>(p + FOC_CW_EFF, 0);
+  const reduction = fi(p, FOC_REDUCTION);
+  const mean = reduction == REDUCE_MEAN;
+  if (reduction != REDUCE_NONE) store<u32>(p + FOC_ROW_LOSS, 0);
+  let mode: i32, D: f64, cnt: f64;
+  if (index) {
+    mode = w ? fi(p, FOC_W_MODE) : WEIGHT_NONE;
+    const bad = labelScan(fu(p, FOC_T), n, k, fi(p, FOC_IGNORE), mode != WEIGHT_NONE ? w : 0);
+    if (bad >= 0) return bad;
+    D = load<f64>(RESULTS + RESULT_DIVISOR); cnt = load<f64>(RESULTS + RESULT_COUNT);
+  } else {
+    mode = w ? WEIGHT_PYTORCH : WEIGHT_NONE;
+    D = <f64>n; cnt = D;
+  }
+  store<i32>(p + FOC_W_MODE_EFF, mode);
+  store<f64>(p + FOC_S, mean && D > 0 ? 1 / D : 1);
+  store<f64>(p + FOC_ZS, mean && cnt > 0 ? 1 / cnt : 1);
+  if (mean && D == 0) {
+    // the D = 0 rule of crossEntropy: zero gradient and loss, no row work
+    if (fi(p, FOC_GRAD)) memory.fill(fu(p, FOC_G), 0, <usize>n * <usize>k << 2);
+    store<i32>(p + FOC_BLOCKS, 0);
+    return -1;
+  }
+  if (n > 0) store<u32>(p + FOC_CW_EFF, <u32>focalCoefRow(fu(p, FOC_CW), k, fu(p, FOC_ALPHA_V), ff(p, FOC_ALPHA), w, mode == WEIGHT_PYTORCH));
+  store<i32>(p + FOC_BLOCKS, n == 0 ? 0 : (n + ceBlockRows(n, k) - 1) / ceBlockRows(n, k));
   return -1;
 }
 
-/** Probability targets t (N×K); 'mean' divides by N. Arguments as focalIndex. */
-export function focalProb(z: usize, t: usize, n: i32, k: i32, w: usize, alpha: usize, g: usize, rowLoss: usize, scratch: usize): void {
-  const P = FOCAL_PARAMS;
-  wPtr = w; alphaPtr = alpha;
-  wMode = w ? WEIGHT_PYTORCH : WEIGHT_NONE;
-  setup(k, scratch, w != 0);
-  others = false;
-  const mean = load<i32>(P + FP_REDUCTION) == REDUCE_MEAN;
-  if (load<i32>(P + FP_REDUCTION) != REDUCE_NONE) rowLoss = 0;
-  if (mean && n == 0) { zeroResult(g, n, k, rowLoss); return; }
-  sRed = mean ? 1 / <f64>n : 1;
-  zsRed = sRed;
-  const stride: usize = <usize>k << 2;
-  let ceSum: f64 = 0, zSum: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const zi = z + <usize>i * stride, gi = g + <usize>i * stride;
-    const ce = focalRow(zi, gi, scratch, t + <usize>i * stride, k, -1);
-    ceSum += ce; zSum += rowZ;
-    if (rowLoss) store<f32>(at(rowLoss, i), <f32>(ce + lambda * rowZ));
+export function focalStepBlocks(p: usize, step: i32): i32 {
+  return step == 0 ? fi(p, FOC_BLOCKS) : -1;
+}
+
+/** Row block b on thread `thread` (its scratch row is the thread-th). */
+export function focalBlock(p: usize, b: i32, thread: i32): void {
+  const n = fi(p, FOC_N), k = fi(p, FOC_K), index = fi(p, FOC_INDEX) != 0;
+  focalBegin(
+    ff(p, FOC_GAMMA), fi(p, FOC_SCHEDULE), ff(p, FOC_ALPHA), fu(p, FOC_ALPHA_V), fu(p, FOC_CW_EFF), ff(p, FOC_EPS),
+    ff(p, FOC_LAMBDA), index && fi(p, FOC_OTHERS) != 0, fu(p, FOC_W), fi(p, FOC_W_MODE_EFF), ff(p, FOC_S), ff(p, FOC_ZS),
+    fi(p, FOC_GRAD) != 0,
+  );
+  const r = ceBlockRows(n, k), r0 = b * r, r1 = min(n, r0 + r);
+  const t = fu(p, FOC_T);
+  focalRows(
+    fu(p, FOC_Z), index ? t : 0, index ? 0 : t, r0, r1, k, fi(p, FOC_IGNORE), fu(p, FOC_G), fu(p, FOC_ROW_LOSS),
+    fu(p, FOC_SCRATCH) + <usize>thread * <usize>focalScratchBytes(k),
+  );
+  const slot = fu(p, FOC_SLOTS) + (<usize>b << 4);
+  store<f64>(slot, focalCeSum);
+  store<f64>(slot, focalZSum, 8);
+}
+
+/** The slots' sums in block order, then the loss into RESULTS ('none': the sum of row losses). */
+export function focalFinish(p: usize): void {
+  const nb = fi(p, FOC_BLOCKS), slots = fu(p, FOC_SLOTS);
+  let ce: f64 = 0, zz: f64 = 0;
+  for (let b = 0; b < nb; b++) {
+    ce += load<f64>(slots + (<usize>b << 4));
+    zz += load<f64>(slots + (<usize>b << 4), 8);
   }
-  store<f64>(RESULTS + RESULT_LOSS, mean ? (ceSum + lambda * zSum) * sRed : ceSum + lambda * zSum);
+  const lam = ff(p, FOC_LAMBDA);
+  const loss = fi(p, FOC_REDUCTION) == REDUCE_MEAN ? ce * ff(p, FOC_S) + lam * zz * ff(p, FOC_ZS) : ce + lam * zz;
+  store<f64>(RESULTS + RESULT_LOSS, nb == 0 ? 0 : loss);
 }
 
 /** The first class of probability targets ti with the largest target (FLSD's true class). */

@@ -42,6 +42,4 @@ export function heapBase(): usize { return (__heap_base + 15) & ~15; }
 export function resultsPtr(): usize { return RESULTS; }
 /** Which build this is — 0 scalar, 1 SIMD, 2 relaxed SIMD — so the facade can report what actually runs. */
 export function simdBuild(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 2 : ASC_FEATURE_SIMD ? 1 : 0; }
-export { focalIndex, focalProb } from "./focal";
-export { sigmoidFocal } from "./sigmoid_focal";
-export { focalParamsPtr } from "./focal_params";
+export { focalScratchBytes } from "./focal";

@@ -11,10 +11,11 @@
 // jobRun is exactly that loop with every block on thread 0, so the one-thread path and the pool run
 // the same blocks and the same serial steps (docs/spec.md "Threads").
 
-import { JOB_DISTILL, JOB_LINEAR, JOB_SIGMOID, P_JOB } from "./params";
+import { JOB_DISTILL, JOB_FOCAL, JOB_LINEAR, JOB_SIGMOID, P_JOB } from "./params";
 import { distillBlock, distillFinish, distillPrepare, distillStepBlocks } from "./distillation";
 import { linearBlock, linearFinish, linearPrepare, linearStepBlocks } from "./linear_cross_entropy";
 import { sigmoidBlock, sigmoidFinish, sigmoidPrepare, sigmoidStepBlocks } from "./sigmoid";
+import { focalBlock, focalFinish, focalPrepare, focalStepBlocks } from "./focal";
 
 /** −1, or the first row with a bad label (nothing written then). */
 export function jobPrepare(p: usize): i32 {
@@ -22,6 +23,7 @@ export function jobPrepare(p: usize): i32 {
   if (job == JOB_LINEAR) return linearPrepare(p);
   if (job == JOB_SIGMOID) return sigmoidPrepare(p);
   if (job == JOB_DISTILL) return distillPrepare(p);
+  if (job == JOB_FOCAL) return focalPrepare(p);
   unreachable();
   return 0;
 }
@@ -31,6 +33,7 @@ export function jobStepBlocks(p: usize, step: i32): i32 {
   if (job == JOB_LINEAR) return linearStepBlocks(p, step);
   if (job == JOB_SIGMOID) return sigmoidStepBlocks(p, step);
   if (job == JOB_DISTILL) return distillStepBlocks(p, step);
+  if (job == JOB_FOCAL) return focalStepBlocks(p, step);
   unreachable();
   return 0;
 }
@@ -40,6 +43,7 @@ export function jobBlock(p: usize, step: i32, block: i32, thread: i32): void {
   if (job == JOB_LINEAR) { linearBlock(p, step, block, thread); return; }
   if (job == JOB_SIGMOID) { sigmoidBlock(p, block); return; }
   if (job == JOB_DISTILL) { distillBlock(p, block, thread); return; }
+  if (job == JOB_FOCAL) { focalBlock(p, block, thread); return; }
   unreachable();
 }
 
@@ -48,6 +52,7 @@ export function jobFinish(p: usize): void {
   if (job == JOB_LINEAR) { linearFinish(p); return; }
   if (job == JOB_SIGMOID) { sigmoidFinish(p); return; }
   if (job == JOB_DISTILL) { distillFinish(p); return; }
+  if (job == JOB_FOCAL) { focalFinish(p); return; }
   unreachable();
 }
 

@@ -28,14 +28,16 @@
 // kernel's row blocks are those of crossEntropy, and their sums are added in block order by the
 // calling thread between steps (linearStepBlocks). Every thread count gives the same bits.
 
-import { RESULTS, RESULT_COUNT, RESULT_DIVISOR, RESULT_LOSS, REDUCE_MEAN, WEIGHT_NONE } from "./common";
-import { ceBlocks, crossEntropyIndexBlock, weightSum } from "./cross_entropy";
+import { RESULTS, RESULT_COUNT, RESULT_DIVISOR, RESULT_LOSS, REDUCE_MEAN, WEIGHT_NONE, WEIGHT_PYTORCH } from "./common";
+import { ceBlockRows, ceBlocks, crossEntropyIndexBlock, weightSum } from "./cross_entropy";
+import { focalBegin, focalCoefRow, focalCeSum, focalRows, focalZSum } from "./focal";
 import { labelScan } from "./ce_labels";
 import { gemm, GEMM_PACK_BYTES } from "./gemm";
 import {
   LCE_ACC, LCE_BIAS, LCE_CE_SUM, LCE_CHUNK_ROWS, LCE_CHUNKS, LCE_CW, LCE_D, LCE_EPS, LCE_GB, LCE_GH, LCE_GRAD,
   LCE_GW, LCE_H, LCE_IGNORE, LCE_LAMBDA, LCE_LAYOUT, LCE_N, LCE_OTHERS, LCE_REDUCTION, LCE_ROW_LOSS, LCE_S,
   LCE_SCRATCH, LCE_V, LCE_W, LCE_W_MODE, LCE_W_MODE_EFF, LCE_WSUM, LCE_Y, LCE_Z_SUM, LCE_ZS,
+  LCE_FALPHA, LCE_FALPHA_V, LCE_FOCAL, LCE_FOCAL_CW, LCE_FOCAL_CW_EFF, LCE_GAMMA, LCE_SCHEDULE,
 } from "./params";
 
 export const LAYOUT_VD: i32 = 0;
@@ -129,6 +131,10 @@ export function linearPrepare(p: usize): i32 {
   store<f64>(p + LCE_S, mean ? 1 / D : 1);
   store<f64>(p + LCE_ZS, mean ? 1 / cnt : 1);
   store<f64>(p + LCE_WSUM, weightSum(w, v, wMode));
+  if (pi(p, LCE_FOCAL) && n > 0) {
+    const cw = focalCoefRow(pu(p, LCE_FOCAL_CW), v, pu(p, LCE_FALPHA_V), pf(p, LCE_FALPHA), w, wMode == WEIGHT_PYTORCH);
+    store<u32>(p + LCE_FOCAL_CW_EFF, <u32>cw);
+  }
   const rows = pi(p, LCE_CHUNK_ROWS);
   store<i32>(p + LCE_CHUNKS, n == 0 ? 0 : (n + rows - 1) / rows);
   return -1;
@@ -203,6 +209,20 @@ export function linearBlock(p: usize, step: i32, b: i32, t: i32): void {
   const ignoreIndex = pi(p, LCE_IGNORE);
   if (phase == 1) {
     const rowLoss = pu(p, LCE_ROW_LOSS);
+    if (pi(p, LCE_FOCAL)) {
+      // the focal loss (focal.ts) on the same row blocks, in place like the plain kernel
+      focalBegin(
+        pf(p, LCE_GAMMA), pi(p, LCE_SCHEDULE), pf(p, LCE_FALPHA), pu(p, LCE_FALPHA_V), pu(p, LCE_FOCAL_CW_EFF),
+        pf(p, LCE_EPS), pf(p, LCE_LAMBDA), pi(p, LCE_OTHERS) != 0, pu(p, LCE_CW), pi(p, LCE_W_MODE_EFF), pf(p, LCE_S),
+        pf(p, LCE_ZS), grad,
+      );
+      const r = ceBlockRows(nc, v), i0 = b * r;
+      focalRows(z, yc, 0, i0, min(nc, i0 + r), v, ignoreIndex, z, rowLoss ? rowLoss + (<usize>r0 << 2) : 0, row);
+      const slot = slotsOf(p) + (<usize>b << 4);
+      store<f64>(slot, focalCeSum);
+      store<f64>(slot, focalZSum, 8);
+      return;
+    }
     crossEntropyIndexBlock(
       z, yc, nc, v, pf(p, LCE_EPS), pi(p, LCE_OTHERS) != 0, ignoreIndex, pu(p, LCE_CW), pi(p, LCE_W_MODE_EFF),
       pf(p, LCE_WSUM), pf(p, LCE_LAMBDA), pf(p, LCE_S), pf(p, LCE_ZS), grad ? z : row, grad,

@@ -15,6 +15,7 @@ export const P_JOB: usize = 0;
 export const JOB_LINEAR: i32 = 1;
 export const JOB_SIGMOID: i32 = 2;
 export const JOB_DISTILL: i32 = 3;
+export const JOB_FOCAL: i32 = 9;
 
 // ---- linearCrossEntropy (assembly/linear_cross_entropy.ts)
 export const LCE_H: usize = 8;
@@ -58,8 +59,24 @@ export const LCE_Z_SUM: usize = 224;
 export const LCE_W_MODE_EFF: usize = 232;
 /** Number of row chunks (0: nothing to run). */
 export const LCE_CHUNKS: usize = 240;
+// the focal option (assembly/focal.ts; docs/spec.md "focal"), set by the facade
+/** 1: the loss step is the focal loss. */
+export const LCE_FOCAL: usize = 256;
+/** f64: γ (3 under FLSD-53). */
+export const LCE_GAMMA: usize = 264;
+/** FOCAL_GAMMA_FIXED or FOCAL_GAMMA_FLSD53. */
+export const LCE_SCHEDULE: usize = 272;
+/** f64: the scalar α. */
+export const LCE_FALPHA: usize = 280;
+/** V per-class α, or 0. */
+export const LCE_FALPHA_V: usize = 288;
+/** V floats for the focal coefficient row (α_j·w_j), or 0 without focal. */
+export const LCE_FOCAL_CW: usize = 296;
+// derived by jobPrepare
+/** The coefficient row in use (LCE_FOCAL_CW), or 0 where c is the scalar α. */
+export const LCE_FOCAL_CW_EFF: usize = 304;
 /** Bytes of a linearCrossEntropy parameter block. */
-export const LCE_PARAM_BYTES: usize = 256;
+export const LCE_PARAM_BYTES: usize = 312;
 
 // ---- sigmoidCrossEntropy (assembly/sigmoid.ts)
 export const SIG_X: usize = 8;
@@ -82,7 +99,16 @@ export const SIG_BLOCK_LEN: usize = 96;
 export const SIG_BLOCKS: usize = 104;
 /** f64: 1/count under 'mean', else 1. */
 export const SIG_S: usize = 112;
-export const SIG_PARAM_BYTES: usize = 120;
+// the focal option (assembly/sigmoid_focal.ts; docs/spec.md "focal"), set by the facade
+/** 1: the focal loss. */
+export const SIG_FOCAL: usize = 120;
+/** f64: γ. */
+export const SIG_GAMMA: usize = 128;
+/** f64: α of α-balancing. */
+export const SIG_FALPHA: usize = 136;
+/** 1: α-balancing applies (α was given). */
+export const SIG_BALANCE: usize = 144;
+export const SIG_PARAM_BYTES: usize = 152;
 
 // ---- distillation (assembly/distillation.ts)
 export const DST_S: usize = 8;
@@ -113,5 +139,52 @@ export const DST_BLOCK_ROWS: usize = 144;
 export const DST_BLOCKS: usize = 152;
 export const DST_PARAM_BYTES: usize = 160;
 
+// ---- crossEntropy's focal option (assembly/focal.ts)
+export const FOC_Z: usize = 8;
+/** N labels (index targets) or N×K probabilities. */
+export const FOC_T: usize = 16;
+export const FOC_N: usize = 24;
+export const FOC_K: usize = 32;
+/** 1: index targets. */
+export const FOC_INDEX: usize = 40;
+/** K class weights, or 0. */
+export const FOC_W: usize = 48;
+export const FOC_W_MODE: usize = 56;
+/** K per-class α, or 0. */
+export const FOC_ALPHA_V: usize = 64;
+/** f64: the scalar α. */
+export const FOC_ALPHA: usize = 72;
+/** f64: γ (3 under FLSD-53). */
+export const FOC_GAMMA: usize = 80;
+export const FOC_SCHEDULE: usize = 88;
+/** f64 */
+export const FOC_EPS: usize = 96;
+export const FOC_OTHERS: usize = 104;
+export const FOC_IGNORE: usize = 112;
+/** f64 */
+export const FOC_LAMBDA: usize = 120;
+export const FOC_REDUCTION: usize = 128;
+export const FOC_G: usize = 136;
+export const FOC_GRAD: usize = 144;
+/** N floats for reduction 'none', else 0. */
+export const FOC_ROW_LOSS: usize = 152;
+/** K floats: the coefficient row (α_j·w_j), filled by jobPrepare where it is used. */
+export const FOC_CW: usize = 160;
+/** Per thread, focalScratchBytes(k): thread t's at FOC_SCRATCH + t·focalScratchBytes(k). */
+export const FOC_SCRATCH: usize = 168;
+/** 16 bytes per row block: 16·ceBlocks(N, K) bytes. */
+export const FOC_SLOTS: usize = 176;
+// derived by jobPrepare
+/** f64: 1/D under 'mean', else 1. */
+export const FOC_S: usize = 184;
+/** f64: 1/(rows counted) under 'mean', else 1. */
+export const FOC_ZS: usize = 192;
+/** The class weights' mode after prepare (WEIGHT_NONE without weights). */
+export const FOC_W_MODE_EFF: usize = 200;
+/** The coefficient row in use (FOC_CW), or 0 where c is the scalar α. */
+export const FOC_CW_EFF: usize = 208;
+export const FOC_BLOCKS: usize = 216;
+export const FOC_PARAM_BYTES: usize = 224;
+
 /** Largest parameter block of any job (the facade allocates this much once). */
-export const PARAM_BYTES: usize = 256;
+export const PARAM_BYTES: usize = 312;

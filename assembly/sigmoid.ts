@@ -20,9 +20,10 @@ import {
 import { LOG_CONSTS, LOG_BITS, log1pUnit, vlogPos } from "./math/log";
 import { at, accF64, hsum2 } from "./math/vec";
 import { RESULTS, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE } from "./common";
+import { sigmoidFocalRange } from "./sigmoid_focal";
 import {
-  SIG_BLOCK_LEN, SIG_BLOCKS, SIG_COUNT, SIG_EPS, SIG_G, SIG_GRAD, SIG_K, SIG_OUT, SIG_PW, SIG_REDUCTION, SIG_S,
-  SIG_SLOTS, SIG_T, SIG_X,
+  SIG_BALANCE, SIG_BLOCK_LEN, SIG_BLOCKS, SIG_COUNT, SIG_EPS, SIG_FALPHA, SIG_FOCAL, SIG_G, SIG_GAMMA, SIG_GRAD, SIG_K,
+  SIG_OUT, SIG_PW, SIG_REDUCTION, SIG_S, SIG_SLOTS, SIG_T, SIG_X,
 } from "./params";
 
 
@@ -181,7 +182,13 @@ export function sigmoidBlock(p: usize, b: i32): void {
   const grad = load<i32>(p + SIG_GRAD) != 0;
   const o0 = b * len, end = min(count, o0 + len);
   let sum: f64 = 0;
-  if (!pw) sum = span(x, t, g, out, 0, o0, end - o0, a, bb, s, grad);
+  if (load<i32>(p + SIG_FOCAL)) {
+    // the focal option (sigmoid_focal.ts): the same element blocks, f64 per element
+    sum = sigmoidFocalRange(
+      x, t, o0, end, k, pw, g, out, eps, load<f64>(p + SIG_GAMMA), load<f64>(p + SIG_FALPHA), load<i32>(p + SIG_BALANCE) != 0,
+      load<f64>(p + SIG_S), grad,
+    );
+  } else if (!pw) sum = span(x, t, g, out, 0, o0, end - o0, a, bb, s, grad);
   else for (let o = o0; o < end; o += k) sum += span(x, t, g, out, pw, o, k, a, bb, s, grad);
   store<f64>(<usize>load<u32>(p + SIG_SLOTS) + (<usize>b << 3), sum);
 }

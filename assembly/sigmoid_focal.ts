@@ -11,28 +11,21 @@
 // and gradient. Element-wise and scalar: an exp, a log1p and a pow per element.
 
 import { at } from "./math/vec";
-import { RESULTS, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE } from "./common";
-import { FOCAL_PARAMS, FP_GAMMA, FP_ALPHA, FP_SMOOTHING, FP_REDUCTION, FP_GRAD, FP_BALANCE, powU } from "./focal_params";
+import { powU } from "./focal_params";
 
 /**
- * x, t: `count` logits and targets; pw: K posWeights or 0 (element e takes pw[e mod k]); g: gradient
- * (may equal x, never t); out: `count` element losses for 'none', else 0. Scalars in the block.
- * RESULTS[RESULT_LOSS] = the reduced loss ('none': the sum).
+ * Elements [e0, e1) of a sigmoidCrossEntropy call with the focal option (sigmoid.ts's element blocks):
+ * x, t logits and targets; pw: K posWeights or 0 (element e takes pw[e mod k]); g: gradient (may
+ * equal x, never t), each element's ∂ℓ/∂x times s; out: element losses for 'none', else 0. Returns
+ * the sum of the element losses, in element order.
  */
-export function sigmoidFocal(x: usize, t: usize, count: i32, k: i32, pw: usize, g: usize, out: usize): void {
-  const P = FOCAL_PARAMS;
-  const gamma = load<f64>(P + FP_GAMMA);
-  const alpha = load<f64>(P + FP_ALPHA);
-  const balance = load<i32>(P + FP_BALANCE) != 0;
-  const eps = load<f64>(P + FP_SMOOTHING);
-  const reduction = load<i32>(P + FP_REDUCTION);
-  const grad = load<i32>(P + FP_GRAD) != 0;
-  if (reduction != REDUCE_NONE) out = 0;
-  const mean = reduction == REDUCE_MEAN && count > 0;
-  const s: f64 = mean ? 1 / <f64>count : 1;
+export function sigmoidFocalRange(
+  x: usize, t: usize, e0: i32, e1: i32, k: i32, pw: usize, g: usize, out: usize, eps: f64, gamma: f64, alpha: f64,
+  balance: bool, s: f64, grad: bool,
+): f64 {
   let sum: f64 = 0;
-  let c = 0;
-  for (let e = 0; e < count; e++) {
+  let c = pw ? e0 % k : 0;
+  for (let e = e0; e < e1; e++) {
     const xv = <f64>load<f32>(at(x, e));
     const tp = <f64>load<f32>(at(t, e)) * (1 - eps) + eps / 2;
     const w: f64 = pw ? <f64>load<f32>(at(pw, c)) : 1;
@@ -59,5 +52,5 @@ export function sigmoidFocal(x: usize, t: usize, count: i32, k: i32, pw: usize, 
     if (out) store<f32>(at(out, e), <f32>l);
     sum += l;
   }
-  store<f64>(RESULTS + RESULT_LOSS, mean ? sum * s : sum);
+  return sum;
 }

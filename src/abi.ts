@@ -27,25 +27,6 @@ export const CALIBRATION_RESULT = { count: 1, brierSum: 2, nllSum: 3, confidence
 /** temperatureMoments' slots: the mean NLL f(β) and its first two derivatives in β. */
 export const MOMENTS_RESULT = { count: 1, f: 2, d1: 3, d2: 4 } as const;
 
-/**
- * Byte offsets of the focal kernels' parameter block (assembly/focal_params.ts, whose FP_* constants
- * these mirror; `focalParamsPtr()` gives the block's address). f64 fields first, then i32.
- */
-export const FOCAL_PARAMS = {
-  gamma: 0,
-  alpha: 8,
-  smoothing: 16,
-  zLoss: 24,
-  ignoreIndex: 32,
-  others: 36,
-  weightMode: 40,
-  reduction: 44,
-  grad: 48,
-  schedule: 52,
-  balance: 56,
-} as const;
-/** Bytes of the focal parameter block (FOCAL_PARAMS_BYTES). */
-export const FOCAL_PARAMS_BYTES = 64;
 /** γ schedules (FOCAL_GAMMA_* in assembly/focal_params.ts). */
 export const FOCAL_SCHEDULE = { fixed: 0, flsd53: 1 } as const;
 
@@ -186,10 +167,8 @@ export interface CoreExports {
   jobStepBlocks(p: number, step: number): number;
   jobBlock(p: number, step: number, block: number, thread: number): void;
   jobFinish(p: number): void;
-  focalParamsPtr(): number;
-  focalIndex(z: number, y: number, n: number, k: number, w: number, alpha: number, g: number, rowLoss: number, scratch: number): number;
-  focalProb(z: number, t: number, n: number, k: number, w: number, alpha: number, g: number, rowLoss: number, scratch: number): void;
-  sigmoidFocal(x: number, t: number, count: number, k: number, pw: number, g: number, out: number): void;
+  /** One thread's scratch bytes for the focal option's parameter-block form. */
+  focalScratchBytes(k: number): number;
   gemm(
     m: number,
     n: number,
@@ -247,10 +226,7 @@ export const EXPORT_ARITY = {
   jobStepBlocks: 2,
   jobBlock: 4,
   jobFinish: 1,
-  focalParamsPtr: 0,
-  focalIndex: 9,
-  focalProb: 9,
-  sigmoidFocal: 7,
+  focalScratchBytes: 1,
   gemm: 14,
 } as const satisfies Record<FunctionKeys<CoreExports>, number>;
 
@@ -272,13 +248,43 @@ export interface LoadedCore {
  */
 export const PARAMS = {
   /** Bytes of the largest block (PARAM_BYTES). */
-  bytes: 256,
+  bytes: 312,
   /** The job id field (P_JOB) and the ids. */
   job: 0,
 } as const;
 
 /** Job ids (JOB_* in assembly/params.ts). */
-export const JOB = { linear: 1, sigmoid: 2, distillation: 3 } as const;
+export const JOB = { linear: 1, sigmoid: 2, distillation: 3, focal: 9 } as const;
+
+/** crossEntropy's focal option (FOC_* in assembly/params.ts); the f64 fields are marked. */
+export const FOC = {
+  z: 8,
+  t: 16,
+  n: 24,
+  k: 32,
+  index: 40,
+  w: 48,
+  wMode: 56,
+  alphaV: 64,
+  /** f64 */
+  alpha: 72,
+  /** f64 */
+  gamma: 80,
+  schedule: 88,
+  /** f64 */
+  eps: 96,
+  others: 104,
+  ignore: 112,
+  /** f64 */
+  lambda: 120,
+  reduction: 128,
+  g: 136,
+  grad: 144,
+  rowLoss: 152,
+  cw: 160,
+  scratch: 168,
+  slots: 176,
+} as const;
 
 /** distillation's block (DST_* in assembly/params.ts). */
 export const DST = {
@@ -317,6 +323,13 @@ export const SIG = {
   grad: 72,
   out: 80,
   slots: 88,
+  /** the focal option: 1 when on */
+  focal: 120,
+  /** f64 */
+  gamma: 128,
+  /** f64: α of α-balancing */
+  falpha: 136,
+  balance: 144,
 } as const;
 
 /** linearCrossEntropy's block (LCE_* in assembly/params.ts); the f64 fields are marked. */
@@ -346,4 +359,15 @@ export const LCE = {
   gb: 168,
   acc: 176,
   rowLoss: 184,
+  /** the focal option: 1 when on */
+  focal: 256,
+  /** f64 */
+  gamma: 264,
+  schedule: 272,
+  /** f64: the scalar α */
+  falpha: 280,
+  /** V per-class α, or 0 */
+  falphaV: 288,
+  /** V floats for the coefficient row */
+  focalCw: 296,
 } as const;

@@ -132,14 +132,14 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
   // Without a gradient the kernel still needs one row of scratch per thread (none for an empty batch).
   const gPtr = wantGrad ? destinationPtr(h, d, z, zPtr, n * k) : h.scratchPtr("row", n === 0 ? 0 : k * 4 * h.threads);
   const lossPtr = reduction === "none" ? h.scratchPtr("loss", n * 4) : 0;
-  const focalAt = focal ? focalPlace(h, focal, k) : null;
+  const focalAt = focal ? focalPlace(h, focal, n, k) : null;
   copyIn(h, z, zPtr);
   copyIn(h, t, tPtr);
   if (w) copyIn(h, w, wPtr);
 
   const red = REDUCE[reduction];
   if (focal) {
-    // docs/spec.md "focal": its own kernel, on the calling thread
+    // docs/spec.md "focal": its own kernel, a parameter-block job
     const scalars = {
       smoothing: eps,
       zLoss: lambda,
@@ -149,7 +149,7 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
       reduction: red,
       grad: wantGrad,
     };
-    const bad = focalCrossEntropyCall(h, focal, focalAt!, scalars, index, zPtr, tPtr, n, k, wPtr, gPtr, lossPtr);
+    const bad = focalCrossEntropyCall(h, FN, focal, focalAt!, scalars, index, zPtr, tPtr, n, k, wPtr, gPtr, lossPtr);
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(tPtr >>> 2) + bad]!, k, ignoreIndex);
   } else if (index) {
     const bad = ceIndex(

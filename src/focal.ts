@@ -1,11 +1,13 @@
-// The `focal` option of crossEntropy and sigmoidCrossEntropy (docs/spec.md "focal"): reading it
-// (readFocal, the one place that does), placing what the kernel needs, writing the kernel's parameter
-// block (FOCAL_PARAMS of src/abi.ts, mirroring assembly/focal_params.ts) and calling the kernel. Focal
-// kernels run on the calling thread.
+// The `focal` option of crossEntropy, sigmoidCrossEntropy and linearCrossEntropy (docs/spec.md
+// "focal"): reading it (readFocal, the one place that does), and crossEntropy's focal call: placing
+// what its kernel needs, writing its parameter block (FOC of src/abi.ts, mirroring assembly/params.ts)
+// and running it as a job (row blocks, on the pool where there is one: docs/spec.md "Threads").
+// sigmoidCrossEntropy and linearCrossEntropy carry the option in their own blocks.
 
-import { FOCAL_PARAMS, FOCAL_SCHEDULE } from "./abi.js";
+import { FOC, FOCAL_SCHEDULE, JOB, PARAMS } from "./abi.js";
 import type { Heap } from "./memory.js";
 import { paramWriter } from "./stage.js";
+import { runJob } from "./threads.js";
 import { describe, fail, failType } from "./validate.js";
 
 /** A validated `focal` option. */
@@ -95,39 +97,34 @@ export interface FocalScalars {
   grad: boolean;
 }
 
-/** Writes the parameter block (after every allocation of the call: views are current). */
-function writeParams(h: Heap, spec: FocalSpec, c: FocalScalars): void {
-  const p = h.exports.focalParamsPtr();
-  const w = paramWriter(h, p);
-  w.f64(FOCAL_PARAMS.gamma, spec.gamma);
-  w.f64(FOCAL_PARAMS.alpha, spec.alpha);
-  w.f64(FOCAL_PARAMS.smoothing, c.smoothing);
-  w.f64(FOCAL_PARAMS.zLoss, c.zLoss);
-  w.int(FOCAL_PARAMS.ignoreIndex, c.ignoreIndex);
-  w.int(FOCAL_PARAMS.others, c.others ? 1 : 0);
-  w.int(FOCAL_PARAMS.weightMode, c.weightMode);
-  w.int(FOCAL_PARAMS.reduction, c.reduction);
-  w.int(FOCAL_PARAMS.grad, c.grad ? 1 : 0);
-  w.int(FOCAL_PARAMS.schedule, spec.flsd ? FOCAL_SCHEDULE.flsd53 : FOCAL_SCHEDULE.fixed);
-  w.int(FOCAL_PARAMS.balance, spec.balance ? 1 : 0);
-}
-
 /** Scratch of a softmax focal call: its place in the staging order (with the other place() calls). */
 export interface FocalPlaced {
+  params: number;
   scratch: number;
   alpha: number;
+  cw: number;
+  slots: number;
 }
 
-export function focalPlace(h: Heap, spec: FocalSpec, k: number): FocalPlaced {
+export function focalPlace(h: Heap, spec: FocalSpec, n: number, k: number): FocalPlaced {
+  const ex = h.exports;
   return {
-    scratch: h.scratchPtr("focal", 2 * k * 4),
-    alpha: spec.alphaVec ? h.scratchPtr("focalAlpha", k * 4) : 0,
+    params: h.scratchPtr("focal.params", PARAMS.bytes), // the call's parameter block (assembly/params.ts)
+    // one row of exponentials per thread of the pool (none for an empty batch, whose K may be anything)
+    scratch: h.scratchPtr("focal", n === 0 ? 0 : h.threads * ex.focalScratchBytes(k)),
+    alpha: spec.alphaVec ? h.scratchPtr("focal.alpha", k * 4) : 0,
+    cw: h.scratchPtr("focal.cw", n === 0 ? 0 : k * 4),
+    slots: h.scratchPtr("focal.slots", 16 * Math.max(1, ex.ceBlocks(n, k))),
   };
 }
 
-/** The softmax focal kernel, after the operands were copied in. Returns the first bad label row or −1. */
+/**
+ * The softmax focal kernel (a parameter-block job: row blocks on the pool or the calling thread), after
+ * the operands were copied in. Returns the first bad label row or −1.
+ */
 export function focalCrossEntropyCall(
   h: Heap,
+  fn: string,
   spec: FocalSpec,
   placed: FocalPlaced,
   c: FocalScalars,
@@ -141,25 +138,31 @@ export function focalCrossEntropyCall(
   rowLoss: number,
 ): number {
   if (spec.alphaVec) h.f32.set(spec.alphaVec, placed.alpha >>> 2);
-  writeParams(h, spec, c);
-  if (index) return h.exports.focalIndex(z, t, n, k, w, placed.alpha, g, rowLoss, placed.scratch);
-  h.exports.focalProb(z, t, n, k, w, placed.alpha, g, rowLoss, placed.scratch);
-  return -1;
-}
-
-/** The sigmoid focal kernel, after the operands were copied in. */
-export function sigmoidFocalCall(
-  h: Heap,
-  spec: FocalSpec,
-  c: FocalScalars,
-  x: number,
-  t: number,
-  count: number,
-  k: number,
-  pw: number,
-  g: number,
-  out: number,
-): void {
-  writeParams(h, spec, c);
-  h.exports.sigmoidFocal(x, t, count, k, pw, g, out);
+  const p = placed.params;
+  const pw = paramWriter(h, p);
+  const set = pw.int;
+  set(PARAMS.job, JOB.focal);
+  set(FOC.z, z);
+  set(FOC.t, t);
+  set(FOC.n, n);
+  set(FOC.k, k);
+  set(FOC.index, index ? 1 : 0);
+  set(FOC.w, w);
+  set(FOC.wMode, c.weightMode);
+  set(FOC.alphaV, placed.alpha);
+  pw.f64(FOC.alpha, spec.alpha);
+  pw.f64(FOC.gamma, spec.gamma);
+  set(FOC.schedule, spec.flsd ? FOCAL_SCHEDULE.flsd53 : FOCAL_SCHEDULE.fixed);
+  pw.f64(FOC.eps, c.smoothing);
+  set(FOC.others, c.others ? 1 : 0);
+  set(FOC.ignore, c.ignoreIndex);
+  pw.f64(FOC.lambda, c.zLoss);
+  set(FOC.reduction, c.reduction);
+  set(FOC.g, g);
+  set(FOC.grad, c.grad ? 1 : 0);
+  set(FOC.rowLoss, rowLoss);
+  set(FOC.cw, placed.cw);
+  set(FOC.scratch, placed.scratch);
+  set(FOC.slots, placed.slots);
+  return runJob(h, fn, p, n * k);
 }

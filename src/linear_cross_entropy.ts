@@ -10,10 +10,11 @@
 // none. Every size is computed in JS numbers (exact to 2^53) and checked against wasm32's limit before
 // anything is allocated; the core's own count of the chunk (u64) must agree.
 
-import { JOB, LCE, PARAMS, REDUCE, RESULT, WEIGHT } from "./abi.js";
+import { FOCAL_SCHEDULE, JOB, LCE, PARAMS, REDUCE, RESULT, WEIGHT } from "./abi.js";
 import { runJob } from "./threads.js";
 import { type Heap, heap } from "./memory.js";
-import type { ClassWeightMode, Float32Input, GradOf, Int32Input, Reduction, SmoothingMode } from "./types.js";
+import type { ClassWeightMode, Float32Input, FocalOptions, GradOf, Int32Input, Reduction, SmoothingMode } from "./types.js";
+import { readFocal } from "./focal.js";
 import {
   badLabel,
   bool,
@@ -63,6 +64,12 @@ export interface LinearCrossEntropyOptions {
   gradBias?: Float32Input;
   /** Add into the given gradWeight / gradBias instead of overwriting them (gradient accumulation). Default false. */
   accumulate?: boolean;
+  /**
+   * The softmax focal loss of the logits instead of their cross-entropy (docs/spec.md "focal"), with
+   * every other option: per row Σ_j α_j·(1−p_j)^γ·r_j·(−log p_j). γ a number or 'flsd-53'; α a number
+   * or one per class (V).
+   */
+  focal?: FocalOptions;
   /**
    * Bytes of logits held at once (one chunk of rows; at least one row of 4·V bytes is always held), an
    * integer in [1, 2^31]. Default 32 MiB (DEFAULT_CHUNK_BYTES). Changes speed and memory, and the last
@@ -211,6 +218,7 @@ function compute(
     grad: wantGrad,
   } = readLossOptions(FN, o);
   const accumulate = bool(FN, "accumulate", o.accumulate, false);
+  const focal = readFocal(FN, o.focal, v, false);
   const chunkBytes = countIn(FN, "chunkBytes", o.chunkBytes, 1, MAX_CHUNK_BYTES, DEFAULT_CHUNK_BYTES);
 
   const W = f32Operand(FN, "weight", weight, h);
@@ -282,6 +290,7 @@ function compute(
     copied(cw) +
     (wantGrad ? outBytes(gH, n * d) + outBytes(gW, v * d) + (B ? outBytes(gB, v) : 0) : 0) +
     (reduction === "none" ? n * 4 : 0) +
+    (focal ? (focal.alphaVec ? 8 : 4) * v : 0) +
     PARAMS.bytes +
     chunk;
   if (need > h.capacity()) {
@@ -305,6 +314,9 @@ function compute(
   const lossPtr = reduction === "none" ? h.scratchPtr("lce.loss", n * 4) : 0;
   const scratch = rows === 0 ? 0 : h.scratchPtr("lce.chunk", chunk);
   const p = h.scratchPtr("lce.params", PARAMS.bytes); // the call's parameter block (assembly/params.ts)
+  // the focal option: its coefficient row (α_j·w_j, written by the kernel) and a per-class α
+  const fcwPtr = focal && rows > 0 ? h.scratchPtr("lce.focalCw", v * 4) : 0;
+  const faPtr = focal?.alphaVec ? h.scratchPtr("lce.focalAlpha", v * 4) : 0;
   copyIn(h, H, hPtr);
   copyIn(h, W, wPtr);
   copyIn(h, Y, yPtr);
@@ -314,6 +326,7 @@ function compute(
     copyIn(h, gW!, gwPtr);
     if (gB) copyIn(h, gB, gbPtr);
   }
+  if (focal?.alphaVec) h.f32.set(focal.alphaVec, faPtr >>> 2);
 
   const w = paramWriter(h, p);
   const set = w.int;
@@ -341,6 +354,12 @@ function compute(
   set(LCE.gb, gbPtr);
   set(LCE.acc, accumulate ? 1 : 0);
   set(LCE.rowLoss, lossPtr);
+  set(LCE.focal, focal ? 1 : 0);
+  w.f64(LCE.gamma, focal ? focal.gamma : 0);
+  set(LCE.schedule, focal?.flsd ? FOCAL_SCHEDULE.flsd53 : FOCAL_SCHEDULE.fixed);
+  w.f64(LCE.falpha, focal ? focal.alpha : 1);
+  set(LCE.falphaV, faPtr);
+  set(LCE.focalCw, fcwPtr);
   const bad = runJob(h, FN, p, n * v);
   if (bad >= 0) badLabel(FN, "target", bad, h.i32[(yPtr >>> 2) + bad]!, v, ignoreIndex);
 

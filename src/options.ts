@@ -52,6 +52,7 @@ export const LINEAR_CROSS_ENTROPY_KEYS = keysOf<LinearCrossEntropyOptions>()([
   "gradBias",
   "accumulate",
   "chunkBytes",
+  "focal",
 ]);
 export const TF_CROSS_ENTROPY_KEYS = keysOf<TfCrossEntropyOptions>()([...SHARED, "focal"]);
 export const TF_LINEAR_KEYS = keysOf<TfLinearOptions>()([...SHARED, "chunkBytes"]);

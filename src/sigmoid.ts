@@ -23,7 +23,7 @@ import {
   type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, paramWriter, place, type Destination } from "./stage.js";
-import { readFocal, sigmoidFocalCall } from "./focal.js";
+import { readFocal } from "./focal.js";
 
 const FN = "sigmoidCrossEntropy";
 const KEYS: ReadonlySet<string> = new Set(["classes", "smoothing", "reduction", "posWeight", "grad", "gradOut", "focal"]);
@@ -108,34 +108,26 @@ function compute(logits: Float32Input, targets: Float32Input, o: Record<string, 
   copyIn(h, t, tPtr);
   if (pw) copyIn(h, pw, pwPtr);
 
-  if (focal) {
-    const scalars = {
-      smoothing: eps,
-      zLoss: 0,
-      ignoreIndex: 0,
-      others: false,
-      weightMode: 0,
-      reduction: REDUCE[reduction],
-      grad: wantGrad,
-    };
-    sigmoidFocalCall(h, focal, scalars, xPtr, tPtr, count, k, pwPtr, gPtr, lossPtr);
-  } else {
-    const w = paramWriter(h, p);
-    const set = w.int;
-    set(PARAMS.job, JOB.sigmoid);
-    set(SIG.x, xPtr);
-    set(SIG.t, tPtr);
-    set(SIG.count, count);
-    set(SIG.k, k);
-    set(SIG.pw, pwPtr);
-    w.f64(SIG.eps, eps);
-    set(SIG.reduction, REDUCE[reduction]);
-    set(SIG.g, gPtr);
-    set(SIG.grad, wantGrad ? 1 : 0);
-    set(SIG.out, lossPtr);
-    set(SIG.slots, slots);
-    runJob(h, FN, p, count);
-  }
+  const w = paramWriter(h, p);
+  const set = w.int;
+  set(PARAMS.job, JOB.sigmoid);
+  set(SIG.x, xPtr);
+  set(SIG.t, tPtr);
+  set(SIG.count, count);
+  set(SIG.k, k);
+  set(SIG.pw, pwPtr);
+  w.f64(SIG.eps, eps);
+  set(SIG.reduction, REDUCE[reduction]);
+  set(SIG.g, gPtr);
+  set(SIG.grad, wantGrad ? 1 : 0);
+  set(SIG.out, lossPtr);
+  set(SIG.slots, slots);
+  // docs/spec.md "focal": the same element blocks, the focal loss per element
+  set(SIG.focal, focal ? 1 : 0);
+  w.f64(SIG.gamma, focal ? focal.gamma : 0);
+  w.f64(SIG.falpha, focal ? focal.alpha : 0);
+  set(SIG.balance, focal?.balance ? 1 : 0);
+  runJob(h, FN, p, count);
 
   const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + count) : h.f64[(h.results >>> 3) + RESULT.loss]!;
   const grad = wantGrad ? deliverTo(h, gPtr, count, d, x) : null;

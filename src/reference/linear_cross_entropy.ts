@@ -1,11 +1,11 @@
 /**
  * linearCrossEntropy, the double-precision composition of docs/spec.md "linearCrossEntropy":
  * logits = hidden·Wᵀ + bias in f64, then the reference crossEntropy (index targets), then the
- * products for the gradients: ∂hidden = G·W, ∂weight = Gᵀ·hidden (in the weight's layout),
+ * (or its focal loss), then the products for the gradients: ∂hidden = G·W, ∂weight = Gᵀ·hidden (in the weight's layout),
  * ∂bias = Σ_rows G. Written for clarity; it holds the N×V logits, which the kernel never does.
  */
 import { crossEntropy } from "./cross_entropy.js";
-import type { ClassWeightMode, NumericArray, Reduction, SmoothingMode } from "./types.js";
+import type { ClassWeightMode, FocalOptions, NumericArray, Reduction, SmoothingMode } from "./types.js";
 
 export interface LinearCrossEntropyOptions {
   classes: number;
@@ -20,6 +20,8 @@ export interface LinearCrossEntropyOptions {
   classWeightMode?: ClassWeightMode;
   zLoss?: number;
   grad?: boolean;
+  /** The softmax focal loss (docs/spec.md "focal") in place of cross-entropy. */
+  focal?: FocalOptions;
 }
 
 export interface LinearCrossEntropyResult {
@@ -65,6 +67,7 @@ export function linearCrossEntropy(
     classWeightMode: options.classWeightMode,
     zLoss: options.zLoss,
     grad: options.grad,
+    ...(options.focal !== undefined && { focal: options.focal }),
   });
   const G = ce.grad;
   if (G === null) return { loss: ce.loss, gradHidden: null, gradWeight: null, gradBias: null };

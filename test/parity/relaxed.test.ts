@@ -32,6 +32,7 @@ const SUITES = [
   "test/parity/threads-identity-linear.test.ts",
   "test/parity/focal.test.ts",
   "test/parity/focal-torch.test.ts",
+  "test/parity/linear_cross_entropy-focal.test.ts",
   "test/unit/focal.test.ts",
 ];
 

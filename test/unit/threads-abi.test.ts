@@ -14,7 +14,21 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CALIBRATION_RESULT, DST, EXPORT_ARITY, JOB, LCE, MOMENTS_RESULT, PARAMS, REDUCE, RESULT, SIG, WEIGHT } from "../../dist/abi.js";
+import {
+  CALIBRATION_RESULT,
+  DST,
+  EXPORT_ARITY,
+  FOC,
+  FOCAL_SCHEDULE,
+  JOB,
+  LCE,
+  MOMENTS_RESULT,
+  PARAMS,
+  REDUCE,
+  RESULT,
+  SIG,
+  WEIGHT,
+} from "../../dist/abi.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Exported for Binaryen's sake only (assembly/index.ts), never called by the facade. */
@@ -69,13 +83,26 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
     expect(g("JOB_DISTILL")).toBe(JOB.distillation);
     for (const [k, off] of Object.entries(DST)) expect(g(`DST_${camelToConst(k)}`), `DST.${k}`).toBe(off);
     expect(g("DST_PARAM_BYTES")).toBeLessThanOrEqual(PARAMS.bytes);
+    expect(g("JOB_FOCAL")).toBe(JOB.focal);
+    const focOffsets = new Set<number>();
+    for (const [k, off] of Object.entries(FOC)) {
+      expect(g(`FOC_${camelToConst(k)}`), `FOC.${k}`).toBe(off);
+      focOffsets.add(off);
+    }
+    // the derived fields never overlap the facade's, and all fit
+    const focDerived = ["FOC_S", "FOC_ZS", "FOC_W_MODE_EFF", "FOC_CW_EFF", "FOC_BLOCKS"];
+    for (const d of focDerived) focOffsets.add(g(d));
+    expect(focOffsets.size).toBe(Object.keys(FOC).length + focDerived.length);
+    for (const off of focOffsets) expect(off + 8).toBeLessThanOrEqual(g("FOC_PARAM_BYTES"));
+    expect(g("FOC_PARAM_BYTES")).toBeLessThanOrEqual(PARAMS.bytes);
+    expect(new Set(Object.values(JOB)).size).toBe(Object.keys(JOB).length);
     const offsets = new Set<number>();
     for (const [k, off] of Object.entries(LCE)) {
       expect(g(`LCE_${camelToConst(k)}`), `LCE.${k}`).toBe(off);
       offsets.add(off);
     }
     // the fields the kernel derives into the block never overlap the facade's, and all fit
-    const derived = ["LCE_S", "LCE_ZS", "LCE_WSUM", "LCE_CE_SUM", "LCE_Z_SUM", "LCE_W_MODE_EFF", "LCE_CHUNKS"];
+    const derived = ["LCE_S", "LCE_ZS", "LCE_WSUM", "LCE_CE_SUM", "LCE_Z_SUM", "LCE_W_MODE_EFF", "LCE_CHUNKS", "LCE_FOCAL_CW_EFF"];
     for (const d of derived) offsets.add(g(d));
     expect(offsets.size).toBe(Object.keys(LCE).length + derived.length);
     for (const off of offsets) {
@@ -206,6 +233,78 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
     expect(call("jobRun", p)).toBe(-1);
     const loss = new Float64Array(memory.buffer)[(call("resultsPtr") + 8 * RESULT.loss) >>> 3]!;
     expect(Number.isFinite(loss) && loss > 0).toBe(true);
+    // ... and with the focal option (FLSD-53, a per-class α)
+    set(LCE.focal, 1);
+    F[(p + LCE.gamma) >>> 3] = 3;
+    set(LCE.schedule, FOCAL_SCHEDULE.flsd53);
+    F[(p + LCE.falpha) >>> 3] = 1;
+    set(
+      LCE.falphaV,
+      f32(
+        alloc(4 * v),
+        Array.from({ length: v }, () => rnd()),
+      ),
+    );
+    set(LCE.focalCw, alloc(4 * v));
+    expect(call("jobRun", p)).toBe(-1);
+
+    // crossEntropy's focal option through its block: index targets with weights, then probabilities
+    for (const index of [1, 0]) {
+      const fn = 9,
+        fk = 1003;
+      const q = alloc(PARAMS.bytes);
+      const put = (off: number, x: number): void => {
+        I[(q + off) >>> 2] = x;
+      };
+      put(PARAMS.job, JOB.focal);
+      put(FOC.z, logits(fn, fk));
+      put(FOC.t, index ? labels(fn, fk) : logits(fn, fk));
+      put(FOC.n, fn);
+      put(FOC.k, fk);
+      put(FOC.index, index);
+      put(
+        FOC.w,
+        f32(
+          alloc(4 * fk),
+          Array.from({ length: fk }, () => 0.5 + rnd()),
+        ),
+      );
+      put(FOC.wMode, WEIGHT.pytorch);
+      F[(q + FOC.alpha) >>> 3] = 0.25;
+      F[(q + FOC.gamma) >>> 3] = 1.5;
+      F[(q + FOC.eps) >>> 3] = 0.1;
+      F[(q + FOC.lambda) >>> 3] = 1e-3;
+      put(FOC.ignore, -100);
+      put(FOC.reduction, REDUCE.none);
+      put(FOC.g, alloc(4 * fn * fk));
+      put(FOC.grad, 1);
+      put(FOC.rowLoss, alloc(4 * fn));
+      put(FOC.cw, alloc(4 * fk));
+      put(FOC.scratch, alloc(call("focalScratchBytes", fk)));
+      put(FOC.slots, alloc(16 * call("ceBlocks", fn, fk)));
+      expect(call("jobRun", q)).toBe(-1);
+    }
+    // sigmoidCrossEntropy's focal option through its block
+    {
+      const q = alloc(PARAMS.bytes);
+      const put = (off: number, x: number): void => {
+        I[(q + off) >>> 2] = x;
+      };
+      put(PARAMS.job, JOB.sigmoid);
+      put(SIG.x, logits(5, 7));
+      put(SIG.t, logits(5, 7));
+      put(SIG.count, 35);
+      put(SIG.k, 7);
+      put(SIG.g, alloc(4 * 35));
+      put(SIG.grad, 1);
+      put(SIG.reduction, REDUCE.mean);
+      put(SIG.slots, alloc(8));
+      put(SIG.focal, 1);
+      F[(q + SIG.gamma) >>> 3] = 2;
+      F[(q + SIG.falpha) >>> 3] = 0.25;
+      put(SIG.balance, 1);
+      expect(call("jobRun", q)).toBe(-1);
+    }
 
     const after = new Uint8Array(memory.buffer, 0, heap);
     let first = -1;
