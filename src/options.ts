@@ -55,7 +55,7 @@ export const LINEAR_CROSS_ENTROPY_KEYS = keysOf<LinearCrossEntropyOptions>()([
   "focal",
 ]);
 export const TF_CROSS_ENTROPY_KEYS = keysOf<TfCrossEntropyOptions>()([...SHARED, "focal"]);
-export const TF_LINEAR_KEYS = keysOf<TfLinearOptions>()([...SHARED, "chunkBytes"]);
+export const TF_LINEAR_KEYS = keysOf<TfLinearOptions>()([...SHARED, "chunkBytes", "focal"]);
 
 /** The shared options, resolved. */
 export interface LossOptions {

@@ -140,13 +140,11 @@ const LAYER_KEYS = [
   "customObjects", // added by tf.loadLayersModel's deserializer
 ] as const;
 /** The loss options: the shared table's (src/options.ts), as softmaxCrossEntropy takes them. */
-const LOSS_KEYS: readonly string[] = [...TF_CROSS_ENTROPY_KEYS].filter((k) => k !== "focal");
+const LOSS_KEYS: readonly string[] = [...TF_CROSS_ENTROPY_KEYS];
 const ALL_KEYS: readonly string[] = [...LAYER_KEYS, ...LOSS_KEYS];
 
 const HINTS: Record<string, string> = {
   activation: "the head outputs logits; pass output: 'probabilities' for their softmax",
-  focal:
-    "softmaxHead has no focal loss (its fused kernel, linearCrossEntropy, does not take `focal`); use a Dense layer with crossEntropyLoss(tf, { focal })",
   labelsmoothing: "did you mean `smoothing`? (TF.js's name; softxent's option is `smoothing`)",
   label_smoothing: "did you mean `smoothing`?",
   ignore_index: "did you mean `ignoreIndex`?",
@@ -218,6 +216,11 @@ function readOptions(options: unknown): HeadConfig {
   const loss = resolveOptions(FN, { reduction: "none", ...lossGiven });
   const lossConfig: Record<string, unknown> = { ...lossGiven, reduction: loss.reduction };
   if (loss.classWeights !== undefined) lossConfig.classWeights = Array.from(loss.classWeights);
+  // a per-class focal α serialises as a plain array, as classWeights does
+  if (loss.focal !== undefined) {
+    const a = loss.focal.alpha;
+    lossConfig.focal = { gamma: loss.focal.gamma, ...(a !== undefined && { alpha: typeof a === "number" ? a : Array.from(a) }) };
+  }
   const denseArgs: Record<string, unknown> = {};
   for (const k of LAYER_KEYS) {
     if (k === "output" || k === "chunkBytes" || k === "activation" || k === "customObjects") continue;
@@ -341,6 +344,7 @@ function fusedLoss(tf: TfLayersNamespace, cfg: HeadConfig, st: Stash, yTrue: Ten
     smoothingMode: o.smoothingMode,
     ignoreIndex: o.ignoreIndex,
     zLoss: o.zLoss,
+    ...(o.focal !== undefined && { focal: o.focal }),
     ...(cfg.chunkBytes !== undefined && { chunkBytes: cfg.chunkBytes }),
   };
   /** One fused call into the slot's gradient views (or loss only without a slot). */

@@ -20,7 +20,7 @@ import type * as TFCore from "@tensorflow/tfjs-core";
 import { linearCrossEntropy } from "./linear_cross_entropy.js";
 import { heapOrNull } from "./memory.js";
 import { readLossOptions, TF_LINEAR_KEYS } from "./options.js";
-import type { ClassWeightMode, SmoothingMode } from "./types.js";
+import type { ClassWeightMode, FocalOptions, SmoothingMode } from "./types.js";
 import { checkOptions, fail } from "./validate.js";
 
 /** The part of the TF.js namespace this module uses: pass `tf` itself. */
@@ -41,6 +41,8 @@ export interface TfLinearOptions {
   zLoss?: number;
   /** Bytes of logits held at once inside the wasm call (see linearCrossEntropy). */
   chunkBytes?: number;
+  /** The softmax focal loss instead of cross-entropy: `{ gamma, alpha }` as linearCrossEntropy's `focal` (docs/spec.md "focal"). */
+  focal?: FocalOptions;
 }
 
 /** Index labels: a tensor of N class indices (shape [N] or the hidden's batch shape), an Int32Array or number[]. */
@@ -138,6 +140,7 @@ export function linearSoftmaxCrossEntropy(
     classWeightMode: shared.classWeightMode,
     zLoss: shared.zLoss,
     ...(o.chunkBytes !== undefined && { chunkBytes: o.chunkBytes as number }),
+    ...(o.focal !== undefined && { focal: o.focal as FocalOptions }),
   };
   const f = tf.customGrad((...inputs: Array<Tensor | TFCore.GradSaveFunc>) => {
     const h = float32Of(inputs[0] as Tensor);

@@ -196,12 +196,19 @@ for (const backend of ["cpu", "wasm"] as const) {
       ["classWeights 'target', 'sum'", { smoothing: 0.1, classWeights: "w", classWeightMode: "target", reduction: "sum" }],
       ["zLoss, tf.Reduction.SUM_BY_NONZERO_WEIGHTS", { zLoss: 1e-3, reduction: 3 }],
       ["ignoreIndex 0 (class 0 is padding), tf.Reduction.NONE", { ignoreIndex: 0, reduction: 0 }],
+      ["focal γ = 2 with smoothing, 'mean'", { smoothing: 0.1, focal: { gamma: 2 }, reduction: "mean" }],
+      [
+        "focal FLSD-53, a per-class α and classWeights 'target', 'none'",
+        { focal: { gamma: "flsd-53", alpha: "a" }, classWeights: "w", classWeightMode: "target" },
+      ],
     ];
     for (const [name, raw] of optionCases) {
       it(`options: ${name} — one fit step equals the Dense twin's custom-loop step with crossEntropy`, async () => {
         const [n, d, h, v] = [14, 6, 10, 97];
         const options = { ...raw };
         if (options.classWeights === "w") options.classWeights = Array.from({ length: v }, () => 0.2 + 2 * rng());
+        const focal = options.focal as { gamma: unknown; alpha?: unknown } | undefined;
+        if (focal?.alpha === "a") options.focal = { ...focal, alpha: Array.from({ length: v }, () => 0.1 + rng()) };
         const { dense, model, head } = twins(d, h, v, options);
         const y = labels(n, v);
         const ignore = (options.ignoreIndex as number | undefined) ?? -100;
@@ -386,6 +393,7 @@ describe("softmaxHead: weights, serialization, inference and errors (cpu backend
       classWeightMode: "target",
       zLoss: 1e-4,
       output: "probabilities",
+      focal: { gamma: 1.5, alpha: new Float32Array(9).fill(0.5) },
     });
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 5, inputShape: [3] }), head] });
     let saved: tf.io.ModelArtifacts | undefined;
@@ -408,6 +416,7 @@ describe("softmaxHead: weights, serialization, inference and errors (cpu backend
       zLoss: 1e-4,
       output: "probabilities",
       reduction: "none",
+      focal: { gamma: 1.5, alpha: Array(9).fill(0.5) },
     });
     expect((cfg.classWeights as number[]).map((w) => Math.fround(w))).toEqual(cw.map((w) => Math.fround(w)));
     const x = tf.tensor2d(normals(12), [4, 3]);

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { init } from "../../dist/index.js";
-import { linearSoftmaxCrossEntropy } from "../../dist/tfjs-linear.js";
+import { linearSoftmaxCrossEntropy, type TfLinearOptions } from "../../dist/tfjs-linear.js";
 import * as reference from "../../src/reference/index.js";
 import { mulberry32, normal } from "../helpers/rng.js";
 
@@ -73,6 +73,21 @@ describe("softxent/tfjs linearSoftmaxCrossEntropy", () => {
     const labels = Int32Array.from({ length: n }, (_, i) => (i % 4 === 3 ? -100 : Math.floor(rng() * v)));
     const classWeights = Float32Array.from({ length: v }, () => 0.2 + rng());
     const opts = { smoothing: 0.05, smoothingMode: "others" as const, classWeights, classWeightMode: "target" as const, zLoss: 1e-3 };
+    check(n, d, v, hv, kv, bv, labels, opts);
+    // the focal option, passed through to the fused kernel (docs/spec.md "focal")
+    check(n, d, v, hv, kv, bv, labels, { ...opts, focal: { gamma: "flsd-53" as const, alpha: 0.25 } });
+  });
+
+  function check(
+    n: number,
+    d: number,
+    v: number,
+    hv: Float32Array,
+    kv: Float32Array,
+    bv: Float32Array,
+    labels: Int32Array,
+    opts: TfLinearOptions,
+  ): void {
     const h = tf.tensor2d(hv, [n, d]),
       k = tf.tensor2d(kv, [d, v]),
       b = tf.tensor1d(bv);
@@ -82,12 +97,12 @@ describe("softxent/tfjs linearSoftmaxCrossEntropy", () => {
       k,
       b,
     );
-    const ref = reference.linearCrossEntropy(hv, kv, labels, { classes: v, weightLayout: "dv", bias: bv, ...opts });
+    const ref = reference.linearCrossEntropy(hv, kv, labels, { classes: v, weightLayout: "dv", bias: bv, ...(opts as object) });
     expect(Math.abs(ours.loss - 3 * (ref.loss as number))).toBeLessThan(3e-5 * Math.max(1, ref.loss as number));
     const want = [ref.gradHidden!, ref.gradWeight!, ref.gradBias!].map((g) => g.map((x) => 3 * x));
     for (let i = 0; i < 3; i++) expect(maxRelDiff(ours.g[i]!, want[i]!)).toBeLessThan(2e-5);
     tf.dispose([h, k, b]);
-  });
+  }
 
   it("works without a bias, and rejects shapes that do not fit with a RangeError", () => {
     const h = tf.tensor2d(rand(8, 1), [4, 2]),
