@@ -29,6 +29,7 @@
 import { at, accF64, hsum2 } from "./math/vec";
 import {
   EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4,
+  EXP_MIN_ARG,
   expNeg, expAny, vexpNeg, madd, nmadd,
 } from "./math/exp";
 import { LOG_CONSTS, LOG_BITS, logPos, vlogPos } from "./math/log";
@@ -36,7 +37,7 @@ import {
   RESULTS, RESULT_DIVISOR, RESULT_COUNT, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET,
 } from "./common";
 import { labelScan } from "./ce_labels";
-import { rowMax, rowFinite, expStoreSumOnly, rowFill, scaleSubtract } from "./rows";
+import { rowMax, rowFinite, expStoreSumOnly, expStoreSumFloor, expSumNoStore, rowFill, scaleSubtract } from "./rows";
 import { ceBlockRows } from "./cross_entropy";
 import {
   FOC_ALPHA, FOC_ALPHA_V, FOC_BLOCKS, FOC_CW, FOC_CW_EFF, FOC_EPS, FOC_G, FOC_GAMMA, FOC_GRAD, FOC_IGNORE, FOC_INDEX,
@@ -322,17 +323,24 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
     return c * f * nl;
   }
 
-  // General: every class carries mass.
+  // General: every class carries mass. The stored e have the floor exp(lo) ≥ P_MIN·K ≥ P_MIN·S, so
+  // pass 3's p = e/S are never subnormal (products with them would be ~100× slower on x86).
   const e = scratch;
   const hint = index ? yi : -1;
-  let S = expStoreSumOnly(zi, e, k, m, hint);
+  const lo = spanFloorLog(k);
+  let S = expStoreSumFloor(zi, e, k, m, hint, <f32>lo);
   let logS = Math.log(S);
   let jx = -1;
   let rest: f64 = 0;
   if (S < 2) {
     jx = index && load<f32>(at(zi, yi)) == m ? yi : findMax(zi, k, m);
     rest = S - 1;
-    if (jx != hint || rest < 1e-6) rest = sumRange(e, 0, jx) + sumRange(e, jx + 1, k);
+    // The floor adds at most K·exp(lo) to the other classes' sum: where that could move rest by 1e-7
+    // of itself (a very confident row), rest is summed again from the logits with the plain floor
+    // (nothing stored: pass 3 keeps the floored e, whose p it barely moves).
+    if (rest < 1e7 * <f64>k * Math.exp(<f64><f32>lo)) {
+      rest = expSumNoStore(zi, jx, m) + expSumNoStore(zi + (<usize>(jx + 1) << 2), k - jx - 1, m);
+    } else if (jx != hint || rest < 1e-6) rest = sumRange(e, 0, jx) + sumRange(e, jx + 1, k);
     S = 1 + rest;
     logS = Math.log1p(rest);
   }
@@ -404,10 +412,21 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
 }
 
 /**
- * Probabilities below this are taken as 0 in pass 3: subnormal f32 products are ~100× slower on x86,
- * and such a p changes a_j = c·(u^γ + γ·u^(γ−1)·p·nl) by less than 1e-28·c.
+ * Probabilities below this are taken as 0 in pass 3's scalar tail: subnormal f32 products are ~100×
+ * slower on x86, and such a p changes a_j = c·(u^γ + γ·u^(γ−1)·p·nl) by less than 1e-28·c. (The
+ * vector loop needs no test: pass 2's floor keeps every p ≥ P_MIN, see spanFloorLog.)
  */
 const P_MIN: f32 = 1e-30;
+
+/**
+ * The exponent floor of the general path's pass 2: ln(P_MIN·K) (at least ln FLT_MIN), so that every
+ * stored e ≥ P_MIN·K ≥ P_MIN·S. Raising e_j from below that floor moves p_j by < P_MIN·K/S ≤ 2e-21, S by
+ * < P_MIN·K² — far below every bound (docs/spec.md "Accuracy") — except in a very confident row's
+ * Σ_{k≠max} e_k, which focalRow then sums again with the plain floor.
+ */
+function spanFloorLog(k: i32): f64 {
+  return max(Math.log(<f64>P_MIN * <f64>max(k, 1)), <f64>EXP_MIN_ARG);
+}
 
 /**
  * Pass 3 over classes [j0, j1) (not the row's max when S < 2; the label with the others' c): spanLoss =
@@ -507,7 +526,6 @@ function focalSpan(
   const mv = f32x4.splat(m), lsv = f32x4.splat(logS), isv = f32x4.splat(invS);
   const cBv = f32x4.splat(cB), cBa = f32x4.splat(cB * aS), Av = f32x4.splat(A), Bv = f32x4.splat(B);
   const aSv = f32x4.splat(aS), gv = f32x4.splat(gm);
-  const pmin = f32x4.splat(P_MIN);
   // any γ ≤ 8: the binomial series of (1 − p)^(γ−1) through p⁶ where every lane has p < 1/16 (the
   // first term left out, |C(γ−1, 7)|·p⁷ ≤ 16⁻⁷ ≈ 4e-9 for γ − 1 ∈ [−1, 7], is below f32's resolution)
   const binom = G < 0 && gm <= 8;
@@ -517,60 +535,61 @@ function focalSpan(
   const b1 = f32x4.splat(c1), b2 = f32x4.splat(c2), b3 = f32x4.splat(c3);
   const b4 = f32x4.splat(c4), b5 = f32x4.splat(c5), b6 = f32x4.splat(c6);
   const small = f32x4.splat(<f32>(1.0 / 16));
+  const p2min = f32x4.splat(<f32>9.094947017729282e-13); // 2⁻⁴⁰
   const g1v = f32x4.splat(g1);
   let la = f64x2.splat(0), aa = f64x2.splat(0);
   let l4 = f32x4.splat(0), a4 = f32x4.splat(0);
-  let cnt = 0;
   let j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    const d = f32x4.sub(v128.load(at(zi, j)), mv);
-    // p below P_MIN taken as 0 (it weighs < 1e-28 in a_j): keeps subnormal f32 out of the products
-    const p0 = f32x4.mul(v128.load(at(e, j)), isv);
-    const p = v128.and(p0, f32x4.gt(p0, pmin));
-    const u = f32x4.sub(one, p);
-    const nl = f32x4.sub(lsv, d);
-    let pm1: v128;
-    if (G == 0) {
-      pm1 = one;
-    } else if (G > 0) {
-      pm1 = vpowm1(u, one, G, gInt);
-    } else if (binom && !v128.any_true(f32x4.ge(p, small))) {
-      // every lane has p < 1/16: u^(γ−1) = (1 − p)^(γ−1) by its binomial series through p⁶, in
-      // Estrin's order (a short dependency chain: Horner's made this loop latency-bound)
-      const p2 = f32x4.mul(p, p);
-      const lo = madd(p2, madd(b3, p, b2), madd(b1, p, one));
-      pm1 = madd(f32x4.mul(p2, p2), madd(p2, b6, madd(b5, p, b4)), lo);
-    } else {
-      // some lane has p ≥ 1/16 (a few per row at most), or γ > 8: u^(γ−1) = exp((γ−1)·log u), u ∈ [½, 1]
-      pm1 = vpowVec(u, g1v);
-    }
-    const f = G == 0 ? one : G == 1 ? u : f32x4.mul(pm1, u);
-    // h = u^(γ−1)·(u + γ·p·nl); the loss term f·nl
-    const h = G == 0 ? one : f32x4.mul(pm1, madd(f32x4.mul(gv, p), nl, u));
-    let a: v128;
-    if (U) {
-      l4 = madd(f, nl, l4);
-      a = h;
-    } else {
-      let c: v128;
-      if (prob) {
-        const r = madd(Av, v128.load(at(ti, j)), Bv);
-        c = f32x4.mul(r, cw ? v128.load(at(cw, j)) : aSv);
+  // groups of four vectors (their f32 sums then go into f64), one inner loop each: no per-vector counter
+  while (j + 4 <= j1) {
+    const gEnd = min(j + 16, j1);
+    l4 = f32x4.splat(0); a4 = f32x4.splat(0);
+    for (; j + 4 <= gEnd; j += 4) {
+      const d = f32x4.sub(v128.load(at(zi, j)), mv);
+      // p ≥ P_MIN: pass 2 stored every e at or above its floor (spanFloorLog)
+      const p = f32x4.mul(v128.load(at(e, j)), isv);
+      const u = f32x4.sub(one, p);
+      const nl = f32x4.sub(lsv, d);
+      let pm1: v128;
+      if (G == 0) {
+        pm1 = one;
+      } else if (G > 0) {
+        pm1 = vpowm1(u, one, G, gInt);
+      } else if (binom && !v128.any_true(f32x4.ge(p, small))) {
+        // every lane has p < 1/16: u^(γ−1) = (1 − p)^(γ−1) by its binomial series through p⁶, in
+        // Estrin's order (a short dependency chain: Horner's made this loop latency-bound)
+        // (p⁴ from p² ≥ 2⁻⁴⁰: a smaller p⁴ is a subnormal, ~100× slower on x86, and weighs < 1e-22 here)
+        const p2 = f32x4.mul(p, p);
+        const lo = madd(p2, madd(b3, p, b2), madd(b1, p, one));
+        const q = f32x4.max(p2, p2min);
+        pm1 = madd(f32x4.mul(q, q), madd(p2, b6, madd(b5, p, b4)), lo);
       } else {
-        c = cw ? f32x4.mul(v128.load(at(cw, j)), cBv) : cBa;
+        // some lane has p ≥ 1/16 (a few per row at most), or γ > 8: u^(γ−1) = exp((γ−1)·log u), u ∈ [½, 1]
+        pm1 = vpowVec(u, g1v);
       }
-      l4 = madd(f32x4.mul(c, f), nl, l4);
-      a = f32x4.mul(c, h);
+      const f = G == 0 ? one : G == 1 ? u : f32x4.mul(pm1, u);
+      // h = u^(γ−1)·(u + γ·p·nl); the loss term f·nl
+      const h = G == 0 ? one : f32x4.mul(pm1, madd(f32x4.mul(gv, p), nl, u));
+      let a: v128;
+      if (U) {
+        l4 = madd(f, nl, l4);
+        a = h;
+      } else {
+        let c: v128;
+        if (prob) {
+          const r = madd(Av, v128.load(at(ti, j)), Bv);
+          c = f32x4.mul(r, cw ? v128.load(at(cw, j)) : aSv);
+        } else {
+          c = cw ? f32x4.mul(v128.load(at(cw, j)), cBv) : cBa;
+        }
+        l4 = madd(f32x4.mul(c, f), nl, l4);
+        a = f32x4.mul(c, h);
+      }
+      a4 = f32x4.add(a4, a);
+      if (grad) v128.store(at(gi, j), a);
     }
-    a4 = f32x4.add(a4, a);
-    if (grad) v128.store(at(gi, j), a);
-    if (++cnt == 4) {
-      la = accF64(la, l4); aa = accF64(aa, a4);
-      l4 = f32x4.splat(0); a4 = f32x4.splat(0);
-      cnt = 0;
-    }
+    la = accF64(la, l4); aa = accF64(aa, a4);
   }
-  la = accF64(la, l4); aa = accF64(aa, a4);
   spanLoss = hsum2(la); spanA = hsum2(aa);
   return j;
 }

@@ -111,7 +111,7 @@ export function rowMaxFast(z: usize, k: i32): f32 {
  * Preconditions: the row is finite (rowFinite), so every z_j − m ≤ 0.
  */
 export function expStoreSum(z: usize, e: usize, k: i32, m: f32, jx: i32 = -1): f64 {
-  return expSumBody(z, e, k, m, true, true, jx);
+  return expSumBody(z, e, k, m, true, true, jx, false, 0);
 }
 
 /**
@@ -119,21 +119,34 @@ export function expStoreSum(z: usize, e: usize, k: i32, m: f32, jx: i32 = -1): f
  * without smoothing mass, whose pass 1 then is the probe. That sum costs about a seventh of the pass.
  */
 export function expStoreSumOnly(z: usize, e: usize, k: i32, m: f32, jx: i32 = -1): f64 {
-  return expSumBody(z, e, k, m, true, false, jx);
+  return expSumBody(z, e, k, m, true, false, jx, false, 0);
+}
+
+/**
+ * expStoreSumOnly with a higher floor: every stored e_j is at least exp(lo) (lo ≥ ln FLT_MIN), e_j =
+ * exp(max(z_j − m, lo)). The focal pass (focal.ts) uses it to keep e·(1/S) out of the subnormals.
+ */
+export function expStoreSumFloor(z: usize, e: usize, k: i32, m: f32, jx: i32, lo: f32): f64 {
+  return expSumBody(z, e, k, m, true, false, jx, true, lo);
 }
 
 /** Σ exp(z_j − m) only, storing nothing (logSoftmax). */
 export function expSumNoStore(z: usize, k: i32, m: f32): f64 {
-  return expSumBody(z, 0, k, m, false, false, -1);
+  return expSumBody(z, 0, k, m, false, false, -1, false, 0);
 }
 
-/** The body of the three above; `store` and `withD` are constants at every call, so each is specialised. */
+/**
+ * The body of the four above; `store`, `withD` and `floored` are constants at every call, so each is
+ * specialised. `floored`: the exponent's lower clamp is `loArg` instead of ln FLT_MIN.
+ */
 // @ts-ignore: decorator
-@inline function expSumBody(z: usize, e: usize, k: i32, m: f32, keep: bool, withD: bool, jx: i32): f64 {
+@inline function expSumBody(
+  z: usize, e: usize, k: i32, m: f32, keep: bool, withD: bool, jx: i32, floored: bool, loArg: f32,
+): f64 {
   let S: f64 = 0, D: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const lo = v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
+    const lo = floored ? f32x4.splat(loArg) : v128.load32_splat(EXP_AT_MIN), log2e = v128.load32_splat(EXP_AT_LOG2E);
     const magic = v128.load32_splat(EXP_AT_MAGIC), ln2 = v128.load32_splat(EXP_AT_LN2);
     const p0 = v128.load32_splat(EXP_AT_P0);
     const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
@@ -172,7 +185,7 @@ export function expSumNoStore(z: usize, k: i32, m: f32): f64 {
   }
   for (; j < k; j++) {
     const d = load<f32>(at(z, j)) - m;
-    const v = expNeg(d);
+    const v = expNeg(floored ? max<f32>(d, loArg) : d);
     if (keep) store<f32>(at(e, j), v);
     S += v; D += d;
   }

@@ -238,6 +238,35 @@ for (const build of BUILDS) {
       }
     });
 
+    it("confident rows whose loss is the label's term alone (α zero off the label): the others' tiny e are summed exactly", () => {
+      // With smoothing, pass 2 of the general path floors every e at P_MIN·K (spanFloorLog) and a row's
+      // Σ_{k≠max} e_k is summed again without the floor where the floor could show. Here nothing else
+      // hides it: α = 0 for every class but the label, so the row's loss is (1−ε+ε/K)·u^γ·(−log p) with
+      // u = Σ_{k≠max} e_k / S — margins 55…78 (every other logit stays above the exp's FLT_MIN clamp,
+      // docs/accuracy.md), so at K = 1000 u ~ 1e-21…1e-31, near or below the floor's K·P_MIN·K = 1e-24.
+      initSync({ simd: build.simd });
+      const rng = mulberry32(4242);
+      for (const k of [10, 1000]) {
+        const alpha = new Float32Array(k);
+        alpha[3] = 1;
+        for (const gamma of [0, 1, 2, 1.5]) {
+          for (let i = 0; i < 8; i++) {
+            const z = randomLogits(rng, 1, k, 1, 0);
+            z[3] = 55 + 23 * rng();
+            const y = new Int32Array([3]);
+            const opts = { classes: k, smoothing: 0.1, reduction: "sum" as const, focal: { gamma, alpha } };
+            const a = crossEntropy(z, y, opts);
+            const r = ref.crossEntropy(z, y, opts);
+            const rl = r.loss as number;
+            expect(rl).toBeGreaterThan(0);
+            const rel = Math.abs((a.loss as number) - rl) / rl;
+            if (!(rel <= 1e-5 * (1 + gamma))) expect.fail(`k=${k} γ=${gamma} margin ${z[3]}: ${a.loss} vs ${rl} (relative ${rel})`);
+            expectGrad(a.grad!, r.grad!, 1);
+          }
+        }
+      }
+    });
+
     it("K = 1, N = 0 and an all-ignored batch", () => {
       initSync({ simd: build.simd });
       const one = crossEntropy(new Float32Array([3, -2]), new Int32Array([0, 0]), { classes: 1, focal: { gamma: 2 } });
