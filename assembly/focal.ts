@@ -64,6 +64,10 @@ let cwPtr: usize = 0;
 let sRed: f64 = 1;
 let zsRed: f64 = 1;
 let wantGrad = false;
+/** The K of floorLo / floorMass (spanFloorLog and the mass it can add to a row's sum, per K). */
+let floorK: i32 = -1;
+let floorLo: f32 = 0;
+let floorMass: f64 = 0;
 
 // ---- outputs of a row, and of a range of rows
 let rowZ: f64 = 0;
@@ -327,8 +331,12 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
   // pass 3's p = e/S are never subnormal (products with them would be ~100× slower on x86).
   const e = scratch;
   const hint = index ? yi : -1;
-  const lo = spanFloorLog(k);
-  let S = expStoreSumFloor(zi, e, k, m, hint, <f32>lo);
+  if (k != floorK) {
+    floorK = k;
+    floorLo = <f32>spanFloorLog(k);
+    floorMass = <f64>k * Math.exp(<f64>floorLo);
+  }
+  let S = expStoreSumFloor(zi, e, k, m, hint, floorLo);
   let logS = Math.log(S);
   let jx = -1;
   let rest: f64 = 0;
@@ -338,7 +346,7 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
     // The floor adds at most K·exp(lo) to the other classes' sum: where that could move rest by 1e-7
     // of itself (a very confident row), rest is summed again from the logits with the plain floor
     // (nothing stored: pass 3 keeps the floored e, whose p it barely moves).
-    if (rest < 1e7 * <f64>k * Math.exp(<f64><f32>lo)) {
+    if (rest < 1e7 * floorMass) {
       rest = expSumNoStore(zi, jx, m) + expSumNoStore(zi + (<usize>(jx + 1) << 2), k - jx - 1, m);
     } else if (jx != hint || rest < 1e-6) rest = sumRange(e, 0, jx) + sumRange(e, jx + 1, k);
     S = 1 + rest;
@@ -526,16 +534,13 @@ function focalSpan(
   const mv = f32x4.splat(m), lsv = f32x4.splat(logS), isv = f32x4.splat(invS);
   const cBv = f32x4.splat(cB), cBa = f32x4.splat(cB * aS), Av = f32x4.splat(A), Bv = f32x4.splat(B);
   const aSv = f32x4.splat(aS), gv = f32x4.splat(gm);
-  // any γ ≤ 8: the binomial series of (1 − p)^(γ−1) through p⁶ where every lane has p < 1/16 (the
-  // first term left out, |C(γ−1, 7)|·p⁷ ≤ 16⁻⁷ ≈ 4e-9 for γ − 1 ∈ [−1, 7], is below f32's resolution)
+  // any γ ≤ 8: the binomial series of (1 − p)^(γ−1) through p⁴ where every lane has p < 1/64 (the
+  // first term left out, |C(γ−1, 5)|·p⁵ ≤ 21·64⁻⁵ ≈ 2e-8 for γ − 1 ∈ [−1, 7], is below f32's resolution)
   const binom = G < 0 && gm <= 8;
   const g1 = gm - 1;
-  const c1 = -g1, c2 = c1 * (-(g1 - 1)) / 2, c3 = c2 * (-(g1 - 2)) / 3;
-  const c4 = c3 * (-(g1 - 3)) / 4, c5 = c4 * (-(g1 - 4)) / 5, c6 = c5 * (-(g1 - 5)) / 6;
-  const b1 = f32x4.splat(c1), b2 = f32x4.splat(c2), b3 = f32x4.splat(c3);
-  const b4 = f32x4.splat(c4), b5 = f32x4.splat(c5), b6 = f32x4.splat(c6);
-  const small = f32x4.splat(<f32>(1.0 / 16));
-  const p2min = f32x4.splat(<f32>9.094947017729282e-13); // 2⁻⁴⁰
+  const c1 = -g1, c2 = c1 * (-(g1 - 1)) / 2, c3 = c2 * (-(g1 - 2)) / 3, c4 = c3 * (-(g1 - 3)) / 4;
+  const b1 = f32x4.splat(c1), b2 = f32x4.splat(c2), b3 = f32x4.splat(c3), b4 = f32x4.splat(c4);
+  const small = f32x4.splat(<f32>(1.0 / 64));
   const g1v = f32x4.splat(g1);
   let la = f64x2.splat(0), aa = f64x2.splat(0);
   let l4 = f32x4.splat(0), a4 = f32x4.splat(0);
@@ -556,15 +561,12 @@ function focalSpan(
       } else if (G > 0) {
         pm1 = vpowm1(u, one, G, gInt);
       } else if (binom && !v128.any_true(f32x4.ge(p, small))) {
-        // every lane has p < 1/16: u^(γ−1) = (1 − p)^(γ−1) by its binomial series through p⁶, in
-        // Estrin's order (a short dependency chain: Horner's made this loop latency-bound)
-        // (p⁴ from p² ≥ 2⁻⁴⁰: a smaller p⁴ is a subnormal, ~100× slower on x86, and weighs < 1e-22 here)
-        const p2 = f32x4.mul(p, p);
-        const lo = madd(p2, madd(b3, p, b2), madd(b1, p, one));
-        const q = f32x4.max(p2, p2min);
-        pm1 = madd(f32x4.mul(q, q), madd(p2, b6, madd(b5, p, b4)), lo);
+        // every lane has p < 1/64: u^(γ−1) = (1 − p)^(γ−1) by its binomial series through p⁴, in
+        // Horner's order: no power of p is formed alone (p⁴ of a small p would be a subnormal, ~100×
+        // slower on x86), and four registers of coefficients keep the loop out of spills
+        pm1 = madd(madd(madd(madd(b4, p, b3), p, b2), p, b1), p, one);
       } else {
-        // some lane has p ≥ 1/16 (a few per row at most), or γ > 8: u^(γ−1) = exp((γ−1)·log u), u ∈ [½, 1]
+        // some lane has p ≥ 1/64 (a few per row at most), or γ > 8: u^(γ−1) = exp((γ−1)·log u), u ∈ [½, 1]
         pm1 = vpowVec(u, g1v);
       }
       const f = G == 0 ? one : G == 1 ? u : f32x4.mul(pm1, u);
