@@ -11,7 +11,9 @@ import {
   EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4, EXP_AT_ZERO,
   expNeg, vexpNeg,
 } from "./math/exp";
-import { PHI_CONSTS, PHI_CONSTS64, PHI_LO, PHI_HI, phiH, expRed } from "./math/phi";
+import {
+  PHI_AT_H, PHI_AT_HI, PHI_AT_LN2, PHI_AT_LO, PHI_AT_LOG2E, PHI_AT_XHI, PHI_AT_XLO, PHI_LO, PHI_HI, phiH, expRed,
+} from "./math/phi";
 import { at, accF64, hsum2 } from "./math/vec";
 
 /** Second and third results of the last pass of this file (see each pass). */
@@ -146,14 +148,14 @@ export function rowKlPhi(s: usize, t: usize, et: usize, w: usize, k: i32, ci: f6
   let X: f64 = 0, Dl: f64 = 0, mx: f64 = -Infinity;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const h0 = v128.load32_splat(PHI_CONSTS), h1 = v128.load32_splat(PHI_CONSTS + 4);
-    const h2 = v128.load32_splat(PHI_CONSTS + 8), h3 = v128.load32_splat(PHI_CONSTS + 12);
-    const h4 = v128.load32_splat(PHI_CONSTS + 16), h5 = v128.load32_splat(PHI_CONSTS + 20);
-    const h6 = v128.load32_splat(PHI_CONSTS + 24), h7 = v128.load32_splat(PHI_CONSTS + 28);
-    const h8 = v128.load32_splat(PHI_CONSTS + 32);
-    const vlo = v128.load32_splat(PHI_CONSTS + 36), vhi = v128.load32_splat(PHI_CONSTS + 40);
-    const log2e = v128.load64_splat(PHI_CONSTS64), ln2 = v128.load64_splat(PHI_CONSTS64 + 8);
-    const xlo = v128.load64_splat(PHI_CONSTS64 + 16), xhi = v128.load64_splat(PHI_CONSTS64 + 24);
+    const h0 = v128.load32_splat(PHI_AT_H), h1 = v128.load32_splat(PHI_AT_H + 4);
+    const h2 = v128.load32_splat(PHI_AT_H + 8), h3 = v128.load32_splat(PHI_AT_H + 12);
+    const h4 = v128.load32_splat(PHI_AT_H + 16), h5 = v128.load32_splat(PHI_AT_H + 20);
+    const h6 = v128.load32_splat(PHI_AT_H + 24), h7 = v128.load32_splat(PHI_AT_H + 28);
+    const h8 = v128.load32_splat(PHI_AT_H + 32);
+    const vlo = v128.load32_splat(PHI_AT_LO), vhi = v128.load32_splat(PHI_AT_HI);
+    const log2e = v128.load64_splat(PHI_AT_LOG2E), ln2 = v128.load64_splat(PHI_AT_LN2);
+    const xlo = v128.load64_splat(PHI_AT_XLO), xhi = v128.load64_splat(PHI_AT_XHI);
     const p0 = v128.load32_splat(EXP_AT_P0);
     const p1 = v128.load32_splat(EXP_AT_P1), p2 = v128.load32_splat(EXP_AT_P2);
     const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);

@@ -32,7 +32,10 @@ import {
   EXP_MIN_ARG,
   expNeg, expAny, vexpNeg, madd, nmadd,
 } from "./math/exp";
-import { LOG_CONSTS, LOG_BITS, logPos, vlogPos } from "./math/log";
+import {
+  LOG_AT_BIAS, LOG_AT_C3, LOG_AT_C5, LOG_AT_C7, LOG_AT_C9, LOG_AT_LN2_HI, LOG_AT_LN2_LO, LOG_AT_MANT, LOG_AT_ONE,
+  LOG_AT_SHIFT, LOG_AT_SQRTH, LOG_AT_TWO, logPos, vlogPos,
+} from "./math/log";
 import {
   RESULTS, RESULT_DIVISOR, RESULT_COUNT, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET,
 } from "./common";
@@ -598,11 +601,11 @@ function focalSpan(
 
 /** u^x for four lanes of u ∈ [½, 1] and |x·log u| small: exp(x·log u) by the vector log and exp. */
 function vpowVec(u: v128, x: v128): v128 {
-  const lb = LOG_BITS, lc = LOG_CONSTS;
   const lg = vlogPos(
-    u, v128.load32_splat(lb), v128.load32_splat(lb + 4), v128.load32_splat(lb + 8), v128.load32_splat(lb + 12),
-    v128.load32_splat(lc), v128.load32_splat(lc + 4), v128.load32_splat(lc + 8), v128.load32_splat(lc + 12),
-    v128.load32_splat(lc + 16), v128.load32_splat(lc + 20), v128.load32_splat(lc + 24), v128.load32_splat(lc + 28),
+    u, v128.load32_splat(LOG_AT_SHIFT), v128.load32_splat(LOG_AT_SQRTH), v128.load32_splat(LOG_AT_MANT),
+    v128.load32_splat(LOG_AT_BIAS), v128.load32_splat(LOG_AT_TWO), v128.load32_splat(LOG_AT_ONE),
+    v128.load32_splat(LOG_AT_LN2_HI), v128.load32_splat(LOG_AT_LN2_LO), v128.load32_splat(LOG_AT_C3),
+    v128.load32_splat(LOG_AT_C5), v128.load32_splat(LOG_AT_C7), v128.load32_splat(LOG_AT_C9),
   );
   return vexpNeg(
     f32x4.mul(x, lg), v128.load32_splat(EXP_AT_MIN), v128.load32_splat(EXP_AT_LOG2E), v128.load32_splat(EXP_AT_MAGIC),

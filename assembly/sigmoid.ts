@@ -17,7 +17,10 @@ import {
   EXP_AT_LN2, EXP_AT_LOG2E, EXP_AT_MAGIC, EXP_AT_MIN, EXP_AT_ONE, EXP_AT_P0, EXP_AT_P1, EXP_AT_P2, EXP_AT_P3, EXP_AT_P4, EXP_AT_ZERO,
   expNeg, vexpNeg,
 } from "./math/exp";
-import { LOG_CONSTS, LOG_BITS, log1pUnit, vlogPos } from "./math/log";
+import {
+  LOG_AT_BIAS, LOG_AT_C3, LOG_AT_C5, LOG_AT_C7, LOG_AT_C9, LOG_AT_LN2_HI, LOG_AT_LN2_LO, LOG_AT_MANT, LOG_AT_SHIFT,
+  LOG_AT_SQRTH, LOG_AT_TWO, log1pUnit, vlogPos,
+} from "./math/log";
 import { at, accF64, hsum2 } from "./math/vec";
 import { RESULTS, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE } from "./common";
 import { sigmoidFocalRange } from "./sigmoid_focal";
@@ -48,12 +51,12 @@ function span(
     const p3 = v128.load32_splat(EXP_AT_P3), one = v128.load32_splat(EXP_AT_ONE);
     const p4 = v128.load32_splat(EXP_AT_P4);
     const zero = v128.load32_splat(EXP_AT_ZERO);
-    const two = v128.load32_splat(LOG_CONSTS), c3 = v128.load32_splat(LOG_CONSTS + 16);
-    const c5 = v128.load32_splat(LOG_CONSTS + 20), c7 = v128.load32_splat(LOG_CONSTS + 24);
-    const c9 = v128.load32_splat(LOG_CONSTS + 28);
-    const ln2hi = v128.load32_splat(LOG_CONSTS + 8), ln2lo = v128.load32_splat(LOG_CONSTS + 12);
-    const shift = v128.load32_splat(LOG_BITS), sqrth = v128.load32_splat(LOG_BITS + 4);
-    const mant = v128.load32_splat(LOG_BITS + 8), bias = v128.load32_splat(LOG_BITS + 12);
+    const two = v128.load32_splat(LOG_AT_TWO), c3 = v128.load32_splat(LOG_AT_C3);
+    const c5 = v128.load32_splat(LOG_AT_C5), c7 = v128.load32_splat(LOG_AT_C7);
+    const c9 = v128.load32_splat(LOG_AT_C9);
+    const ln2hi = v128.load32_splat(LOG_AT_LN2_HI), ln2lo = v128.load32_splat(LOG_AT_LN2_LO);
+    const shift = v128.load32_splat(LOG_AT_SHIFT), sqrth = v128.load32_splat(LOG_AT_SQRTH);
+    const mant = v128.load32_splat(LOG_AT_MANT), bias = v128.load32_splat(LOG_AT_BIAS);
     const av = f32x4.splat(a), bv = f32x4.splat(b), sv = f32x4.splat(s);
     const len4 = len & ~3;
     let acc = f64x2.splat(0);

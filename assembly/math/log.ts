@@ -32,6 +32,20 @@ const MANT_MASK: i32 = 0x007FFFFF;
 /** i32 constants for the vector path: shift, √½ bits, mantissa mask, exponent bias. */
 export const LOG_BITS: usize = memory.data<i32>([SHIFT_BITS, SQRTH_BITS, MANT_MASK, 127], 16);
 
+// The tables' entries by name, for v128.load32_splat (as EXP_AT_* in exp.ts).
+export const LOG_AT_TWO: usize = LOG_CONSTS;
+export const LOG_AT_ONE: usize = LOG_CONSTS + 4;
+export const LOG_AT_LN2_HI: usize = LOG_CONSTS + 8;
+export const LOG_AT_LN2_LO: usize = LOG_CONSTS + 12;
+export const LOG_AT_C3: usize = LOG_CONSTS + 16;
+export const LOG_AT_C5: usize = LOG_CONSTS + 20;
+export const LOG_AT_C7: usize = LOG_CONSTS + 24;
+export const LOG_AT_C9: usize = LOG_CONSTS + 28;
+export const LOG_AT_SHIFT: usize = LOG_BITS;
+export const LOG_AT_SQRTH: usize = LOG_BITS + 4;
+export const LOG_AT_MANT: usize = LOG_BITS + 8;
+export const LOG_AT_BIAS: usize = LOG_BITS + 12;
+
 // ---------------------------------------------------------------- scalar (both builds)
 
 /** log(x) for positive normal f32 x. */

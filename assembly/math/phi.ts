@@ -32,6 +32,16 @@ export const PHI_CONSTS64: usize = memory.data<f64>([EXP_LOG2E_F64, EXP_LN2_F64,
 export const PHI_LO: f32 = -2.0;
 export const PHI_HI: f32 = 1.0;
 
+// The tables' entries by name, for the splat loads (as EXP_AT_* in exp.ts): H's coefficient of v^n at
+// PHI_AT_H + 4n, the interval's ends, and expRed's f64 constants.
+export const PHI_AT_H: usize = PHI_CONSTS;
+export const PHI_AT_LO: usize = PHI_CONSTS + 36;
+export const PHI_AT_HI: usize = PHI_CONSTS + 40;
+export const PHI_AT_LOG2E: usize = PHI_CONSTS64;
+export const PHI_AT_LN2: usize = PHI_CONSTS64 + 8;
+export const PHI_AT_XLO: usize = PHI_CONSTS64 + 16;
+export const PHI_AT_XHI: usize = PHI_CONSTS64 + 24;
+
 /** H(v) = φ(v)/v² on [−2, 1], f32 Horner. */
 // @ts-ignore: decorator
 @inline export function phiH(v: f32): f32 {
