@@ -3,15 +3,17 @@
 // is convex (f'' = mean variance of z under p ≥ 0), so the minimiser is the root of the increasing f'.
 // Search: safeguarded Newton on β — a Newton step when it lands inside the current bracket and shrinks
 // fast enough, else a geometric bisection of the bracket — with one wasm pass per step giving f, f'
-// and f'' together. β stays on the f32 grid the kernel computes with, so what is evaluated is exactly
-// the β reported. (docs/spec.md "fitTemperature")
+// and f'' together (a parameter block run over the pool: row blocks, sums added in block order,
+// docs/spec.md "Threads"). β stays on the f32 grid the kernel computes with, so what is evaluated is
+// exactly the β reported. (docs/spec.md "fitTemperature")
 
-import { MOMENTS_RESULT } from "./abi.js";
+import { JOB, MOM, MOM_SLOT_BYTES, MOMENTS_RESULT, PARAMS } from "./abi.js";
+import { runJob } from "./threads.js";
 import { enter, leave } from "./guard.js";
 import { heap, type Heap } from "./memory.js";
 import type { FitTemperatureOptions, FitTemperatureResult, Float32Input, Int32Input } from "./types.js";
 import { badLabel, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, rowsOf } from "./validate.js";
-import { copyIn, place } from "./stage.js";
+import { copyIn, paramWriter, place } from "./stage.js";
 
 const FN = "fitTemperature";
 const KEYS: ReadonlySet<string> = new Set(["classes", "ignoreIndex"]);
@@ -54,6 +56,8 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
 
   const zPtr = place(h, z, "a");
   const yPtr = place(h, y, "b");
+  const slots = h.scratchPtr("mom.slots", MOM_SLOT_BYTES * Math.min(65535, Math.max(1, n))); // one per row block
+  const block = h.scratchPtr("mom.params", PARAMS.bytes); // the evaluations' parameter block (assembly/params.ts)
   copyIn(h, z, zPtr);
   copyIn(h, y, yPtr);
   // Logits beyond ±1e12: the kernel's f32 exp has a floor (~1e-38) that, multiplied by gaps
@@ -64,9 +68,19 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
     const bad = h.exports.labelScan(yPtr, n, k, ignoreIndex, 0);
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
   }
+  if (!exact) {
+    const w = paramWriter(h, block);
+    w.int(PARAMS.job, JOB.moments);
+    w.int(MOM.z, zPtr);
+    w.int(MOM.y, yPtr);
+    w.int(MOM.n, n);
+    w.int(MOM.k, k);
+    w.int(MOM.ignore, ignoreIndex);
+    w.int(MOM.slots, slots);
+  }
   let counted = -1;
   const at = (beta: number): Point => {
-    if (!exact) return evaluate(h, zPtr, yPtr, n, k, ignoreIndex, beta);
+    if (!exact) return evaluate(h, block, yPtr, n, k, ignoreIndex, beta);
     const p = moments64(h.f32, zPtr >>> 2, h.i32, yPtr >>> 2, n, k, ignoreIndex, beta);
     counted = p.count;
     return p;
@@ -222,8 +236,10 @@ function moments64(
   return { beta, f: F * inv, d1: F1 * inv, d2: F2 * inv, count };
 }
 
-function evaluate(h: Heap, zPtr: number, yPtr: number, n: number, k: number, ignoreIndex: number, beta: number): Point {
-  const bad = h.exports.temperatureMoments(zPtr, yPtr, n, k, ignoreIndex, beta);
+/** One evaluation at β: the block at p (written once per call) with its β, run over the pool. */
+function evaluate(h: Heap, p: number, yPtr: number, n: number, k: number, ignoreIndex: number, beta: number): Point {
+  paramWriter(h, p).f64(MOM.beta, beta);
+  const bad = runJob(h, FN, p, n * k);
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
   const r = h.results >>> 3;
   return { beta, f: h.f64[r + MOMENTS_RESULT.f]!, d1: h.f64[r + MOMENTS_RESULT.d1]!, d2: h.f64[r + MOMENTS_RESULT.d2]! };
