@@ -16,19 +16,20 @@
 // block order, so every thread count gives the same bits (docs/spec.md "Threads").
 
 import { rowMax, rowFinite } from "./rows";
-import { rowExpSumSq, rowMoments, extraB, extraC } from "./calibration_rows";
+import { rowExpSumSq, rowMoments, maxAbsFinite, extraB, extraC } from "./calibration_rows";
 import { softmax64, hasNaNOrInf } from "./softmax_f64";
 import { labelScan } from "./ce_labels";
 import { expNeg } from "./math/exp";
 import { at } from "./math/vec";
 import { rowBlockRows, rowBlocks } from "./row_blocks";
 import {
-  RESULTS, RESULT_BRIER, RESULT_CONFIDENCE, RESULT_COUNT, RESULT_D1, RESULT_D2, RESULT_F, RESULT_HITS, RESULT_NLL,
+  RESULTS, RESULT_BRIER, RESULT_CONFIDENCE, RESULT_COUNT, RESULT_D1, RESULT_D2, RESULT_F, RESULT_HITS, RESULT_MAX_ABS,
+  RESULT_NLL,
 } from "./common";
 import {
   CAL_BLOCK_ROWS, CAL_BLOCKS, CAL_CONF, CAL_CORRECT, CAL_COUNT, CAL_FROM_PROB, CAL_IGNORE, CAL_K, CAL_N, CAL_SCRATCH,
   CAL_SLOT_BYTES, CAL_SLOTS, CAL_TEMPERATURE, CAL_Y, CAL_Z, MOM_BETA, MOM_BLOCK_ROWS, MOM_BLOCKS, MOM_COUNT, MOM_IGNORE,
-  MOM_K, MOM_N, MOM_SLOT_BYTES, MOM_SLOTS, MOM_Y, MOM_Z,
+  MOM_K, MOM_N, MOM_SCAN, MOM_SLOT_BYTES, MOM_SLOTS, MOM_Y, MOM_Z,
 } from "./params";
 
 /** Index of the first maximum of z (a finite row whose max is m). */
@@ -67,10 +68,11 @@ const CS_BRIER: usize = 8;
 const CS_NLL: usize = 16;
 const CS_CONF: usize = 24;
 const CS_HITS: usize = 32;
-// A temperatureMoments block's slot (MOM_SLOT_BYTES): Σ f, Σ f', Σ f''.
+// A temperatureMoments block's slot (MOM_SLOT_BYTES): Σ f, Σ f', Σ f'', largest finite |z| (MOM_SCAN).
 const MS_F: usize = 0;
 const MS_D1: usize = 8;
 const MS_D2: usize = 16;
+const MS_ABS: usize = 24;
 
 // @ts-ignore: decorator
 @inline function du(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
@@ -258,15 +260,20 @@ export function momentsStepBlocks(p: usize, step: i32): i32 {
 }
 
 export function momentsBlock(p: usize, b: i32): void {
-  const n = load<i32>(p + MOM_N), r = load<i32>(p + MOM_BLOCK_ROWS);
+  const n = load<i32>(p + MOM_N), k = load<i32>(p + MOM_K), r = load<i32>(p + MOM_BLOCK_ROWS);
   const i0 = b * r, i1 = min(n, i0 + r);
-  momentsRange(
-    du(p, MOM_Z), du(p, MOM_Y), load<i32>(p + MOM_K), load<i32>(p + MOM_IGNORE), load<f64>(p + MOM_BETA), i0, i1,
-    du(p, MOM_SLOTS) + <usize>b * MOM_SLOT_BYTES,
-  );
+  const z = du(p, MOM_Z), slot = du(p, MOM_SLOTS) + <usize>b * MOM_SLOT_BYTES;
+  // the scan first: the block's rows are then in cache for the moments
+  if (load<i32>(p + MOM_SCAN)) {
+    store<f64>(slot + MS_ABS, <f64>maxAbsFinite(z + (<usize>i0 * <usize>k << 2), <usize>(i1 - i0) * <usize>k));
+  }
+  momentsRange(z, du(p, MOM_Y), k, load<i32>(p + MOM_IGNORE), load<f64>(p + MOM_BETA), i0, i1, slot);
 }
 
-/** RESULTS: [1] rows counted, [2] mean f, [3] mean f', [4] mean f'' (all 0 with no row). */
+/**
+ * RESULTS: [1] rows counted, [2] mean f, [3] mean f', [4] mean f'' (all 0 with no row); with MOM_SCAN,
+ * [5] the largest finite |z|.
+ */
 export function momentsFinish(p: usize): void {
   const nb = load<i32>(p + MOM_BLOCKS), slots = du(p, MOM_SLOTS);
   let F: f64 = 0, F1: f64 = 0, F2: f64 = 0;
@@ -275,6 +282,11 @@ export function momentsFinish(p: usize): void {
     F += load<f64>(s + MS_F);
     F1 += load<f64>(s + MS_D1);
     F2 += load<f64>(s + MS_D2);
+  }
+  if (load<i32>(p + MOM_SCAN)) {
+    let m: f64 = 0;
+    for (let b = 0; b < nb; b++) m = max(m, load<f64>(slots + <usize>b * MOM_SLOT_BYTES + MS_ABS));
+    store<f64>(RESULTS + RESULT_MAX_ABS, m);
   }
   const cnt = load<f64>(p + MOM_COUNT);
   const inv: f64 = cnt > 0 ? 1 / cnt : 0;

@@ -156,14 +156,19 @@ export const MOM_IGNORE: usize = 40;
 export const MOM_BETA: usize = 48;
 /** MOM_SLOT_BYTES per row block: MOM_SLOT_BYTES·min(65535, max(1, n)) bytes are always enough. */
 export const MOM_SLOTS: usize = 56;
+/**
+ * 1: also find the largest finite |z| over every row, ignored ones included (RESULT_MAX_ABS), which
+ * the facade asks for at its first evaluation (src/temperature.ts: beyond 1e12 it evaluates in f64).
+ */
+export const MOM_SCAN: usize = 64;
 // derived by jobPrepare
-export const MOM_BLOCK_ROWS: usize = 64;
-export const MOM_BLOCKS: usize = 72;
+export const MOM_BLOCK_ROWS: usize = 72;
+export const MOM_BLOCKS: usize = 80;
 /** f64: rows not ignored. */
-export const MOM_COUNT: usize = 80;
-export const MOM_PARAM_BYTES: usize = 88;
-/** A row block's slot: f64 Σ f, Σ f', Σ f''. */
-export const MOM_SLOT_BYTES: usize = 24;
+export const MOM_COUNT: usize = 88;
+export const MOM_PARAM_BYTES: usize = 96;
+/** A row block's slot: f64 Σ f, Σ f', Σ f'', then (MOM_SCAN) the block's largest finite |z|. */
+export const MOM_SLOT_BYTES: usize = 32;
 
 // ---- smoothTargets (assembly/smooth.ts)
 export const SMT_Y: usize = 8;

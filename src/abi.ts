@@ -24,8 +24,11 @@ export const RESULT = {
 /** calibration's slots (its parameter block, CAL, leaves them). */
 export const CALIBRATION_RESULT = { count: 1, brierSum: 2, nllSum: 3, confidenceSum: 4, hits: 5 } as const;
 
-/** temperatureMoments' slots (its parameter block, MOM): the mean NLL f(β) and its first two derivatives in β. */
-export const MOMENTS_RESULT = { count: 1, f: 2, d1: 3, d2: 4 } as const;
+/**
+ * temperatureMoments' slots (its parameter block, MOM): the mean NLL f(β) and its first two derivatives
+ * in β; with MOM.scan, the largest finite |logit|.
+ */
+export const MOMENTS_RESULT = { count: 1, f: 2, d1: 3, d2: 4, maxAbs: 5 } as const;
 
 /**
  * Byte offsets of the focal kernels' parameter block (assembly/focal_params.ts, whose FP_* constants
@@ -294,9 +297,11 @@ export const MOM = {
   beta: 48,
   /** MOM_SLOT_BYTES per row block. */
   slots: 56,
+  /** 1: also find the largest finite |logit| (MOMENTS_RESULT.maxAbs). */
+  scan: 64,
 } as const;
 /** Bytes of one temperatureMoments row block's slot (MOM_SLOT_BYTES). */
-export const MOM_SLOT_BYTES = 24;
+export const MOM_SLOT_BYTES = 32;
 
 /** smoothTargets (SMT_* in assembly/params.ts). */
 export const SMT = {

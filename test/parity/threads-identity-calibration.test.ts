@@ -132,6 +132,26 @@ function cases(seed: number): Case[] {
         },
       });
     }
+    if (n > r) {
+      // a logit beyond 1e12 in an ignored row of the last block: the first evaluation's scan covers every
+      // row, so the whole search runs in f64 on the calling thread (src/temperature.ts)
+      const huge = z.slice();
+      const yh = y.slice();
+      yh[n - 1] = -100;
+      huge[(n - 1) * k] = 3e13;
+      out.push({
+        name: `fitTemperature ${n}×${k} 3e13 in an ignored row`,
+        run: () => {
+          const f = fitTemperature(huge, yh, { classes: k });
+          return [f.temperature, f.nllBefore, f.nllAfter, f.iterations, f.atBound ? 1 : 0];
+        },
+        check: (got) => {
+          const f = ref.fitTemperature(huge, yh, { classes: k });
+          expect(Math.abs((got[0] as number) / f.temperature - 1)).toBeLessThanOrEqual(1e-5);
+          expect(lossError(got[2] as number, f.nllAfter)).toBeLessThanOrEqual(1e-6);
+        },
+      });
+    }
     const eps = pick([0.1, 0.37]);
     const mode = pick(["uniform", "others"] as const);
     out.push({

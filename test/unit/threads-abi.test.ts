@@ -138,6 +138,7 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
     expect(g("RESULT_F")).toBe(8 * MOMENTS_RESULT.f);
     expect(g("RESULT_D1")).toBe(8 * MOMENTS_RESULT.d1);
     expect(g("RESULT_D2")).toBe(8 * MOMENTS_RESULT.d2);
+    expect(g("RESULT_MAX_ABS")).toBe(8 * MOMENTS_RESULT.maxAbs);
     for (const [k, v] of Object.entries(REDUCE)) expect(g(`REDUCE_${k.toUpperCase()}`), `REDUCE.${k}`).toBe(v);
     for (const [k, v] of Object.entries(WEIGHT)) expect(g(`WEIGHT_${k.toUpperCase()}`), `WEIGHT.${k}`).toBe(v);
   });
@@ -238,6 +239,7 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
       I[(pm + MOM.ignore) >>> 2] = -100;
       F[(pm + MOM.beta) >>> 3] = 0.7;
       I[(pm + MOM.slots) >>> 2] = alloc(MOM_SLOT_BYTES * n);
+      I[(pm + MOM.scan) >>> 2] = 1;
       expect(call("jobRun", pm)).toBe(-1);
       const ps = alloc(PARAMS.bytes);
       I[ps >>> 2] = JOB.smooth;
