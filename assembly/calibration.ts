@@ -138,21 +138,27 @@ function calibrationRange(
 // conf / correct hold only the rows not ignored, in row order: jobPrepare gives each block its first
 // output index (the rows not ignored before it), so every block writes its own disjoint range.
 
-/** −1, or the first bad label's row (nothing written then). */
+/**
+ * −1, or the first bad label's row (no output written then). One pass over the labels both checks them
+ * (as labelScan) and gives each block its first output index.
+ */
 export function calibrationPrepare(p: usize): i32 {
   const y = du(p, CAL_Y), n = load<i32>(p + CAL_N), k = load<i32>(p + CAL_K), ignoreIndex = load<i32>(p + CAL_IGNORE);
-  const bad = labelScan(y, n, k, ignoreIndex, 0);
-  if (bad >= 0) return bad;
   const r = rowBlockRows(n, k), nb = rowBlocks(n, r);
-  store<i32>(p + CAL_BLOCK_ROWS, r);
-  store<i32>(p + CAL_BLOCKS, nb);
   const slots = du(p, CAL_SLOTS);
   let o = 0;
   for (let b = 0; b < nb; b++) {
     store<i32>(slots + <usize>b * CAL_SLOT_BYTES, o);
     const i1 = min(n, (b + 1) * r);
-    for (let i = b * r; i < i1; i++) if (load<i32>(at(y, i)) != ignoreIndex) o++;
+    for (let i = b * r; i < i1; i++) {
+      const yi = load<i32>(at(y, i));
+      if (yi == ignoreIndex) continue;
+      if (<u32>yi >= <u32>k) return i;
+      o++;
+    }
   }
+  store<i32>(p + CAL_BLOCK_ROWS, r);
+  store<i32>(p + CAL_BLOCKS, nb);
   store<f64>(p + CAL_COUNT, <f64>o);
   return -1;
 }
