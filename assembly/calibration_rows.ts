@@ -1,6 +1,7 @@
 // Row passes of calibration and temperature fitting (calibration.ts; docs/spec.md "calibration",
 // "fitTemperature"), in the style of rows.ts: one row of `k` contiguous f32, nothing stored, every
-// vector's sum added into f64 (accF64). Preconditions: the row is finite and m is its max.
+// vector's sum added into f64 (accF64). Preconditions: the row is finite and m is its max (except
+// maxAbsFinite, a plain scan).
 //
 // Second and third results go to extraB / extraC, read right after the call; each pass's doc says what
 // they hold. (They are not shared with distillation_rows.ts.)
@@ -82,4 +83,35 @@ export function rowMoments(z: usize, k: i32, m: f32, beta: f32): f64 {
   extraB = M1;
   extraC = M2;
   return S;
+}
+
+/**
+ * Temperature fitting's scan: the largest |x_e| over `len` contiguous f32, NaN and ±Infinity skipped
+ * (0 when there is none). Reads only.
+ */
+export function maxAbsFinite(x: usize, len: usize): f32 {
+  let m: f32 = 0;
+  let e: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const inf = f32x4.splat(Infinity);
+    let m0 = f32x4.splat(0), m1 = m0;
+    const len8 = len & ~(<usize>7), len4 = len & ~(<usize>3);
+    // |x| < Infinity is false for NaN and ±Infinity: those lanes become +0
+    for (; e < len8; e += 8) {
+      const a0 = f32x4.abs(v128.load(x + (e << 2))), a1 = f32x4.abs(v128.load(x + (e << 2) + 16));
+      m0 = f32x4.pmax(m0, v128.and(a0, f32x4.lt(a0, inf)));
+      m1 = f32x4.pmax(m1, v128.and(a1, f32x4.lt(a1, inf)));
+    }
+    for (; e < len4; e += 4) {
+      const a0 = f32x4.abs(v128.load(x + (e << 2)));
+      m0 = f32x4.pmax(m0, v128.and(a0, f32x4.lt(a0, inf)));
+    }
+    m0 = f32x4.pmax(m0, m1);
+    m = max(max(f32x4.extract_lane(m0, 0), f32x4.extract_lane(m0, 1)), max(f32x4.extract_lane(m0, 2), f32x4.extract_lane(m0, 3)));
+  }
+  for (; e < len; e++) {
+    const a = abs<f32>(load<f32>(x + (e << 2)));
+    if (a < Infinity && a > m) m = a;
+  }
+  return m;
 }

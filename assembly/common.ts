@@ -24,6 +24,8 @@ export const RESULT_HITS: usize = 40;
 export const RESULT_F: usize = 16;
 export const RESULT_D1: usize = 24;
 export const RESULT_D2: usize = 32;
+/** temperatureMoments with MOM_SCAN: the largest finite |z| of the call (slot 5; 0 for none). */
+export const RESULT_MAX_ABS: usize = 40;
 
 export const REDUCE_MEAN: i32 = 0;
 export const REDUCE_SUM: i32 = 1;

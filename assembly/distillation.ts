@@ -26,6 +26,7 @@ import {
 import { rowKlStudent, rowCombine, rowTeacherKl, rowKlPhi, rowCombineKl, extraB, extraC } from "./distillation_rows";
 import { softmax64, hasNaNOrInf } from "./softmax_f64";
 import { labelScan } from "./ce_labels";
+import { rowBlockRows, rowBlocks } from "./row_blocks";
 import { at } from "./math/vec";
 import { RESULTS, RESULT_COUNT, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE } from "./common";
 import {
@@ -267,7 +268,7 @@ function distillRange(
 
 
 // ---- the parameter-block form (assembly/jobs.ts; docs/spec.md "Threads"): rows in fixed blocks of
-// about 16384 logits (from N and K only; at most 65535 blocks), each block's loss sum in its own f64
+// about 16384 logits (assembly/row_blocks.ts: from N and K only; at most 65535 blocks), each block's loss sum in its own f64
 // slot, the slots added in block order by the calling thread; each thread its own row scratch.
 
 /** Bytes of one thread's scratch: 3·K f32 rows, then 5·K f64 (16-aligned), as distillation's `scratch`. */
@@ -297,10 +298,9 @@ export function distillPrepare(p: usize): i32 {
     return -1;
   }
   store<f64>(p + DST_SC, mean ? 1 / cnt : 1);
-  let r = max(1, 16384 / max(k, 1));
-  r = max(r, (n + 65534) / 65535);
+  const r = rowBlockRows(n, k);
   store<i32>(p + DST_BLOCK_ROWS, r);
-  store<i32>(p + DST_BLOCKS, n == 0 ? 0 : (n + r - 1) / r);
+  store<i32>(p + DST_BLOCKS, rowBlocks(n, r));
   return -1;
 }
 

@@ -6,7 +6,7 @@ import { RESULTS } from "./common";
 // test/unit/threads-abi.test.ts to compare with src/abi.ts.
 export {
   RESULT_DIVISOR, RESULT_COUNT, RESULT_LOSS, RESULT_BRIER, RESULT_NLL, RESULT_CONFIDENCE, RESULT_HITS, RESULT_F,
-  RESULT_D1, RESULT_D2, REDUCE_MEAN, REDUCE_SUM, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET,
+  RESULT_D1, RESULT_D2, RESULT_MAX_ABS, REDUCE_MEAN, REDUCE_SUM, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET,
 } from "./common";
 
 export {
@@ -22,14 +22,12 @@ export { TILE_BYTES, SMALL_K } from "./ce_tile";
 export { GEMM_CTX_BYTES } from "./gemm";
 export { labelScan } from "./ce_labels";
 export { logSoftmax, softmax } from "./softmax";
-export { smoothTargets } from "./smooth";
 export { expPass, scalePass } from "./bounds";
 // Not for the facade: exported only so that Binaryen keeps it a call. Inlined into the probability
 // targets' row (its one caller), its rarely taken scan cost 4% on every row (same-process A/B, SIMD).
 export { expSumRepairAtMax } from "./rows";
 export { sigmoidCrossEntropy } from "./sigmoid";
 export { distillation, distillScratchBytes } from "./distillation";
-export { calibrationRows, temperatureMoments } from "./calibration";
 export { linearScratchBytes, LCE_VB, LCE_HB } from "./linear_cross_entropy";
 export { jobRun, jobPrepare, jobStepBlocks, jobBlock, jobFinish } from "./jobs";
 // The parameter blocks' field offsets (assembly/params.ts), for src/abi.ts's test to compare against.

@@ -11,11 +11,16 @@
 // jobRun is exactly that loop with every block on thread 0, so the one-thread path and the pool run
 // the same blocks and the same serial steps (docs/spec.md "Threads").
 
-import { JOB_DISTILL, JOB_FOCAL, JOB_LINEAR, JOB_SIGMOID, P_JOB } from "./params";
+import { JOB_CALIBRATION, JOB_DISTILL, JOB_FOCAL, JOB_LINEAR, JOB_MOMENTS, JOB_SIGMOID, JOB_SMOOTH, P_JOB } from "./params";
 import { distillBlock, distillFinish, distillPrepare, distillStepBlocks } from "./distillation";
 import { linearBlock, linearFinish, linearPrepare, linearStepBlocks } from "./linear_cross_entropy";
 import { sigmoidBlock, sigmoidFinish, sigmoidPrepare, sigmoidStepBlocks } from "./sigmoid";
 import { focalBlock, focalFinish, focalPrepare, focalStepBlocks } from "./focal";
+import {
+  calibrationBlock, calibrationFinish, calibrationPrepare, calibrationStepBlocks, momentsBlock, momentsFinish,
+  momentsPrepare, momentsStepBlocks,
+} from "./calibration";
+import { smoothBlock, smoothPrepare, smoothStepBlocks } from "./smooth";
 
 /** −1, or the first row with a bad label (nothing written then). */
 export function jobPrepare(p: usize): i32 {
@@ -24,6 +29,9 @@ export function jobPrepare(p: usize): i32 {
   if (job == JOB_SIGMOID) return sigmoidPrepare(p);
   if (job == JOB_DISTILL) return distillPrepare(p);
   if (job == JOB_FOCAL) return focalPrepare(p);
+  if (job == JOB_CALIBRATION) return calibrationPrepare(p);
+  if (job == JOB_MOMENTS) return momentsPrepare(p);
+  if (job == JOB_SMOOTH) return smoothPrepare(p);
   unreachable();
   return 0;
 }
@@ -34,6 +42,9 @@ export function jobStepBlocks(p: usize, step: i32): i32 {
   if (job == JOB_SIGMOID) return sigmoidStepBlocks(p, step);
   if (job == JOB_DISTILL) return distillStepBlocks(p, step);
   if (job == JOB_FOCAL) return focalStepBlocks(p, step);
+  if (job == JOB_CALIBRATION) return calibrationStepBlocks(p, step);
+  if (job == JOB_MOMENTS) return momentsStepBlocks(p, step);
+  if (job == JOB_SMOOTH) return smoothStepBlocks(p, step);
   unreachable();
   return 0;
 }
@@ -44,6 +55,9 @@ export function jobBlock(p: usize, step: i32, block: i32, thread: i32): void {
   if (job == JOB_SIGMOID) { sigmoidBlock(p, block); return; }
   if (job == JOB_DISTILL) { distillBlock(p, block, thread); return; }
   if (job == JOB_FOCAL) { focalBlock(p, block, thread); return; }
+  if (job == JOB_CALIBRATION) { calibrationBlock(p, block, thread); return; }
+  if (job == JOB_MOMENTS) { momentsBlock(p, block); return; }
+  if (job == JOB_SMOOTH) { smoothBlock(p, block); return; }
   unreachable();
 }
 
@@ -53,6 +67,9 @@ export function jobFinish(p: usize): void {
   if (job == JOB_SIGMOID) { sigmoidFinish(p); return; }
   if (job == JOB_DISTILL) { distillFinish(p); return; }
   if (job == JOB_FOCAL) { focalFinish(p); return; }
+  if (job == JOB_CALIBRATION) { calibrationFinish(p); return; }
+  if (job == JOB_MOMENTS) { momentsFinish(p); return; }
+  if (job == JOB_SMOOTH) return; // every row is written by its block
   unreachable();
 }
 

@@ -16,6 +16,9 @@ export const JOB_LINEAR: i32 = 1;
 export const JOB_SIGMOID: i32 = 2;
 export const JOB_DISTILL: i32 = 3;
 export const JOB_FOCAL: i32 = 9;
+export const JOB_CALIBRATION: i32 = 4;
+export const JOB_MOMENTS: i32 = 5;
+export const JOB_SMOOTH: i32 = 6;
 
 // ---- linearCrossEntropy (assembly/linear_cross_entropy.ts)
 export const LCE_H: usize = 8;
@@ -185,6 +188,74 @@ export const FOC_W_MODE_EFF: usize = 200;
 export const FOC_CW_EFF: usize = 208;
 export const FOC_BLOCKS: usize = 216;
 export const FOC_PARAM_BYTES: usize = 224;
+// ---- calibration's per-row pass (assembly/calibration.ts)
+export const CAL_Z: usize = 8;
+export const CAL_Y: usize = 16;
+export const CAL_N: usize = 24;
+export const CAL_K: usize = 32;
+/** f64 */
+export const CAL_TEMPERATURE: usize = 40;
+/** 1: the rows are probabilities (used as they are), 0: logits. */
+export const CAL_FROM_PROB: usize = 48;
+export const CAL_IGNORE: usize = 56;
+/** N f64: the confidence of each row not ignored, in row order (compacted). */
+export const CAL_CONF: usize = 64;
+/** N i32: 1 where that row's prediction is its label. */
+export const CAL_CORRECT: usize = 72;
+/** Per thread 16·K bytes (2·K f64): thread t's at CAL_SCRATCH + 16·K·t. */
+export const CAL_SCRATCH: usize = 80;
+/** CAL_SLOT_BYTES per row block: CAL_SLOT_BYTES·min(65535, max(1, n)) bytes are always enough. */
+export const CAL_SLOTS: usize = 88;
+// derived by jobPrepare
+export const CAL_BLOCK_ROWS: usize = 96;
+export const CAL_BLOCKS: usize = 104;
+/** f64: rows not ignored. */
+export const CAL_COUNT: usize = 112;
+export const CAL_PARAM_BYTES: usize = 120;
+/**
+ * A row block's slot: its first output index (i32, written by jobPrepare: the rows not ignored before
+ * the block), then f64 Σ brier, Σ nll, Σ confidence, correct count.
+ */
+export const CAL_SLOT_BYTES: usize = 40;
+
+// ---- temperatureMoments, fitTemperature's evaluation (assembly/calibration.ts)
+export const MOM_Z: usize = 8;
+export const MOM_Y: usize = 16;
+export const MOM_N: usize = 24;
+export const MOM_K: usize = 32;
+export const MOM_IGNORE: usize = 40;
+/** f64: β = 1/T (used as f32). */
+export const MOM_BETA: usize = 48;
+/** MOM_SLOT_BYTES per row block: MOM_SLOT_BYTES·min(65535, max(1, n)) bytes are always enough. */
+export const MOM_SLOTS: usize = 56;
+/**
+ * 1: also find the largest finite |z| over every row, ignored ones included (RESULT_MAX_ABS), which
+ * the facade asks for at its first evaluation (src/temperature.ts: beyond 1e12 it evaluates in f64).
+ */
+export const MOM_SCAN: usize = 64;
+// derived by jobPrepare
+export const MOM_BLOCK_ROWS: usize = 72;
+export const MOM_BLOCKS: usize = 80;
+/** f64: rows not ignored. */
+export const MOM_COUNT: usize = 88;
+export const MOM_PARAM_BYTES: usize = 96;
+/** A row block's slot: f64 Σ f, Σ f', Σ f'', then (MOM_SCAN) the block's largest finite |z|. */
+export const MOM_SLOT_BYTES: usize = 32;
+
+// ---- smoothTargets (assembly/smooth.ts)
+export const SMT_Y: usize = 8;
+export const SMT_N: usize = 16;
+export const SMT_K: usize = 24;
+/** f64 */
+export const SMT_EPS: usize = 32;
+export const SMT_OTHERS: usize = 40;
+export const SMT_IGNORE: usize = 48;
+/** N×K f32. */
+export const SMT_OUT: usize = 56;
+// derived by jobPrepare
+export const SMT_BLOCK_ROWS: usize = 64;
+export const SMT_BLOCKS: usize = 72;
+export const SMT_PARAM_BYTES: usize = 80;
 
 /** Largest parameter block of any job (the facade allocates this much once). */
 export const PARAM_BYTES: usize = 312;

@@ -21,6 +21,7 @@ import type { WasmBuffer } from "softxent";
 import { repoRoot } from "./paths.js";
 
 type MemoryModule = typeof import("../dist/memory.js");
+type AbiModule = typeof import("../dist/abi.js");
 
 export interface BenchKernels {
   /** out[j] = exp(x[j]) for x[j] ≤ 0, the kernels' vector exp. */
@@ -39,11 +40,12 @@ export interface BenchKernels {
 
 let loaded: Promise<BenchKernels> | null = null;
 
-/** Loads dist/memory.js (run `npm run build` first) and wraps the three exports. */
+/** Loads dist/memory.js and dist/abi.js (run `npm run build` first) and wraps the three exports. */
 export function benchKernels(): Promise<BenchKernels> {
   loaded ??= (async () => {
     const url = pathToFileURL(join(repoRoot(), "dist", "memory.js")).href;
     const { heap } = (await import(url)) as MemoryModule;
+    const { RESULT } = (await import(pathToFileURL(join(repoRoot(), "dist", "abi.js")).href)) as AbiModule;
     return {
       expPass(x, out) {
         heap("bench expPass").exports.expPass(x.byteOffset, out.byteOffset, x.length);
@@ -73,8 +75,8 @@ export function benchKernels(): Promise<BenchKernels> {
           0,
         );
         if (bad >= 0) throw new RangeError(`bench crossEntropyKernel: labels[${bad}] out of range for K = ${classes}`);
-        // The mean loss is the third f64 of the results block (RESULTS in assembly/common.ts).
-        return h.f64[(h.results >>> 3) + 2]!;
+        // The mean loss, from the results block (RESULTS in assembly/common.ts).
+        return h.f64[(h.results >>> 3) + RESULT.loss]!;
       },
     };
   })();

@@ -1,11 +1,14 @@
 // Thread-pool scaling (docs/performance.md "Threads"): loss + gradient on resident buffers, ε = 0.1,
-// the fused head (linearCrossEntropy, loss + every gradient) included,
+// the fused head (linearCrossEntropy, loss + every gradient) included, and calibration (15 bins),
+// fitTemperature (labels drawn from softmax(z / 1.5)) and smoothTargets (ε = 0.1, into a resident out),
+
 // 2 threads against 1 in the same process, rounds alternating between the two instances (init
 // replaces one by the other; buffers are re-made after each switch). Also logSoftmax / softmax and
 // the small-call threshold (calls forced onto the pool below POOL_MIN_ELEMENTS). Reports the MEAN per
 // call (GC and allocation included) with p50 / p99, the core count and the load average.
 //
 //   npm run bench:threads            results in bench/results/threads.{json,md}
+//   THREADS_CASES=calibration,fitTemperature npm run bench:threads     those cases only, 2 threads, printed
 
 import { availableParallelism, loadavg, cpus } from "node:os";
 import { writeFileSync, mkdirSync } from "node:fs";
@@ -15,12 +18,15 @@ import {
   allocFloat32,
   allocInt32,
   backendInfo,
+  calibration,
   crossEntropy,
   distillation,
+  fitTemperature,
   initSync,
   linearCrossEntropy,
   logSoftmax,
   sigmoidCrossEntropy,
+  smoothTargets,
   softmax,
 } from "softxent";
 import { repoRoot } from "./paths.js";
@@ -32,7 +38,16 @@ interface Case {
   name: string;
   n: number;
   k: number;
-  fn: "crossEntropy" | "logSoftmax" | "softmax" | "linearCrossEntropy" | "sigmoidCrossEntropy" | "distillation";
+  fn:
+    | "crossEntropy"
+    | "logSoftmax"
+    | "softmax"
+    | "linearCrossEntropy"
+    | "sigmoidCrossEntropy"
+    | "distillation"
+    | "calibration"
+    | "fitTemperature"
+    | "smoothTargets";
   /** linearCrossEntropy: the hidden size D (k is V). */
   d?: number;
 }
@@ -46,6 +61,8 @@ interface Stat {
 
 const ROUND_MS = Number(process.env.THREADS_ROUND_MS ?? 250);
 const ROUNDS = Number(process.env.THREADS_ROUNDS ?? 3);
+/** A comma-separated list of case-name prefixes: only those cases, the 2-thread table only, and nothing written. */
+const ONLY = process.env.THREADS_CASES?.split(",").filter(Boolean) ?? null;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -96,6 +113,26 @@ function makeCall(c: Case): () => void {
   for (let e = 0; e < z.length; e++) z.view[e] = (r() - 0.5) * 8;
   for (let i = 0; i < c.n; i++) y.view[i] = Math.floor(r() * c.k);
   if (c.fn === "crossEntropy") return () => void crossEntropy(z, y, { classes: c.k, smoothing: 0.1, gradOut: g });
+  if (c.fn === "calibration") return () => void calibration(z, y, { classes: c.k, bins: 15 });
+  if (c.fn === "smoothTargets") return () => void smoothTargets(y, { classes: c.k, smoothing: 0.1, out: g });
+  if (c.fn === "fitTemperature") {
+    // labels drawn from softmax(z / 1.5): the search runs its Newton steps to an interior minimiser
+    for (let i = 0; i < c.n; i++) {
+      const row = z.view.subarray(i * c.k, (i + 1) * c.k);
+      let m = -Infinity,
+        s = 0;
+      for (const v of row) m = Math.max(m, v);
+      for (const v of row) s += Math.exp((v - m) / 1.5);
+      let u = r() * s,
+        j = 0;
+      for (; j < c.k - 1; j++) {
+        u -= Math.exp((row[j]! - m) / 1.5);
+        if (u < 0) break;
+      }
+      y.view[i] = j;
+    }
+    return () => void fitTemperature(z, y, { classes: c.k });
+  }
   if (c.fn === "distillation") {
     const t = allocFloat32(c.n * c.k);
     for (let e = 0; e < t.length; e++) t.view[e] = (r() - 0.5) * 8;
@@ -153,6 +190,9 @@ const CASES: Case[] = [
   { name: "softmax 32×32000", n: 32, k: 32000, fn: "softmax" },
   { name: "distillation 32×32000", n: 32, k: 32000, fn: "distillation" },
   { name: "sigmoidCrossEntropy 32×32000", n: 32, k: 32000, fn: "sigmoidCrossEntropy" },
+  { name: "calibration 10000×1000", n: 10000, k: 1000, fn: "calibration" },
+  { name: "fitTemperature 10000×1000", n: 10000, k: 1000, fn: "fitTemperature" },
+  { name: "smoothTargets 10000×1000", n: 10000, k: 1000, fn: "smoothTargets" },
   { name: "linearCrossEntropy 256×256×32000", n: 256, d: 256, k: 32000, fn: "linearCrossEntropy" },
   { name: "linearCrossEntropy 1024×512×32000", n: 1024, d: 512, k: 32000, fn: "linearCrossEntropy" },
 ];
@@ -164,6 +204,8 @@ const TARGETS: Record<string, number> = {
   "softmax 32×32000": 1.7,
   "distillation 32×32000": 1.7,
   "sigmoidCrossEntropy 32×32000": 1.7,
+  "calibration 10000×1000": 1.6,
+  "fitTemperature 10000×1000": 1.6,
   "linearCrossEntropy 256×256×32000": 1.8,
   "linearCrossEntropy 1024×512×32000": 1.8,
 };
@@ -206,6 +248,20 @@ async function table(title: string, cases: Case[], threads: number, forced: bool
 }
 
 console.log(`cores: ${cores} (${cpus()[0]?.model ?? "?"}), load average before: ${loadBefore.map((x) => x.toFixed(2)).join(" ")}`);
+if (ONLY) {
+  await table(
+    "2 threads vs 1",
+    CASES.filter((c) => ONLY.some((o) => c.name.startsWith(o))),
+    2,
+    false,
+  );
+  console.log(
+    `load average after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")} (THREADS_CASES: nothing written)`,
+  );
+  process.exit(0);
+}
 await table("2 threads vs 1", CASES, 2, false);
 await table(`small calls forced onto the pool (threshold today: ${mem.POOL_MIN_ELEMENTS} logits)`, SMALL, 2, true);
 for (const t of [4, 8]) if (cores >= t) await table(`${t} threads vs 1`, CASES, t, false);

@@ -1,8 +1,9 @@
 // Same-process A/B of two builds of softxent (single thread): the mean per call, p50 and p99 of
-// crossEntropy and linearCrossEntropy, the two builds alternating call by call so that load from other
-// processes falls on both alike.
+// crossEntropy, linearCrossEntropy, calibration, fitTemperature and smoothTargets, the two builds
+// alternating call by call so that load from other processes falls on both alike.
 //
 //   node scripts/ab.mjs <baseline dist dir> [candidate dist dir = ./dist] [rounds = 40]
+//   AB_CASES=calibration,fitTemperature node scripts/ab.mjs …    only the cases whose names start so
 //
 // e.g. git worktree add --detach /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)
 //      node scripts/ab.mjs /tmp/base/dist
@@ -63,7 +64,48 @@ const cases = [
     },
     run: (m, d) => m.linearCrossEntropy(d.h, d.w, d.y, { classes: 50 }),
   },
+  {
+    name: "calibration 10000×1000",
+    make: () => ({ z: f32(10000 * 1000, 4), y: i32(10000, 1000) }),
+    run: (m, d) => m.calibration(d.z, d.y, { classes: 1000 }),
+  },
+  {
+    name: "calibration 4096×10, quantile, 10% ignored",
+    make: () => {
+      const y = i32(4096, 10);
+      for (let i = 0; i < y.length; i += 10) y[i] = -100;
+      return { z: f32(4096 * 10, 4), y };
+    },
+    run: (m, d) => m.calibration(d.z, d.y, { classes: 10, binning: "quantile" }),
+  },
+  {
+    name: "fitTemperature 10000×1000",
+    make: () => {
+      // labels that agree with the logits more often than chance: an interior minimiser
+      const z = f32(10000 * 1000, 4),
+        y = i32(10000, 1000);
+      for (let i = 0; i < y.length; i += 2) {
+        let a = 0;
+        for (let j = 1; j < 1000; j++) if (z[i * 1000 + j] > z[i * 1000 + a]) a = j;
+        y[i] = a;
+      }
+      return { z, y };
+    },
+    run: (m, d) => m.fitTemperature(d.z, d.y, { classes: 1000 }),
+  },
+  {
+    name: "fitTemperature 4096×10",
+    make: () => ({ z: f32(4096 * 10, 4), y: i32(4096, 10) }),
+    run: (m, d) => m.fitTemperature(d.z, d.y, { classes: 10 }),
+  },
+  {
+    name: "smoothTargets 10000×1000",
+    make: () => ({ y: i32(10000, 1000), out: new Float32Array(10000 * 1000) }),
+    run: (m, d) => m.smoothTargets(d.y, { classes: 1000, smoothing: 0.1, out: d.out }),
+  },
 ];
+const only = process.env.AB_CASES?.split(",").filter(Boolean);
+const chosen = only ? cases.filter((c) => only.some((o) => c.name.startsWith(o))) : cases;
 
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -76,7 +118,7 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(" ")}`,
 );
-for (const c of cases) {
+for (const c of chosen) {
   const d = c.make();
   const times = builds.map(() => []);
   for (const b of builds) for (let i = 0; i < 3; i++) c.run(b.m, d); // warm up

@@ -21,11 +21,14 @@ export const RESULT = {
   loss: 2,
 } as const;
 
-/** calibrationRows' slots. */
+/** calibration's slots (its parameter block, CAL, leaves them). */
 export const CALIBRATION_RESULT = { count: 1, brierSum: 2, nllSum: 3, confidenceSum: 4, hits: 5 } as const;
 
-/** temperatureMoments' slots: the mean NLL f(β) and its first two derivatives in β. */
-export const MOMENTS_RESULT = { count: 1, f: 2, d1: 3, d2: 4 } as const;
+/**
+ * temperatureMoments' slots (its parameter block, MOM): the mean NLL f(β) and its first two derivatives
+ * in β; with MOM.scan, the largest finite |logit|.
+ */
+export const MOMENTS_RESULT = { count: 1, f: 2, d1: 3, d2: 4, maxAbs: 5 } as const;
 
 /** γ schedules (FOCAL_GAMMA_* in assembly/focal_params.ts). */
 export const FOCAL_SCHEDULE = { fixed: 0, flsd53: 1 } as const;
@@ -112,7 +115,6 @@ export interface CoreExports {
   threadContextBytes(): number;
   setThreadContext(base: number): void;
   softmax(z: number, out: number, n: number, k: number, invT: number): void;
-  smoothTargets(y: number, n: number, k: number, eps: number, others: number, ignoreIndex: number, out: number): number;
   expPass(x: number, out: number, len: number): void;
   scalePass(x: number, out: number, len: number, c: number): void;
   sigmoidCrossEntropy(
@@ -144,19 +146,6 @@ export interface CoreExports {
     rowLoss: number,
     scratch: number,
   ): number;
-  calibrationRows(
-    z: number,
-    y: number,
-    n: number,
-    k: number,
-    T: number,
-    fromProb: number,
-    ignoreIndex: number,
-    conf: number,
-    correct: number,
-    w64: number,
-  ): number;
-  temperatureMoments(z: number, y: number, n: number, k: number, ignoreIndex: number, beta: number): number;
   /** Computed in u64, returned as an f64 (exact below 2^53). */
   linearScratchBytes(chunkRows: number, v: number, threads: number): number;
   /** One thread's scratch bytes for distillation's parameter-block form. */
@@ -212,13 +201,10 @@ export const EXPORT_ARITY = {
   threadContextBytes: 0,
   setThreadContext: 1,
   softmax: 5,
-  smoothTargets: 7,
   expPass: 3,
   scalePass: 4,
   sigmoidCrossEntropy: 10,
   distillation: 15,
-  calibrationRows: 10,
-  temperatureMoments: 6,
   linearScratchBytes: 3,
   distillScratchBytes: 1,
   jobRun: 1,
@@ -254,7 +240,7 @@ export const PARAMS = {
 } as const;
 
 /** Job ids (JOB_* in assembly/params.ts). */
-export const JOB = { linear: 1, sigmoid: 2, distillation: 3, focal: 9 } as const;
+export const JOB = { linear: 1, sigmoid: 2, distillation: 3, calibration: 4, moments: 5, smooth: 6, focal: 9 } as const;
 
 /** crossEntropy's focal option (FOC_* in assembly/params.ts); the f64 fields are marked. */
 export const FOC = {
@@ -284,6 +270,55 @@ export const FOC = {
   cw: 160,
   scratch: 168,
   slots: 176,
+} as const;
+
+/** calibration's per-row pass (CAL_* in assembly/params.ts). */
+export const CAL = {
+  z: 8,
+  y: 16,
+  n: 24,
+  k: 32,
+  /** f64 */
+  temperature: 40,
+  fromProb: 48,
+  ignore: 56,
+  conf: 64,
+  correct: 72,
+  /** 16·K bytes per thread. */
+  scratch: 80,
+  /** CAL_SLOT_BYTES per row block. */
+  slots: 88,
+} as const;
+/** Bytes of one calibration row block's slot (CAL_SLOT_BYTES). */
+export const CAL_SLOT_BYTES = 40;
+
+/** temperatureMoments, fitTemperature's evaluation (MOM_* in assembly/params.ts). */
+export const MOM = {
+  z: 8,
+  y: 16,
+  n: 24,
+  k: 32,
+  ignore: 40,
+  /** f64 */
+  beta: 48,
+  /** MOM_SLOT_BYTES per row block. */
+  slots: 56,
+  /** 1: also find the largest finite |logit| (MOMENTS_RESULT.maxAbs). */
+  scan: 64,
+} as const;
+/** Bytes of one temperatureMoments row block's slot (MOM_SLOT_BYTES). */
+export const MOM_SLOT_BYTES = 32;
+
+/** smoothTargets (SMT_* in assembly/params.ts). */
+export const SMT = {
+  y: 8,
+  n: 16,
+  k: 24,
+  /** f64 */
+  eps: 32,
+  others: 40,
+  ignore: 48,
+  out: 56,
 } as const;
 
 /** distillation's block (DST_* in assembly/params.ts). */

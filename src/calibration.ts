@@ -1,9 +1,11 @@
 // calibration: ECE, MCE, Brier, NLL, accuracy, confidence and reliability-diagram bins (docs/spec.md;
-// Guo et al. 2017). The per-row work (softmax, max, argmax, Brier and NLL terms) runs in wasm, which
+// Guo et al. 2017). The per-row work (softmax, max, argmax, Brier and NLL terms) runs in wasm as a
+// parameter block over the pool (row blocks, sums added in block order: docs/spec.md "Threads"), which
 // leaves each counted row's confidence and correctness; the binning (a sort for quantile bins) is
 // done here over those N numbers.
 
-import { CALIBRATION_RESULT } from "./abi.js";
+import { CAL, CAL_SLOT_BYTES, CALIBRATION_RESULT, JOB, PARAMS } from "./abi.js";
+import { runJob } from "./threads.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";
@@ -22,7 +24,7 @@ import {
   rowsOf,
 } from "./validate.js";
 import { calibrationRowsTiny, type CalibrationRows } from "./calibration_limit.js";
-import { copyIn, place } from "./stage.js";
+import { copyIn, paramWriter, place } from "./stage.js";
 
 const FN = "calibration";
 const KEYS: ReadonlySet<string> = new Set(["classes", "bins", "binning", "from", "temperature", "ignoreIndex"]);
@@ -72,7 +74,10 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
   const tiny = from === "logits" && Math.fround(1 / T) === Infinity;
   const confPtr = h.scratchPtr("conf", tiny ? 0 : n * 8);
   const hitPtr = h.scratchPtr("hit", tiny ? 0 : n * 4);
-  const w64 = h.scratchPtr("row64", n === 0 || tiny ? 0 : 16 * k); // none for an empty batch, whatever K
+  // 2·K f64 of row scratch per thread of the pool; none for an empty batch, whatever K
+  const w64 = h.scratchPtr("row64", n === 0 || tiny ? 0 : h.threads * 16 * k);
+  const slots = h.scratchPtr("cal.slots", tiny ? 0 : CAL_SLOT_BYTES * Math.min(65535, Math.max(1, n))); // one per row block
+  const p = h.scratchPtr("cal.params", PARAMS.bytes); // the call's parameter block (assembly/params.ts)
   copyIn(h, z, zPtr);
   copyIn(h, y, yPtr);
   let rows: CalibrationRows;
@@ -81,7 +86,21 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
     rows = calibrationRowsTiny(h.f32, zPtr >>> 2, h.i32, yPtr >>> 2, n, k, T, ignoreIndex);
   } else {
-    const bad = h.exports.calibrationRows(zPtr, yPtr, n, k, T, from === "probabilities" ? 1 : 0, ignoreIndex, confPtr, hitPtr, w64);
+    const w = paramWriter(h, p);
+    const set = w.int;
+    set(PARAMS.job, JOB.calibration);
+    set(CAL.z, zPtr);
+    set(CAL.y, yPtr);
+    set(CAL.n, n);
+    set(CAL.k, k);
+    w.f64(CAL.temperature, T);
+    set(CAL.fromProb, from === "probabilities" ? 1 : 0);
+    set(CAL.ignore, ignoreIndex);
+    set(CAL.conf, confPtr);
+    set(CAL.correct, hitPtr);
+    set(CAL.scratch, w64);
+    set(CAL.slots, slots);
+    const bad = runJob(h, FN, p, n * k);
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
     const r = h.results >>> 3;
     const count = h.f64[r + CALIBRATION_RESULT.count]!;

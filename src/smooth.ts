@@ -1,5 +1,8 @@
-// smoothTargets: the dense smoothed target matrix q (docs/spec.md "smoothTargets").
+// smoothTargets: the dense smoothed target matrix q (docs/spec.md "smoothTargets"), written by row
+// blocks over the pool (a parameter block: docs/spec.md "Threads").
 
+import { JOB, PARAMS, SMT } from "./abi.js";
+import { runJob } from "./threads.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { Int32Input, SmoothTargetsOptions } from "./types.js";
@@ -17,7 +20,7 @@ import {
   oneOf,
   type Operand,
 } from "./validate.js";
-import { copyIn, deliver, place } from "./stage.js";
+import { copyIn, deliver, paramWriter, place } from "./stage.js";
 
 const FN = "smoothTargets";
 const KEYS: ReadonlySet<string> = new Set(["classes", "smoothing", "smoothingMode", "ignoreIndex", "out"]);
@@ -51,8 +54,18 @@ function compute(labels: Int32Input, o: Record<string, unknown>): Float32Array {
   }
   const yPtr = place(h, y, "b");
   const oPtr = out !== null && out.copy === null ? out.ptr : h.scratchPtr("g", n * k * 4);
+  const p = h.scratchPtr("smooth.params", PARAMS.bytes); // the call's parameter block (assembly/params.ts)
   copyIn(h, y, yPtr);
-  const bad = h.exports.smoothTargets(yPtr, n, k, eps, mode === "others" ? 1 : 0, ignoreIndex, oPtr);
+  const w = paramWriter(h, p);
+  w.int(PARAMS.job, JOB.smooth);
+  w.int(SMT.y, yPtr);
+  w.int(SMT.n, n);
+  w.int(SMT.k, k);
+  w.f64(SMT.eps, eps);
+  w.int(SMT.others, mode === "others" ? 1 : 0);
+  w.int(SMT.ignore, ignoreIndex);
+  w.int(SMT.out, oPtr);
+  const bad = runJob(h, FN, p, n * k);
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
   return deliver(h, oPtr, n * k, out);
 }

@@ -3,15 +3,17 @@
 // is convex (f'' = mean variance of z under p ≥ 0), so the minimiser is the root of the increasing f'.
 // Search: safeguarded Newton on β — a Newton step when it lands inside the current bracket and shrinks
 // fast enough, else a geometric bisection of the bracket — with one wasm pass per step giving f, f'
-// and f'' together. β stays on the f32 grid the kernel computes with, so what is evaluated is exactly
-// the β reported. (docs/spec.md "fitTemperature")
+// and f'' together (a parameter block run over the pool: row blocks, sums added in block order,
+// docs/spec.md "Threads"). β stays on the f32 grid the kernel computes with, so what is evaluated is
+// exactly the β reported. (docs/spec.md "fitTemperature")
 
-import { MOMENTS_RESULT } from "./abi.js";
+import { JOB, MOM, MOM_SLOT_BYTES, MOMENTS_RESULT, PARAMS } from "./abi.js";
+import { runJob } from "./threads.js";
 import { enter, leave } from "./guard.js";
 import { heap, type Heap } from "./memory.js";
 import type { FitTemperatureOptions, FitTemperatureResult, Float32Input, Int32Input } from "./types.js";
 import { badLabel, checkOptions, classesOf, expectLength, f32Operand, i32Operand, integer, rowsOf } from "./validate.js";
-import { copyIn, place } from "./stage.js";
+import { copyIn, paramWriter, place } from "./stage.js";
 
 const FN = "fitTemperature";
 const KEYS: ReadonlySet<string> = new Set(["classes", "ignoreIndex"]);
@@ -54,25 +56,36 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
 
   const zPtr = place(h, z, "a");
   const yPtr = place(h, y, "b");
+  const slots = h.scratchPtr("mom.slots", MOM_SLOT_BYTES * Math.min(65535, Math.max(1, n))); // one per row block
+  const block = h.scratchPtr("mom.params", PARAMS.bytes); // the evaluations' parameter block (assembly/params.ts)
   copyIn(h, z, zPtr);
   copyIn(h, y, yPtr);
-  // Logits beyond ±1e12: the kernel's f32 exp has a floor (~1e-38) that, multiplied by gaps
-  // z − m that large, swamps the moments (the fit then lands on the wrong bound). Such inputs are
-  // evaluated here in f64 instead, exactly as the kernel's scalar path does (one JS pass per step).
-  const exact = hasLargeLogit(h.f32, zPtr >>> 2, n * k);
-  if (exact) {
-    const bad = h.exports.labelScan(yPtr, n, k, ignoreIndex, 0);
-    if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
-  }
+  const w = paramWriter(h, block);
+  w.int(PARAMS.job, JOB.moments);
+  w.int(MOM.z, zPtr);
+  w.int(MOM.y, yPtr);
+  w.int(MOM.n, n);
+  w.int(MOM.k, k);
+  w.int(MOM.ignore, ignoreIndex);
+  w.int(MOM.slots, slots);
+  // The first evaluation (β = 1; it checks the labels) also finds the largest finite |logit|, with
+  // the blocks' own reads. Logits beyond ±1e12: the kernel's f32 exp has a floor (~1e-38) that,
+  // multiplied by gaps z − m that large, swamps the moments (the fit then lands on the wrong bound).
+  // Such inputs are evaluated here in f64 instead, exactly as the kernel's scalar path does (one JS
+  // pass per step), from β = 1 again.
+  w.int(MOM.scan, 1);
+  let start = evaluate(h, block, yPtr, n, k, ignoreIndex, 1);
+  paramWriter(h, block).int(MOM.scan, 0);
+  const exact = h.f64[(h.results >>> 3) + MOMENTS_RESULT.maxAbs]! > LARGE_LOGIT;
   let counted = -1;
   const at = (beta: number): Point => {
-    if (!exact) return evaluate(h, zPtr, yPtr, n, k, ignoreIndex, beta);
+    if (!exact) return evaluate(h, block, yPtr, n, k, ignoreIndex, beta);
     const p = moments64(h.f32, zPtr >>> 2, h.i32, yPtr >>> 2, n, k, ignoreIndex, beta);
     counted = p.count;
     return p;
   };
+  if (exact) start = at(1);
 
-  const start = at(1);
   if ((exact ? counted : h.f64[(h.results >>> 3) + MOMENTS_RESULT.count]) === 0) {
     return { temperature: 1, nllBefore: 0, nllAfter: 0, iterations: 0, atBound: false };
   }
@@ -147,21 +160,11 @@ function compute(logits: Float32Input, labels: Int32Input, o: Record<string, unk
   return done(best, iterations, false);
 }
 
-/** |logits| beyond this get their moments in f64 here (the kernel's exp floor, ~1e-38, times gaps below it stays < 1e-14). */
-const LARGE_LOGIT = 1e12;
-
 /**
- * Whether some finite |z| exceeds LARGE_LOGIT. One read pass written as a running max of |z| (the
- * form V8 compiles tightest: ~3× faster than testing each element); ±Infinity and NaN are skipped.
+ * |logits| beyond this get their moments in f64 here (the kernel's exp floor, ~1e-38, times gaps below
+ * it stays < 1e-14); the kernel's first evaluation reports the largest finite |logit|.
  */
-function hasLargeLogit(f32: Float32Array, from: number, count: number): boolean {
-  let big = 0;
-  for (let e = from; e < from + count; e++) {
-    const a = Math.abs(f32[e]!);
-    if (a > big && a !== Infinity) big = a;
-  }
-  return big > LARGE_LOGIT;
-}
+const LARGE_LOGIT = 1e12;
 
 /**
  * The mean NLL f(β) and f′, f″ in f64, as assembly/calibration.ts temperatureMoments' scalar path
@@ -222,8 +225,10 @@ function moments64(
   return { beta, f: F * inv, d1: F1 * inv, d2: F2 * inv, count };
 }
 
-function evaluate(h: Heap, zPtr: number, yPtr: number, n: number, k: number, ignoreIndex: number, beta: number): Point {
-  const bad = h.exports.temperatureMoments(zPtr, yPtr, n, k, ignoreIndex, beta);
+/** One evaluation at β: the block at p (written once per call) with its β, run over the pool. */
+function evaluate(h: Heap, p: number, yPtr: number, n: number, k: number, ignoreIndex: number, beta: number): Point {
+  paramWriter(h, p).f64(MOM.beta, beta);
+  const bad = runJob(h, FN, p, n * k);
   if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(yPtr >>> 2) + bad]!, k, ignoreIndex);
   const r = h.results >>> 3;
   return { beta, f: h.f64[r + MOMENTS_RESULT.f]!, d1: h.f64[r + MOMENTS_RESULT.d1]!, d2: h.f64[r + MOMENTS_RESULT.d2]! };

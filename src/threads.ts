@@ -1,10 +1,11 @@
 // The calls that use the thread pool (docs/spec.md "Threads"): crossEntropy (index and probability
-// targets), logSoftmax and softmax below; linearCrossEntropy and sigmoidCrossEntropy through runJob,
-// which drives any parameter-block kernel (assembly/jobs.ts) without knowing its set-up. The first three each run the kernel's fixed row blocks (assembly/cross_entropy.ts
-// ceBlockRows: a size from N and K only) on the pool, every block writing its loss sums to its own
-// f64 slot pair, and the calling thread adds the slots in block order (…Finish) — the additions the
-// one-thread kernel makes, in the same order, so every thread count gives the same bits. The other
-// functions run on the calling thread.
+// targets), logSoftmax and softmax below; linearCrossEntropy, sigmoidCrossEntropy, distillation,
+// calibration, fitTemperature's evaluations and smoothTargets through runJob, which drives any
+// parameter-block kernel (assembly/jobs.ts) without knowing its set-up. The first three each run the
+// kernel's fixed row blocks (assembly/cross_entropy.ts ceBlockRows: a size from N and K only) on the
+// pool, every block writing its loss sums to its own f64 slot pair, and the calling thread adds the
+// slots in block order (…Finish) — the additions the one-thread kernel makes, in the same order, so
+// every thread count gives the same bits. The other functions run on the calling thread.
 
 import { REDUCE, RESULT, WEIGHT } from "./abi.js";
 import type { Heap } from "./memory.js";

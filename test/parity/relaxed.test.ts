@@ -30,6 +30,7 @@ const SUITES = [
   "test/parity/linear_cross_entropy.test.ts",
   "test/parity/threads-identity.test.ts",
   "test/parity/threads-identity-linear.test.ts",
+  "test/parity/threads-identity-calibration.test.ts",
   "test/parity/focal.test.ts",
   "test/parity/focal-torch.test.ts",
   "test/parity/linear_cross_entropy-focal.test.ts",

@@ -6,6 +6,7 @@
  * each threaded run checks that workers really ran blocks (a pool that never worked would pass the
  * equality trivially).
  */
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   allocFloat32,
@@ -21,6 +22,14 @@ import { heapOrNull, POOL_MIN_ELEMENTS } from "../../dist/memory.js";
 import { BUILDS } from "../helpers/builds.js";
 import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
 
+/** The small-K tile's largest K (SMALL_K in assembly/ce_tile.ts), read from the build. */
+const SMALL_K = Number(
+  (
+    new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL("../../dist/wasm/softxent.scalar.wasm", import.meta.url))), {})
+      .exports.SMALL_K as WebAssembly.Global
+  ).value,
+);
+
 interface Case {
   name: string;
   run(): Array<number | Float32Array>;
@@ -30,11 +39,13 @@ function cases(seed: number): Case[] {
   const rng = mulberry32(seed);
   const out: Case[] = [];
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
-  // K large (row path), K small (four-row tile), K just above the tile, one huge row count of K = 1
+  // K large (row path), K small (four-row tile), the tile's largest K and just above it, one huge row
+  // count of K = 1
   const shapes: Array<[number, number]> = [
     [37, 3001],
     [9001, 10],
-    [1203, 73],
+    [1203, SMALL_K],
+    [1203, SMALL_K + 1],
     [2, 40000],
     [70001, 1],
     [5, 7],
@@ -165,6 +176,7 @@ afterAll(() => initSync({ threads: 1 }));
 
 describe.each(BUILDS)("threads on the $name build", (build) => {
   it("threads = 1, 2, 3, 8 give the same bits for crossEntropy (index, probability), logSoftmax, softmax, sigmoidCrossEntropy, distillation", async () => {
+    expect(Number.isInteger(SMALL_K) && SMALL_K > 1, `SMALL_K = ${SMALL_K} from the build`).toBe(true);
     const all = cases(1234);
     expect(all.some((c) => c.name.startsWith("index 37×3001")) && 37 * 3001 >= POOL_MIN_ELEMENTS).toBe(true);
     initSync({ simd: build.simd, threads: 1 });

@@ -102,6 +102,9 @@ for (const build of BUILDS) {
         [new Float32Array([-3.4e38, 3.4e38, 5, 1, 0, 1, 2, 3, 3e38]), new Int32Array([1, 2, 0]), 3],
         [new Float32Array([2e38, -2e38, 1e38, 0.5, 0.25, 0]), new Int32Array([2, 0]), 3],
         [new Float32Array([1e13, 0, -Infinity, 1, 2, 0.5, 0, 0.25, 0.5]), new Int32Array([0, 1, 2]), 3],
+        // the one large logit in the scan's second vector, and in its scalar tail (after eight)
+        [new Float32Array([0.5, 1, 2, 0, 0.25, -2e13, 1, 0, 0.75]), new Int32Array([0, 1, 2]), 3],
+        [new Float32Array([0.5, 1, 2, 0, 0.25, 0.5, 1, 0, 1e13]), new Int32Array([0, 1, 2]), 3],
       ];
       for (const [zz, yy, k] of cases) {
         const got = fitTemperature(zz, yy, { classes: k });

@@ -15,6 +15,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
+  CAL,
+  CAL_SLOT_BYTES,
   CALIBRATION_RESULT,
   DST,
   EXPORT_ARITY,
@@ -22,11 +24,14 @@ import {
   FOCAL_SCHEDULE,
   JOB,
   LCE,
+  MOM,
+  MOM_SLOT_BYTES,
   MOMENTS_RESULT,
   PARAMS,
   REDUCE,
   RESULT,
   SIG,
+  SMT,
   WEIGHT,
 } from "../../dist/abi.js";
 
@@ -96,6 +101,30 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
     for (const off of focOffsets) expect(off + 8).toBeLessThanOrEqual(g("FOC_PARAM_BYTES"));
     expect(g("FOC_PARAM_BYTES")).toBeLessThanOrEqual(PARAMS.bytes);
     expect(new Set(Object.values(JOB)).size).toBe(Object.keys(JOB).length);
+    // calibration, temperatureMoments, smoothTargets: the facade's fields, then the derived ones
+    for (const [prefix, block, id, derived] of [
+      ["CAL", CAL, JOB.calibration, ["CAL_BLOCK_ROWS", "CAL_BLOCKS", "CAL_COUNT"]],
+      ["MOM", MOM, JOB.moments, ["MOM_BLOCK_ROWS", "MOM_BLOCKS", "MOM_COUNT"]],
+      ["SMT", SMT, JOB.smooth, ["SMT_BLOCK_ROWS", "SMT_BLOCKS"]],
+    ] as const) {
+      const jobName = { CAL: "JOB_CALIBRATION", MOM: "JOB_MOMENTS", SMT: "JOB_SMOOTH" }[prefix];
+      expect(g(jobName), jobName).toBe(id);
+      const offs = new Set<number>();
+      for (const [k, off] of Object.entries(block)) {
+        expect(g(`${prefix}_${camelToConst(k)}`), `${prefix}.${k}`).toBe(off);
+        offs.add(off);
+      }
+      for (const d of derived) offs.add(g(d));
+      expect(offs.size, `${prefix}: no two fields share a slot`).toBe(Object.keys(block).length + derived.length);
+      for (const off of offs) {
+        expect(off % 8).toBe(0);
+        expect(off).toBeGreaterThan(PARAMS.job);
+        expect(off + 8).toBeLessThanOrEqual(g(`${prefix}_PARAM_BYTES`));
+      }
+      expect(g(`${prefix}_PARAM_BYTES`)).toBeLessThanOrEqual(PARAMS.bytes);
+    }
+    expect(g("CAL_SLOT_BYTES")).toBe(CAL_SLOT_BYTES);
+    expect(g("MOM_SLOT_BYTES")).toBe(MOM_SLOT_BYTES);
     const offsets = new Set<number>();
     for (const [k, off] of Object.entries(LCE)) {
       expect(g(`LCE_${camelToConst(k)}`), `LCE.${k}`).toBe(off);
@@ -124,6 +153,7 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
     expect(g("RESULT_F")).toBe(8 * MOMENTS_RESULT.f);
     expect(g("RESULT_D1")).toBe(8 * MOMENTS_RESULT.d1);
     expect(g("RESULT_D2")).toBe(8 * MOMENTS_RESULT.d2);
+    expect(g("RESULT_MAX_ABS")).toBe(8 * MOMENTS_RESULT.maxAbs);
     for (const [k, v] of Object.entries(REDUCE)) expect(g(`REDUCE_${k.toUpperCase()}`), `REDUCE.${k}`).toBe(v);
     for (const [k, v] of Object.entries(WEIGHT)) expect(g(`WEIGHT_${k.toUpperCase()}`), `WEIGHT.${k}`).toBe(v);
   });
@@ -196,8 +226,45 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
       call("softmax", z, gr, n, k, 0.5);
       call("sigmoidCrossEntropy", z, gr, n * k, k, 0, 0.1, 0, alloc(4 * n * k), 1, 0);
       expect(call("distillation", z, gr, y, n, k, 2, 0.5, 0.1, 0, -100, 0, alloc(4 * n * k), 1, 0, alloc(52 * k + 16))).toBe(-1);
-      expect(call("calibrationRows", z, y, n, k, 1.5, 0, -100, alloc(4 * n), alloc(4 * n), alloc(8 * n))).toBe(-1);
-      expect(call("temperatureMoments", z, y, n, k, -100, 0.7)).toBe(-1);
+      // calibration (logits and probabilities), temperatureMoments and smoothTargets through their blocks
+      const I = new Int32Array(memory.buffer),
+        F = new Float64Array(memory.buffer);
+      for (const fromProb of [0, 1]) {
+        const p = alloc(PARAMS.bytes);
+        I[p >>> 2] = JOB.calibration;
+        I[(p + CAL.z) >>> 2] = z;
+        I[(p + CAL.y) >>> 2] = y;
+        I[(p + CAL.n) >>> 2] = n;
+        I[(p + CAL.k) >>> 2] = k;
+        F[(p + CAL.temperature) >>> 3] = 1.5;
+        I[(p + CAL.fromProb) >>> 2] = fromProb;
+        I[(p + CAL.ignore) >>> 2] = -100;
+        I[(p + CAL.conf) >>> 2] = alloc(8 * n);
+        I[(p + CAL.correct) >>> 2] = alloc(4 * n);
+        I[(p + CAL.scratch) >>> 2] = alloc(16 * k);
+        I[(p + CAL.slots) >>> 2] = alloc(CAL_SLOT_BYTES * n);
+        expect(call("jobRun", p)).toBe(-1);
+      }
+      const pm = alloc(PARAMS.bytes);
+      I[pm >>> 2] = JOB.moments;
+      I[(pm + MOM.z) >>> 2] = z;
+      I[(pm + MOM.y) >>> 2] = y;
+      I[(pm + MOM.n) >>> 2] = n;
+      I[(pm + MOM.k) >>> 2] = k;
+      I[(pm + MOM.ignore) >>> 2] = -100;
+      F[(pm + MOM.beta) >>> 3] = 0.7;
+      I[(pm + MOM.slots) >>> 2] = alloc(MOM_SLOT_BYTES * n);
+      I[(pm + MOM.scan) >>> 2] = 1;
+      expect(call("jobRun", pm)).toBe(-1);
+      const ps = alloc(PARAMS.bytes);
+      I[ps >>> 2] = JOB.smooth;
+      I[(ps + SMT.y) >>> 2] = y;
+      I[(ps + SMT.n) >>> 2] = n;
+      I[(ps + SMT.k) >>> 2] = k;
+      F[(ps + SMT.eps) >>> 3] = 0.1;
+      I[(ps + SMT.ignore) >>> 2] = -100;
+      I[(ps + SMT.out) >>> 2] = alloc(4 * n * k);
+      expect(call("jobRun", ps)).toBe(-1);
     }
     // linearCrossEntropy through its parameter block: narrow gemm panels (V, D not multiples of 8)
     const n = 7,
