@@ -114,36 +114,6 @@ function rowGeneric(
 }
 
 /**
- * s, t: N×K student and teacher logits; y: N labels or 0 (no labels: every row counts, no CE term);
- * g: N×K gradient when grad (may equal s; never t); rowLoss: N floats for 'none', else 0;
- * scratch: 3·K f32 followed by 5·K f64 (16-byte aligned). Returns −1, or the first row whose label is
- * out of range (nothing written then). RESULTS[1] = n (rows counted), RESULTS[2] = the reduced loss.
- */
-export function distillation(
-  s: usize, t: usize, y: usize, n: i32, k: i32, T: f64, alpha: f64, eps: f64, others: bool,
-  ignoreIndex: i32, reduction: i32, g: usize, grad: bool, rowLoss: usize, scratch: usize,
-): i32 {
-  let cnt: f64 = <f64>n;
-  if (y) {
-    const bad = labelScan(y, n, k, ignoreIndex, 0);
-    if (bad >= 0) return bad;
-    cnt = load<f64>(RESULTS + RESULT_COUNT);
-  }
-  store<f64>(RESULTS + RESULT_COUNT, cnt);
-  if (reduction != REDUCE_NONE) rowLoss = 0;
-  const mean = reduction == REDUCE_MEAN;
-  if (mean && cnt == 0) {
-    if (grad) memory.fill(g, 0, <usize>n * <usize>k << 2);
-    store<f64>(RESULTS + RESULT_LOSS, 0);
-    return -1;
-  }
-  const sc: f64 = mean ? 1 / cnt : 1;
-  const total = distillRange(s, t, y, k, T, alpha, eps, others, ignoreIndex, sc, g, grad, rowLoss, scratch, 0, n);
-  store<f64>(RESULTS + RESULT_LOSS, mean ? total * sc : total);
-  return -1;
-}
-
-/**
  * Rows [i0, i1) of a distillation call: their loss sum (rows in order). Arguments as distillation, sc the
  * reduction scale; scratch: this thread's distillScratchBytes(k) bytes.
  */

@@ -26,8 +26,7 @@ export { expPass, scalePass } from "./bounds";
 // Not for the facade: exported only so that Binaryen keeps it a call. Inlined into the probability
 // targets' row (its one caller), its rarely taken scan cost 4% on every row (same-process A/B, SIMD).
 export { expSumRepairAtMax } from "./rows";
-export { sigmoidCrossEntropy } from "./sigmoid";
-export { distillation, distillScratchBytes } from "./distillation";
+export { distillScratchBytes } from "./distillation";
 export { linearScratchBytes, LCE_VB, LCE_HB } from "./linear_cross_entropy";
 export { jobRun, jobPrepare, jobStepBlocks, jobBlock, jobFinish } from "./jobs";
 // The parameter blocks' field offsets (assembly/params.ts), for src/abi.ts's test to compare against.

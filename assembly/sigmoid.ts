@@ -123,28 +123,6 @@ function span(
   return sum;
 }
 
-/**
- * x, t: `count` logits and targets; pw: K posWeights or 0 (then k is ignored); g: gradient (may equal
- * x, never t) when grad; out: `count` element losses for reduction 'none', else 0.
- * RESULTS[2] = the reduced loss ('none': the sum).
- */
-export function sigmoidCrossEntropy(
-  x: usize, t: usize, count: i32, k: i32, pw: usize, eps: f64, reduction: i32,
-  g: usize, grad: bool, out: usize,
-): void {
-  const a = <f32>(1 - eps), b = <f32>(eps / 2);
-  const mean = reduction == REDUCE_MEAN && count > 0;
-  const s: f64 = mean ? 1 / <f64>count : 1;
-  if (reduction != REDUCE_NONE) out = 0;
-  let sum: f64 = 0;
-  if (!pw) {
-    sum = span(x, t, g, out, 0, 0, count, a, b, <f32>s, grad);
-  } else {
-    for (let o = 0; o < count; o += k) sum += span(x, t, g, out, pw, o, k, a, b, <f32>s, grad);
-  }
-  store<f64>(RESULTS + RESULT_LOSS, mean ? sum * s : sum);
-}
-
 // ---- the parameter-block form (assembly/jobs.ts; docs/spec.md "Threads"): the elements in fixed
 // blocks of SIG_BLOCK_LEN (from count and K only: ~16384 elements, whole rows of K with posWeight),
 // each block's loss sum in its own f64 slot, the slots added in block order by the calling thread.

@@ -117,35 +117,6 @@ export interface CoreExports {
   softmax(z: number, out: number, n: number, k: number, invT: number): void;
   expPass(x: number, out: number, len: number): void;
   scalePass(x: number, out: number, len: number, c: number): void;
-  sigmoidCrossEntropy(
-    x: number,
-    t: number,
-    count: number,
-    k: number,
-    pw: number,
-    eps: number,
-    reduction: number,
-    g: number,
-    grad: number,
-    out: number,
-  ): void;
-  distillation(
-    s: number,
-    t: number,
-    y: number,
-    n: number,
-    k: number,
-    T: number,
-    alpha: number,
-    eps: number,
-    others: number,
-    ignoreIndex: number,
-    reduction: number,
-    g: number,
-    grad: number,
-    rowLoss: number,
-    scratch: number,
-  ): number;
   /** Computed in u64, returned as an f64 (exact below 2^53). */
   linearScratchBytes(chunkRows: number, v: number, threads: number): number;
   /** One thread's scratch bytes for distillation's parameter-block form. */
@@ -203,8 +174,6 @@ export const EXPORT_ARITY = {
   softmax: 5,
   expPass: 3,
   scalePass: 4,
-  sigmoidCrossEntropy: 10,
-  distillation: 15,
   linearScratchBytes: 3,
   distillScratchBytes: 1,
   jobRun: 1,

@@ -224,8 +224,44 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
       }
       call("logSoftmax", z, gr, n, k);
       call("softmax", z, gr, n, k, 0.5);
-      call("sigmoidCrossEntropy", z, gr, n * k, k, 0, 0.1, 0, alloc(4 * n * k), 1, 0);
-      expect(call("distillation", z, gr, y, n, k, 2, 0.5, 0.1, 0, -100, 0, alloc(4 * n * k), 1, 0, alloc(52 * k + 16))).toBe(-1);
+      // sigmoidCrossEntropy and distillation through their blocks
+      const q = alloc(PARAMS.bytes);
+      const I0 = new Int32Array(memory.buffer),
+        F0 = new Float64Array(memory.buffer);
+      const put = (off: number, x: number): void => {
+        I0[(q + off) >>> 2] = x;
+      };
+      put(PARAMS.job, JOB.sigmoid);
+      put(SIG.x, z);
+      put(SIG.t, gr);
+      put(SIG.count, n * k);
+      put(SIG.k, k);
+      F0[(q + SIG.eps) >>> 3] = 0.1;
+      put(SIG.reduction, REDUCE.mean);
+      put(SIG.g, alloc(4 * n * k));
+      put(SIG.grad, 1);
+      put(SIG.slots, alloc(8 * Math.max(1, n * k)));
+      expect(call("jobRun", q)).toBe(-1);
+      const q2 = alloc(PARAMS.bytes);
+      const put2 = (off: number, x: number): void => {
+        I0[(q2 + off) >>> 2] = x;
+      };
+      put2(PARAMS.job, JOB.distillation);
+      put2(DST.s, z);
+      put2(DST.t, gr);
+      put2(DST.y, y);
+      put2(DST.n, n);
+      put2(DST.k, k);
+      F0[(q2 + DST.temperature) >>> 3] = 2;
+      F0[(q2 + DST.alpha) >>> 3] = 0.5;
+      F0[(q2 + DST.eps) >>> 3] = 0.1;
+      put2(DST.ignore, -100);
+      put2(DST.reduction, REDUCE.mean);
+      put2(DST.g, alloc(4 * n * k));
+      put2(DST.grad, 1);
+      put2(DST.scratch, alloc(call("distillScratchBytes", k)));
+      put2(DST.slots, alloc(8 * Math.max(1, n)));
+      expect(call("jobRun", q2)).toBe(-1);
       // calibration (logits and probabilities), temperatureMoments and smoothTargets through their blocks
       const I = new Int32Array(memory.buffer),
         F = new Float64Array(memory.buffer);
