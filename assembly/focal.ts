@@ -54,10 +54,10 @@ import { FOCAL_GAMMA_FLSD53, powU } from "./focal_params";
 let gamma: f64 = 0;
 /** γ as an integer when it is one (0…64), else −1: the powers are then products. */
 let gammaInt: i32 = 0;
-let flsd = false;
+let flsd: bool = false;
 let eps: f64 = 0;
 let lambda: f64 = 0;
-let others = false;
+let others: bool = false;
 let wMode: i32 = WEIGHT_NONE;
 let wPtr: usize = 0;
 let alphaPtr: usize = 0;
@@ -66,7 +66,7 @@ let alphaS: f64 = 1;
 let cwPtr: usize = 0;
 let sRed: f64 = 1;
 let zsRed: f64 = 1;
-let wantGrad = false;
+let wantGrad: bool = false;
 /** The K of floorLo / floorMass (spanFloorLog and the mass it can add to a row's sum, per K). */
 let floorK: i32 = -1;
 let floorLo: f32 = 0;
