@@ -1,7 +1,7 @@
 // The row-block rule of the parameter-block kernels that split a call by whole rows (distillation,
 // calibration, temperature moments, smoothed targets; docs/spec.md "Threads"): rows in blocks of about
 // ROW_BLOCK_LOGITS logits, a function of N and K alone (never of the thread count), at most
-// MAX_ROW_BLOCKS blocks (the pool's block index takes 16 bits: src/pool_protocol.ts MAX_BLOCKS).
+// MAX_ROW_BLOCKS blocks (the pool's block index takes 16 bits: src/threads/protocol.ts MAX_BLOCKS).
 
 /** Logits per row block, about (whole rows: at least one row per block). */
 export const ROW_BLOCK_LOGITS: i32 = 16384;

@@ -30,7 +30,7 @@ function oldestOutput() {
     "dist/index.d.ts",
     "dist/reference/index.js",
     "dist/tfjs.js",
-    "dist/worker.js",
+    "dist/threads/worker.js",
     ...builds.map((b) => `dist/wasm/softxent.${b}.wasm`),
   ].map((p) => join(root, p));
   if (!outs.every((p) => existsSync(p))) return 0;

@@ -102,7 +102,7 @@ try {
       "dist/index.js",
       "dist/tfjs.js",
       "dist/reference/index.js",
-      "dist/worker.js",
+      "dist/threads/worker.js",
       "README.md",
       "LICENSE",
       "CHANGELOG.md",

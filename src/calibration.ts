@@ -5,7 +5,7 @@
 // done here over those N numbers.
 
 import { CAL, CAL_SLOT_BYTES, CALIBRATION_RESULT, JOB, PARAMS } from "./abi.js";
-import { runJob } from "./threads.js";
+import { runJob } from "./threads/run.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CalibrationBin, CalibrationOptions, CalibrationResult, Float32Input, Int32Input } from "./types.js";

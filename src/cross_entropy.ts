@@ -26,7 +26,7 @@ import {
   type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
-import { ceIndex, ceProb } from "./threads.js";
+import { ceIndex, ceProb } from "./threads/run.js";
 import { CROSS_ENTROPY_KEYS, readLossOptions } from "./options.js";
 import { focalCrossEntropyCall, focalPlace, readFocal } from "./focal.js";
 

@@ -5,7 +5,7 @@
 // bad one.
 
 import { DST, JOB, PARAMS, REDUCE, RESULT } from "./abi.js";
-import { runJob } from "./threads.js";
+import { runJob } from "./threads/run.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, DistillationOptions, Float32Input, GradOf } from "./types.js";

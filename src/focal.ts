@@ -7,7 +7,7 @@
 import { FOC, FOCAL_SCHEDULE, JOB, PARAMS } from "./abi.js";
 import type { Heap } from "./memory.js";
 import { paramWriter } from "./stage.js";
-import { runJob } from "./threads.js";
+import { runJob } from "./threads/run.js";
 import { describe, fail, failType } from "./validate.js";
 
 /** A validated `focal` option. */

@@ -5,7 +5,7 @@
 //   const { loss, grad } = crossEntropy(logits, labels, { classes: 10, smoothing: 0.1 });
 
 import { loadCore, loadCoreSync } from "./loader.js";
-import { autoThreads, threadsUnavailable } from "./pool.js";
+import { autoThreads, threadsUnavailable } from "./threads/pool.js";
 import { heapOrNull, setHeap, heap, type WasmBuffer } from "./memory.js";
 import { enter, leave } from "./guard.js";
 import { checkOptions, describe, fail, failType } from "./validate.js";

@@ -11,7 +11,7 @@
 // anything is allocated; the core's own count of the chunk (u64) must agree.
 
 import { FOCAL_SCHEDULE, JOB, LCE, PARAMS, REDUCE, RESULT, WEIGHT } from "./abi.js";
-import { runJob } from "./threads.js";
+import { runJob } from "./threads/run.js";
 import { type Heap, heap } from "./memory.js";
 import type { ClassWeightMode, Float32Input, FocalOptions, GradOf, Int32Input, Reduction, SmoothingMode } from "./types.js";
 import { readFocal } from "./focal.js";

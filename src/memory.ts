@@ -4,7 +4,7 @@
 // pointers and copies plain typed arrays in and out of named scratch slots that only ever grow.
 
 import type { CoreExports, LoadedCore } from "./abi.js";
-import { Pool } from "./pool.js";
+import { Pool } from "./threads/pool.js";
 import { enter, leave } from "./guard.js";
 
 const PAGE = 65536;

@@ -3,7 +3,7 @@
 // every pointer → copy in → one kernel call → deliver.
 
 import { JOB, PARAMS, REDUCE, RESULT, SIG } from "./abi.js";
-import { runJob } from "./threads.js";
+import { runJob } from "./threads/run.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { CrossEntropyResult, Float32Input, GradOf, SigmoidCrossEntropyOptions } from "./types.js";

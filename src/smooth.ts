@@ -2,7 +2,7 @@
 // blocks over the pool (a parameter block: docs/spec.md "Threads").
 
 import { JOB, PARAMS, SMT } from "./abi.js";
-import { runJob } from "./threads.js";
+import { runJob } from "./threads/run.js";
 import { enter, leave } from "./guard.js";
 import { heap } from "./memory.js";
 import type { Int32Input, SmoothTargetsOptions } from "./types.js";

@@ -5,7 +5,7 @@ import { heap } from "./memory.js";
 import type { Float32Input, LogSoftmaxOptions, SoftmaxOptions } from "./types.js";
 import { checkOptions, classesOf, f32Operand, numberIn, rowsOf } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
-import { softmaxRows } from "./threads.js";
+import { softmaxRows } from "./threads/run.js";
 
 const LOG_KEYS: ReadonlySet<string> = new Set(["classes", "out"]);
 const SOFT_KEYS: ReadonlySet<string> = new Set(["classes", "out", "temperature"]);

@@ -8,7 +8,7 @@
 // exactly the β reported. (docs/spec.md "fitTemperature")
 
 import { JOB, MOM, MOM_SLOT_BYTES, MOMENTS_RESULT, PARAMS } from "./abi.js";
-import { runJob } from "./threads.js";
+import { runJob } from "./threads/run.js";
 import { enter, leave } from "./guard.js";
 import { heap, type Heap } from "./memory.js";
 import type { FitTemperatureOptions, FitTemperatureResult, Float32Input, Int32Input } from "./types.js";

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { allocFloat32, backendInfo, crossEntropy, init, initSync, linearCrossEntropy } from "../../dist/index.js";
 import { heapOrNull } from "../../dist/memory.js";
-import { POOL_STALL_MS, poolTestHooks } from "../../dist/pool.js";
+import { POOL_STALL_MS, poolTestHooks } from "../../dist/threads/pool.js";
 import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");

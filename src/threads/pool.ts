@@ -1,6 +1,6 @@
 // The calling thread's side of the worker pool (docs/spec.md "Threads"). The pool's workers
-// (src/worker.ts) each run an instance of the threaded core over the heap's shared memory; a call is
-// published through shared words (src/pool_protocol.ts) and every thread, the caller included, claims
+// (src/threads/worker.ts) each run an instance of the threaded core over the heap's shared memory; a call is
+// published through shared words (src/threads/protocol.ts) and every thread, the caller included, claims
 // row blocks until none is left. The caller then waits for the blocks other threads still run: with
 // Atomics.wait where it may block (Node, workers), spinning on a browser's main thread.
 //
@@ -26,7 +26,7 @@ import {
   claimLoop,
   tagOf,
   type BlockExports,
-} from "./pool_protocol.js";
+} from "./protocol.js";
 import type { WorkerStart } from "./worker.js";
 
 interface AnyWorker {

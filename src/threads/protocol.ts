@@ -1,5 +1,5 @@
-// The shared-memory protocol between the calling thread (src/pool.ts) and the pool's workers
-// (src/worker.ts), docs/spec.md "Threads". All words are Int32 in one SharedArrayBuffer (CTRL); the
+// The shared-memory protocol between the calling thread (src/threads/pool.ts) and the pool's workers
+// (src/threads/worker.ts), docs/spec.md "Threads". All words are Int32 in one SharedArrayBuffer (CTRL); the
 // call's numeric arguments are f64 in another (ARGS); a failing worker's message is UTF-16 code units
 // in a third (MSG).
 //
@@ -10,7 +10,7 @@
 // worker finishing the last one notifies. A job is never published before the previous one's DONE
 // reached its NB.
 
-import type { CoreExports } from "./abi.js";
+import type { CoreExports } from "../abi.js";
 
 export const GEN = 0;
 export const CLAIM = 1;

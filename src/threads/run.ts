@@ -7,9 +7,9 @@
 // slots in block order (…Finish) — the additions the one-thread kernel makes, in the same order, so
 // every thread count gives the same bits. The other functions run on the calling thread.
 
-import { REDUCE, RESULT, WEIGHT } from "./abi.js";
-import type { Heap } from "./memory.js";
-import { JOB_CE_INDEX, JOB_CE_PROB, JOB_LOG_SOFTMAX, JOB_PARAMS, JOB_SOFTMAX } from "./pool_protocol.js";
+import { REDUCE, RESULT, WEIGHT } from "../abi.js";
+import type { Heap } from "../memory.js";
+import { JOB_CE_INDEX, JOB_CE_PROB, JOB_LOG_SOFTMAX, JOB_PARAMS, JOB_SOFTMAX } from "./protocol.js";
 
 /**
  * Runs the parameter-block kernel whose block is at `p` (assembly/jobs.ts): on this thread alone

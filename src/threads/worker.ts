@@ -1,7 +1,7 @@
 // A pool worker (docs/spec.md "Threads"): instantiates the threaded core over the shared memory, points
 // its writable static regions at its own context block, then claims row blocks of each published job
-// (src/pool_protocol.ts) until the pool stops it. The same file runs as a Node worker_threads worker and
-// as a browser module Worker; it is found with `new URL("./worker.js", import.meta.url)` (src/pool.ts).
+// (src/threads/protocol.ts) until the pool stops it. The same file runs as a Node worker_threads worker and
+// as a browser module Worker; it is found with `new URL("./worker.js", import.meta.url)` (src/threads/pool.ts).
 //
 // A failure here (an exception, a trap, process.exit in Node) is written to the shared FAIL / MSG words
 // and notified, so that the synchronous caller waiting for this worker's block throws instead of hanging.
@@ -21,7 +21,7 @@ import {
   STOP,
   claimLoop,
   type BlockExports,
-} from "./pool_protocol.js";
+} from "./protocol.js";
 
 export interface WorkerStart {
   module: WebAssembly.Module;
@@ -34,7 +34,7 @@ export interface WorkerStart {
   ctxBase: number;
   /** Iterations to spin on GEN before sleeping in Atomics.wait (keeps the hand-off cheap between calls). */
   spin: number;
-  /** Test hook (src/pool.ts poolTestHooks): fail while starting, before the instance exists. */
+  /** Test hook (src/threads/pool.ts poolTestHooks): fail while starting, before the instance exists. */
   failAtStart?: boolean;
 }
 
