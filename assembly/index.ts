@@ -9,10 +9,8 @@ export {
   RESULT_D1, RESULT_D2, RESULT_MAX_ABS, REDUCE_MEAN, REDUCE_SUM, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET,
 } from "./common";
 
-export {
-  crossEntropyIndex, crossEntropyProb, crossEntropyIndexBlock, crossEntropyIndexFinish, crossEntropyProbBlock,
-  crossEntropyProbFinish, ceBlockRows, ceBlocks, weightSum, probWeightSum,
-} from "./cross_entropy";
+// (the one-thread whole-call kernels stay exported for the bare-kernel bench, bench/kernels.ts)
+export { crossEntropyIndex, crossEntropyProb, ceBlocks } from "./cross_entropy";
 export { threadContextBytes, setThreadContext } from "./thread_context";
 // Context-region sizes, exported for test/unit/threads-abi.test.ts.
 export { RESULTS_BYTES } from "./common";

@@ -11,7 +11,8 @@
 // jobRun is exactly that loop with every block on thread 0, so the one-thread path and the pool run
 // the same blocks and the same serial steps (docs/spec.md "Threads").
 
-import { JOB_CALIBRATION, JOB_DISTILL, JOB_FOCAL, JOB_LINEAR, JOB_MOMENTS, JOB_SIGMOID, JOB_SMOOTH, P_JOB } from "./params";
+import { JOB_CALIBRATION, JOB_CE, JOB_DISTILL, JOB_FOCAL, JOB_LINEAR, JOB_MOMENTS, JOB_SIGMOID, JOB_SMOOTH, P_JOB } from "./params";
+import { ceBlock, ceFinish, cePrepare, ceStepBlocks } from "./ce_job";
 import { distillBlock, distillFinish, distillPrepare, distillStepBlocks } from "./distillation";
 import { linearBlock, linearFinish, linearPrepare, linearStepBlocks } from "./linear_cross_entropy";
 import { sigmoidBlock, sigmoidFinish, sigmoidPrepare, sigmoidStepBlocks } from "./sigmoid";
@@ -25,6 +26,7 @@ import { smoothBlock, smoothPrepare, smoothStepBlocks } from "./smooth";
 /** −1, or the first row with a bad label (nothing written then). */
 export function jobPrepare(p: usize): i32 {
   const job = load<i32>(p + P_JOB);
+  if (job == JOB_CE) return cePrepare(p);
   if (job == JOB_LINEAR) return linearPrepare(p);
   if (job == JOB_SIGMOID) return sigmoidPrepare(p);
   if (job == JOB_DISTILL) return distillPrepare(p);
@@ -38,6 +40,7 @@ export function jobPrepare(p: usize): i32 {
 
 export function jobStepBlocks(p: usize, step: i32): i32 {
   const job = load<i32>(p + P_JOB);
+  if (job == JOB_CE) return ceStepBlocks(p, step);
   if (job == JOB_LINEAR) return linearStepBlocks(p, step);
   if (job == JOB_SIGMOID) return sigmoidStepBlocks(p, step);
   if (job == JOB_DISTILL) return distillStepBlocks(p, step);
@@ -51,6 +54,7 @@ export function jobStepBlocks(p: usize, step: i32): i32 {
 
 export function jobBlock(p: usize, step: i32, block: i32, thread: i32): void {
   const job = load<i32>(p + P_JOB);
+  if (job == JOB_CE) { ceBlock(p, block, thread); return; }
   if (job == JOB_LINEAR) { linearBlock(p, step, block, thread); return; }
   if (job == JOB_SIGMOID) { sigmoidBlock(p, block); return; }
   if (job == JOB_DISTILL) { distillBlock(p, block, thread); return; }
@@ -63,6 +67,7 @@ export function jobBlock(p: usize, step: i32, block: i32, thread: i32): void {
 
 export function jobFinish(p: usize): void {
   const job = load<i32>(p + P_JOB);
+  if (job == JOB_CE) { ceFinish(p); return; }
   if (job == JOB_LINEAR) { linearFinish(p); return; }
   if (job == JOB_SIGMOID) { sigmoidFinish(p); return; }
   if (job == JOB_DISTILL) { distillFinish(p); return; }

@@ -16,6 +16,7 @@ export const JOB_LINEAR: i32 = 1;
 export const JOB_SIGMOID: i32 = 2;
 export const JOB_DISTILL: i32 = 3;
 export const JOB_FOCAL: i32 = 9;
+export const JOB_CE: i32 = 10;
 export const JOB_CALIBRATION: i32 = 4;
 export const JOB_MOMENTS: i32 = 5;
 export const JOB_SMOOTH: i32 = 6;
@@ -256,6 +257,45 @@ export const SMT_OUT: usize = 56;
 export const SMT_BLOCK_ROWS: usize = 64;
 export const SMT_BLOCKS: usize = 72;
 export const SMT_PARAM_BYTES: usize = 80;
+
+// ---- crossEntropy (both target kinds), logSoftmax and softmax (assembly/ce_job.ts)
+export const CE_Z: usize = 8;
+/** N labels (index targets) or N×K probabilities; unused by logSoftmax / softmax. */
+export const CE_T: usize = 16;
+export const CE_N: usize = 24;
+export const CE_K: usize = 32;
+/** CE_KIND_* of assembly/ce_job.ts. */
+export const CE_KIND: usize = 40;
+/** f64 */
+export const CE_EPS: usize = 48;
+export const CE_OTHERS: usize = 56;
+export const CE_IGNORE: usize = 64;
+/** K class weights, or 0. */
+export const CE_W: usize = 72;
+export const CE_W_MODE: usize = 80;
+/** f64 */
+export const CE_LAMBDA: usize = 88;
+export const CE_REDUCTION: usize = 96;
+/** The gradient (N×K) with grad, else one K-float scratch row per thread; logSoftmax / softmax: the output. */
+export const CE_G: usize = 104;
+export const CE_GRAD: usize = 112;
+/** N floats for reduction 'none', else 0. */
+export const CE_ROW_LOSS: usize = 120;
+/** f64: softmax's 1/T. */
+export const CE_INV_T: usize = 128;
+/** 16 bytes per row block (crossEntropy): 16·ceBlocks(N, K) bytes. */
+export const CE_SLOTS: usize = 136;
+// derived by jobPrepare
+/** f64: 1/D under 'mean', else 1. */
+export const CE_S: usize = 144;
+/** f64: 1/(rows counted) under 'mean', else 1. */
+export const CE_ZS: usize = 152;
+/** f64: the class weights' sum (weightSum / probWeightSum). */
+export const CE_WSUM: usize = 160;
+/** The class weights' mode after prepare (WEIGHT_NONE without weights). */
+export const CE_W_MODE_EFF: usize = 168;
+export const CE_BLOCKS: usize = 176;
+export const CE_PARAM_BYTES: usize = 184;
 
 /** Largest parameter block of any job (the facade allocates this much once). */
 export const PARAM_BYTES: usize = 312;

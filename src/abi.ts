@@ -70,48 +70,7 @@ export interface CoreExports {
     rowLoss: number,
   ): void;
   logSoftmax(z: number, out: number, n: number, k: number): void;
-  crossEntropyIndexBlock(
-    z: number,
-    y: number,
-    n: number,
-    k: number,
-    eps: number,
-    others: number,
-    ignoreIndex: number,
-    w: number,
-    wMode: number,
-    W: number,
-    lambda: number,
-    s: number,
-    zs: number,
-    g: number,
-    grad: number,
-    rowLoss: number,
-    block: number,
-    slots: number,
-  ): void;
-  crossEntropyIndexFinish(slots: number, blocks: number, reduction: number, s: number, zs: number, lambda: number): void;
-  crossEntropyProbBlock(
-    z: number,
-    t: number,
-    n: number,
-    k: number,
-    eps: number,
-    w: number,
-    W: number,
-    lambda: number,
-    s: number,
-    g: number,
-    grad: number,
-    rowLoss: number,
-    block: number,
-    slots: number,
-  ): void;
-  crossEntropyProbFinish(slots: number, blocks: number, reduction: number, s: number, lambda: number): void;
-  ceBlockRows(n: number, k: number): number;
   ceBlocks(n: number, k: number): number;
-  weightSum(w: number, k: number, wMode: number): number;
-  probWeightSum(w: number, k: number): number;
   threadContextBytes(): number;
   setThreadContext(base: number): void;
   softmax(z: number, out: number, n: number, k: number, invT: number): void;
@@ -161,14 +120,7 @@ export const EXPORT_ARITY = {
   crossEntropyIndex: 14,
   crossEntropyProb: 11,
   logSoftmax: 4,
-  crossEntropyIndexBlock: 18,
-  crossEntropyIndexFinish: 6,
-  crossEntropyProbBlock: 14,
-  crossEntropyProbFinish: 5,
-  ceBlockRows: 2,
   ceBlocks: 2,
-  weightSum: 3,
-  probWeightSum: 2,
   threadContextBytes: 0,
   setThreadContext: 1,
   softmax: 5,
@@ -209,7 +161,31 @@ export const PARAMS = {
 } as const;
 
 /** Job ids (JOB_* in assembly/params.ts). */
-export const JOB = { linear: 1, sigmoid: 2, distillation: 3, calibration: 4, moments: 5, smooth: 6, focal: 9 } as const;
+export const JOB = { linear: 1, sigmoid: 2, distillation: 3, calibration: 4, moments: 5, smooth: 6, focal: 9, ce: 10 } as const;
+
+/** crossEntropy's, logSoftmax's and softmax's block (CE_* in assembly/params.ts); the f64 fields are marked. */
+export const CE = {
+  z: 8,
+  t: 16,
+  n: 24,
+  k: 32,
+  kind: 40,
+  /** f64 */
+  eps: 48,
+  others: 56,
+  ignore: 64,
+  w: 72,
+  wMode: 80,
+  /** f64 */
+  lambda: 88,
+  reduction: 96,
+  g: 104,
+  grad: 112,
+  rowLoss: 120,
+  /** f64 */
+  invT: 128,
+  slots: 136,
+} as const;
 
 /** crossEntropy's focal option (FOC_* in assembly/params.ts); the f64 fields are marked. */
 export const FOC = {

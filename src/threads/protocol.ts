@@ -36,12 +36,7 @@ export const DEAD = 2;
 export const ARGS_WORDS = 24;
 export const MSG_CHARS = 512;
 
-/** Job kinds. */
-export const JOB_CE_INDEX = 1;
-export const JOB_CE_PROB = 2;
-export const JOB_LOG_SOFTMAX = 3;
-export const JOB_SOFTMAX = 4;
-/** A parameter-block kernel (assembly/jobs.ts): a = [p, step]; block b runs jobBlock(p, step, b, thread). */
+/** The job kind: a parameter-block kernel (assembly/jobs.ts): a = [p, step]; block b runs jobBlock(p, step, b, thread). */
 export const JOB_PARAMS = 5;
 
 /** Most blocks a job may have (the block index takes CLAIM's low 16 bits). */
@@ -53,57 +48,12 @@ export function tagOf(gen: number): number {
 }
 
 /** What the threads need to run a job's block `b`: the exports of their own instance. */
-export type BlockExports = Pick<CoreExports, "crossEntropyIndexBlock" | "crossEntropyProbBlock" | "logSoftmax" | "softmax" | "jobBlock">;
+export type BlockExports = Pick<CoreExports, "jobBlock">;
 
-/**
- * Runs block `b` of the job in `a` (ARGS) on thread `thread` (0 = the caller). Index and probability
- * targets: a = [z, t, n, k, eps, others, ignoreIndex, w, wMode, W, lambda, s, zs, g, grad, rowLoss,
- * slots, rowsPerBlock]; without grad, g is a scratch area of one K-float row per thread. Softmax:
- * a = [z, out, n, k, invT, rowsPerBlock].
- */
+/** Runs block `b` of the parameter-block job in `a` = [p, step] on thread `thread` (0 = the caller). */
 export function runBlock(ex: BlockExports, kind: number, a: Float64Array, b: number, thread: number): void {
-  if (kind === JOB_PARAMS) {
-    ex.jobBlock(a[0]!, a[1]!, b, thread);
-    return;
-  }
-  if (kind === JOB_CE_INDEX || kind === JOB_CE_PROB) {
-    const k = a[3]!,
-      grad = a[14]!;
-    const g = grad ? a[13]! : a[13]! + thread * k * 4;
-    if (kind === JOB_CE_INDEX) {
-      ex.crossEntropyIndexBlock(
-        a[0]!,
-        a[1]!,
-        a[2]!,
-        k,
-        a[4]!,
-        a[5]!,
-        a[6]!,
-        a[7]!,
-        a[8]!,
-        a[9]!,
-        a[10]!,
-        a[11]!,
-        a[12]!,
-        g,
-        grad,
-        a[15]!,
-        b,
-        a[16]!,
-      );
-    } else {
-      ex.crossEntropyProbBlock(a[0]!, a[1]!, a[2]!, k, a[4]!, a[7]!, a[9]!, a[10]!, a[11]!, g, grad, a[15]!, b, a[16]!);
-    }
-    return;
-  }
-  const n = a[2]!,
-    k = a[3]!,
-    r = a[5]!;
-  const r0 = b * r,
-    rows = Math.min(n - r0, r),
-    off = r0 * k * 4;
-  if (kind === JOB_LOG_SOFTMAX) ex.logSoftmax(a[0]! + off, a[1]! + off, rows, k);
-  else ex.softmax(a[0]! + off, a[1]! + off, rows, k, a[4]!);
+  if (kind !== JOB_PARAMS) throw new Error(`softxent: unknown pool job kind ${kind}`);
+  ex.jobBlock(a[0]!, a[1]!, b, thread);
 }
 
 /**

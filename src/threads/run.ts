@@ -1,15 +1,11 @@
-// The calls that use the thread pool (docs/spec.md "Threads"): crossEntropy (index and probability
-// targets), logSoftmax and softmax below; linearCrossEntropy, sigmoidCrossEntropy, distillation,
-// calibration, fitTemperature's evaluations and smoothTargets through runJob, which drives any
-// parameter-block kernel (assembly/jobs.ts) without knowing its set-up. The first three each run the
-// kernel's fixed row blocks (assembly/cross_entropy.ts ceBlockRows: a size from N and K only) on the
-// pool, every block writing its loss sums to its own f64 slot pair, and the calling thread adds the
-// slots in block order (…Finish) — the additions the one-thread kernel makes, in the same order, so
-// every thread count gives the same bits. The other functions run on the calling thread.
+// The calls on the thread pool (docs/spec.md "Threads"): every pooled function writes its parameter
+// block and calls runJob, which drives any parameter-block kernel (assembly/jobs.ts) on one thread or
+// the pool without knowing its set-up — the kernel derives that into the block. crossEntropy (both
+// target kinds), logSoftmax and softmax share one block (CE, assembly/ce_job.ts), written below.
 
-import { REDUCE, RESULT, WEIGHT } from "../abi.js";
+import { CE, JOB, PARAMS, REDUCE, WEIGHT } from "../abi.js";
 import type { Heap } from "../memory.js";
-import { JOB_CE_INDEX, JOB_CE_PROB, JOB_LOG_SOFTMAX, JOB_PARAMS, JOB_SOFTMAX } from "./protocol.js";
+import { JOB_PARAMS } from "./protocol.js";
 
 /**
  * Runs the parameter-block kernel whose block is at `p` (assembly/jobs.ts): on this thread alone
@@ -37,9 +33,64 @@ export function runJob(h: Heap, fn: string, p: number, elements: number): number
   return -1;
 }
 
+/** crossEntropy's and the softmax forms' block (assembly/ce_job.ts): CE_KIND_* there. */
+const CE_KIND = { index: 0, prob: 1, logSoftmax: 2, softmax: 3 } as const;
+
+/** The fields of one crossEntropy / logSoftmax / softmax call (the CE block of assembly/params.ts). */
+interface CeCall {
+  kind: number;
+  z: number;
+  t: number;
+  n: number;
+  k: number;
+  eps: number;
+  others: number;
+  ignoreIndex: number;
+  w: number;
+  wMode: number;
+  lambda: number;
+  red: number;
+  g: number;
+  grad: number;
+  rowLoss: number;
+  invT: number;
+}
+
+/** Writes the CE block and runs it (one thread or the pool): returns as runJob. */
+function ceJob(h: Heap, fn: string, c: CeCall): number {
+  const ex = h.exports;
+  const loss = c.kind === CE_KIND.index || c.kind === CE_KIND.prob;
+  // one scratch slot: the block, then (crossEntropy) 16 bytes per row block for the block sums
+  const p = h.scratchPtr("ce.params", PARAMS.bytes + (loss ? 16 * Math.max(1, ex.ceBlocks(c.n, c.k)) : 0));
+  // the fields written straight into the views (a call's fixed cost matters at small N·K)
+  const i32 = h.i32,
+    f64 = h.f64,
+    q = p >>> 2,
+    d = p >>> 3;
+  i32[q + (PARAMS.job >>> 2)] = JOB.ce;
+  i32[q + (CE.z >>> 2)] = c.z;
+  i32[q + (CE.t >>> 2)] = c.t;
+  i32[q + (CE.n >>> 2)] = c.n;
+  i32[q + (CE.k >>> 2)] = c.k;
+  i32[q + (CE.kind >>> 2)] = c.kind;
+  f64[d + (CE.eps >>> 3)] = c.eps;
+  i32[q + (CE.others >>> 2)] = c.others;
+  i32[q + (CE.ignore >>> 2)] = c.ignoreIndex;
+  i32[q + (CE.w >>> 2)] = c.w;
+  i32[q + (CE.wMode >>> 2)] = c.wMode;
+  f64[d + (CE.lambda >>> 3)] = c.lambda;
+  i32[q + (CE.reduction >>> 2)] = c.red;
+  i32[q + (CE.g >>> 2)] = c.g;
+  i32[q + (CE.grad >>> 2)] = c.grad;
+  i32[q + (CE.rowLoss >>> 2)] = c.rowLoss;
+  f64[d + (CE.invT >>> 3)] = c.invT;
+  i32[q + (CE.slots >>> 2)] = loss ? p + PARAMS.bytes : 0;
+  return runJob(h, fn, p, c.n * c.k);
+}
+
 /**
- * Index targets: as the crossEntropyIndex export (returns −1, or the first bad label's row). Without
- * grad, g must hold one K-float scratch row per thread (h.threads).
+ * Index targets (returns −1, or the first bad label's row). Without grad, g must hold one K-float
+ * scratch row per thread (h.threads).
  */
 export function ceIndex(
   h: Heap,
@@ -59,46 +110,10 @@ export function ceIndex(
   grad: number,
   rowLoss: number,
 ): number {
-  const ex = h.exports;
-  const pool = h.poolFor(n * k);
-  if (pool === null) return ex.crossEntropyIndex(z, y, n, k, eps, others, ignoreIndex, w, wMode, lambda, red, g, grad, rowLoss);
-  if (!w) wMode = WEIGHT.none;
-  const bad = ex.labelScan(y, n, k, ignoreIndex, wMode !== WEIGHT.none ? w : 0);
-  if (bad >= 0) return bad;
-  const D = h.f64[(h.results >>> 3) + RESULT.divisor]!,
-    cnt = h.f64[(h.results >>> 3) + RESULT.count]!;
-  const mean = red === REDUCE.mean;
-  // the D = 0 rule (zeros, no row work): the one-thread kernel applies it
-  if (D === 0 && mean) return ex.crossEntropyIndex(z, y, n, k, eps, others, ignoreIndex, w, wMode, lambda, red, g, grad, rowLoss);
-  const s = mean ? 1 / D : 1,
-    zs = mean ? 1 / cnt : 1;
-  const W = ex.weightSum(w, k, wMode);
-  const nb = ex.ceBlocks(n, k);
-  const slots = h.scratchPtr("slots", nb * 16);
-  pool.run(fn, ex, JOB_CE_INDEX, nb, (a) => {
-    a[0] = z;
-    a[1] = y;
-    a[2] = n;
-    a[3] = k;
-    a[4] = eps;
-    a[5] = others;
-    a[6] = ignoreIndex;
-    a[7] = w;
-    a[8] = wMode;
-    a[9] = W;
-    a[10] = lambda;
-    a[11] = s;
-    a[12] = zs;
-    a[13] = g;
-    a[14] = grad;
-    a[15] = rowLoss;
-    a[16] = slots;
-  });
-  ex.crossEntropyIndexFinish(slots, nb, red, s, zs, lambda);
-  return -1;
+  return ceJob(h, fn, { kind: CE_KIND.index, z, t: y, n, k, eps, others, ignoreIndex, w, wMode, lambda, red, g, grad, rowLoss, invT: 1 });
 }
 
-/** Probability targets: as the crossEntropyProb export; g as ceIndex. */
+/** Probability targets; g as ceIndex. */
 export function ceProb(
   h: Heap,
   fn: string,
@@ -114,50 +129,44 @@ export function ceProb(
   grad: number,
   rowLoss: number,
 ): void {
-  const ex = h.exports;
-  const pool = n === 0 ? null : h.poolFor(n * k);
-  if (pool === null) {
-    ex.crossEntropyProb(z, t, n, k, eps, w, lambda, red, g, grad, rowLoss);
-    return;
-  }
-  const s = red === REDUCE.mean ? 1 / n : 1;
-  const W = ex.probWeightSum(w, k);
-  const nb = ex.ceBlocks(n, k);
-  const slots = h.scratchPtr("slots", nb * 16);
-  pool.run(fn, ex, JOB_CE_PROB, nb, (a) => {
-    a[0] = z;
-    a[1] = t;
-    a[2] = n;
-    a[3] = k;
-    a[4] = eps;
-    a[7] = w;
-    a[9] = W;
-    a[10] = lambda;
-    a[11] = s;
-    a[13] = g;
-    a[14] = grad;
-    a[15] = rowLoss;
-    a[16] = slots;
+  ceJob(h, fn, {
+    kind: CE_KIND.prob,
+    z,
+    t,
+    n,
+    k,
+    eps,
+    others: 0,
+    ignoreIndex: 0,
+    w,
+    wMode: WEIGHT.none,
+    lambda,
+    red,
+    g,
+    grad,
+    rowLoss,
+    invT: 1,
   });
-  ex.crossEntropyProbFinish(slots, nb, red, s, lambda);
 }
 
-/** logSoftmax (log) or softmax(z·invT), rows split in the same blocks (each row's result is its own). */
+/** logSoftmax (log) or softmax(z·invT), by the same row blocks (each row's result is its own). */
 export function softmaxRows(h: Heap, fn: string, log: boolean, z: number, out: number, n: number, k: number, invT: number): void {
-  const ex = h.exports;
-  const pool = n === 0 ? null : h.poolFor(n * k);
-  if (pool === null) {
-    if (log) ex.logSoftmax(z, out, n, k);
-    else ex.softmax(z, out, n, k, invT);
-    return;
-  }
-  const r = ex.ceBlockRows(n, k);
-  pool.run(fn, ex, log ? JOB_LOG_SOFTMAX : JOB_SOFTMAX, Math.ceil(n / r), (a) => {
-    a[0] = z;
-    a[1] = out;
-    a[2] = n;
-    a[3] = k;
-    a[4] = invT;
-    a[5] = r;
+  ceJob(h, fn, {
+    kind: log ? CE_KIND.logSoftmax : CE_KIND.softmax,
+    z,
+    t: 0,
+    n,
+    k,
+    eps: 0,
+    others: 0,
+    ignoreIndex: 0,
+    w: 0,
+    wMode: WEIGHT.none,
+    lambda: 0,
+    red: REDUCE.sum,
+    g: out,
+    grad: 0,
+    rowLoss: 0,
+    invT,
   });
 }

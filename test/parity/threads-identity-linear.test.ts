@@ -169,10 +169,15 @@ describe.each(BUILDS)("linearCrossEntropy threads on the $name build", (build) =
       expect(backendInfo().build).toBe(build.name);
       all[0]!.run(); // starts the pool
       await sleep(400); // lets the workers instantiate: until then the caller runs every block itself
+      // every pass is compared; a busy machine (the other suites run beside this one) may start the
+      // workers late, so pass again until they took part
       let workerBlocks = 0;
-      for (let i = 0; i < all.length; i++) {
-        bitsEqual(all[i]!.run(), expected[i]!, `${build.name}, threads = ${threads}: ${all[i]!.name}`);
-        workerBlocks += heapOrNull()!.currentPool()?.lastWorkerBlocks ?? 0;
+      for (let pass = 0; pass < 6 && workerBlocks === 0; pass++) {
+        if (pass > 0) await sleep(300);
+        for (let i = 0; i < all.length; i++) {
+          bitsEqual(all[i]!.run(), expected[i]!, `${build.name}, threads = ${threads}: ${all[i]!.name}`);
+          workerBlocks += heapOrNull()!.currentPool()?.lastWorkerBlocks ?? 0;
+        }
       }
       expect(workerBlocks, `workers ran blocks at threads = ${threads}`).toBeGreaterThan(0);
     }

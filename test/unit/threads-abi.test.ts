@@ -18,6 +18,7 @@ import {
   CAL,
   CAL_SLOT_BYTES,
   CALIBRATION_RESULT,
+  CE,
   DST,
   EXPORT_ARITY,
   FOC,
@@ -88,6 +89,17 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
     expect(g("JOB_DISTILL")).toBe(JOB.distillation);
     for (const [k, off] of Object.entries(DST)) expect(g(`DST_${camelToConst(k)}`), `DST.${k}`).toBe(off);
     expect(g("DST_PARAM_BYTES")).toBeLessThanOrEqual(PARAMS.bytes);
+    expect(g("JOB_CE")).toBe(JOB.ce);
+    const ceOffsets = new Set<number>();
+    for (const [k, off] of Object.entries(CE)) {
+      expect(g(`CE_${camelToConst(k)}`), `CE.${k}`).toBe(off);
+      ceOffsets.add(off);
+    }
+    const ceDerived = ["CE_S", "CE_ZS", "CE_WSUM", "CE_W_MODE_EFF", "CE_BLOCKS"];
+    for (const d of ceDerived) ceOffsets.add(g(d));
+    expect(ceOffsets.size).toBe(Object.keys(CE).length + ceDerived.length);
+    for (const off of ceOffsets) expect(off + 8).toBeLessThanOrEqual(g("CE_PARAM_BYTES"));
+    expect(g("CE_PARAM_BYTES")).toBeLessThanOrEqual(PARAMS.bytes);
     expect(g("JOB_FOCAL")).toBe(JOB.focal);
     const focOffsets = new Set<number>();
     for (const [k, off] of Object.entries(FOC)) {
@@ -224,6 +236,31 @@ describe.each(BUILDS)("the $name build against src/abi.ts", ({ name, bytes }) =>
       }
       call("logSoftmax", z, gr, n, k);
       call("softmax", z, gr, n, k, 0.5);
+      // crossEntropy (index targets, without grad: a scratch row per thread) through its block
+      {
+        const q0 = alloc(PARAMS.bytes);
+        const I1 = new Int32Array(memory.buffer),
+          F1 = new Float64Array(memory.buffer);
+        const put0 = (off: number, x: number): void => {
+          I1[(q0 + off) >>> 2] = x;
+        };
+        put0(PARAMS.job, JOB.ce);
+        put0(CE.z, z);
+        put0(CE.t, y);
+        put0(CE.n, n);
+        put0(CE.k, k);
+        put0(CE.kind, 0);
+        F1[(q0 + CE.eps) >>> 3] = 0.1;
+        put0(CE.ignore, -100);
+        put0(CE.w, w);
+        put0(CE.wMode, WEIGHT.pytorch);
+        F1[(q0 + CE.lambda) >>> 3] = 1e-3;
+        put0(CE.reduction, REDUCE.mean);
+        put0(CE.g, alloc(4 * k));
+        put0(CE.grad, 0);
+        put0(CE.slots, alloc(16 * call("ceBlocks", n, k)));
+        expect(call("jobRun", q0)).toBe(-1);
+      }
       // sigmoidCrossEntropy and distillation through their blocks
       const q = alloc(PARAMS.bytes);
       const I0 = new Int32Array(memory.buffer),
