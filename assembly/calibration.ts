@@ -15,7 +15,7 @@
 // Both run as parameter blocks (assembly/jobs.ts) in row blocks fixed by N and K, their sums added in
 // block order, so every thread count gives the same bits (docs/spec.md "Threads").
 
-import { rowMax, rowFinite } from "./rows";
+import { rowMax, rowFinite, firstIndexOf } from "./rows";
 import { rowExpSumSq, rowMoments, maxAbsFinite, extraB, extraC } from "./calibration_rows";
 import { softmax64, hasNaNOrInf } from "./softmax_f64";
 import { labelScan } from "./ce_labels";
@@ -31,17 +31,7 @@ import {
   CAL_SLOT_BYTES, CAL_SLOTS, CAL_TEMPERATURE, CAL_Y, CAL_Z, MOM_BETA, MOM_BLOCK_ROWS, MOM_BLOCKS, MOM_COUNT, MOM_IGNORE,
   MOM_K, MOM_N, MOM_SCAN, MOM_SLOT_BYTES, MOM_SLOTS, MOM_Y, MOM_Z,
 } from "./params";
-
-/** Index of the first maximum of z (a finite row whose max is m). */
-function firstMax(z: usize, k: i32, m: f32): i32 {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const mv = f32x4.splat(m);
-    for (; j + 4 <= k; j += 4) if (v128.any_true(f32x4.eq(v128.load(at(z, j)), mv))) break;
-  }
-  for (; j < k; j++) if (load<f32>(at(z, j)) == m) return j;
-  return 0;
-}
+import { pPtr } from "./param_fields";
 
 let rowConf: f64 = 0;
 let rowPred: i32 = 0;
@@ -74,8 +64,6 @@ const MS_D1: usize = 8;
 const MS_D2: usize = 16;
 const MS_ABS: usize = 24;
 
-// @ts-ignore: decorator
-@inline function du(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
 
 /**
  * Rows [i0, i1) of a calibration call: z N×K logits (or probabilities when fromProb), y N labels
@@ -110,7 +98,7 @@ function calibrationRange(
         const r = (S - ey) / S;
         rowBrier = (extraB - ey * ey) / (S * S) + r * r;
         rowConf = 1 / S;
-        rowPred = firstMax(zi, k, m);
+        rowPred = max(0, firstIndexOf(zi, k, m)); // the first maximum (present: the row is finite)
         nll = Math.log(S) - <f64>dy * <f64>c;
       } else if (hasNaNOrInf(zi, k) || softmax64(zi, k, T, p, lp) == 0) {
         rowConf = NaN; rowPred = 0; rowBrier = NaN; nll = NaN;
@@ -143,9 +131,9 @@ function calibrationRange(
  * (as labelScan) and gives each block its first output index.
  */
 export function calibrationPrepare(p: usize): i32 {
-  const y = du(p, CAL_Y), n = load<i32>(p + CAL_N), k = load<i32>(p + CAL_K), ignoreIndex = load<i32>(p + CAL_IGNORE);
+  const y = pPtr(p, CAL_Y), n = load<i32>(p + CAL_N), k = load<i32>(p + CAL_K), ignoreIndex = load<i32>(p + CAL_IGNORE);
   const r = rowBlockRows(n, k), nb = rowBlocks(n, r);
-  const slots = du(p, CAL_SLOTS);
+  const slots = pPtr(p, CAL_SLOTS);
   let o = 0;
   for (let b = 0; b < nb; b++) {
     store<i32>(slots + <usize>b * CAL_SLOT_BYTES, o);
@@ -170,17 +158,17 @@ export function calibrationStepBlocks(p: usize, step: i32): i32 {
 export function calibrationBlock(p: usize, b: i32, thread: i32): void {
   const n = load<i32>(p + CAL_N), k = load<i32>(p + CAL_K), r = load<i32>(p + CAL_BLOCK_ROWS);
   const i0 = b * r, i1 = min(n, i0 + r);
-  const slot = du(p, CAL_SLOTS) + <usize>b * CAL_SLOT_BYTES;
-  const w64 = du(p, CAL_SCRATCH) + <usize>thread * (<usize>k << 4);
+  const slot = pPtr(p, CAL_SLOTS) + <usize>b * CAL_SLOT_BYTES;
+  const w64 = pPtr(p, CAL_SCRATCH) + <usize>thread * (<usize>k << 4);
   calibrationRange(
-    du(p, CAL_Z), du(p, CAL_Y), k, load<f64>(p + CAL_TEMPERATURE), load<i32>(p + CAL_FROM_PROB) != 0,
-    load<i32>(p + CAL_IGNORE), du(p, CAL_CONF), du(p, CAL_CORRECT), w64, i0, i1, load<i32>(slot), slot,
+    pPtr(p, CAL_Z), pPtr(p, CAL_Y), k, load<f64>(p + CAL_TEMPERATURE), load<i32>(p + CAL_FROM_PROB) != 0,
+    load<i32>(p + CAL_IGNORE), pPtr(p, CAL_CONF), pPtr(p, CAL_CORRECT), w64, i0, i1, load<i32>(slot), slot,
   );
 }
 
 /** RESULTS: [1] rows counted, [2] Σ brier, [3] Σ nll, [4] Σ confidence, [5] correct count. */
 export function calibrationFinish(p: usize): void {
-  const nb = load<i32>(p + CAL_BLOCKS), slots = du(p, CAL_SLOTS);
+  const nb = load<i32>(p + CAL_BLOCKS), slots = pPtr(p, CAL_SLOTS);
   let brierSum: f64 = 0, nllSum: f64 = 0, confSum: f64 = 0, hits: f64 = 0;
   for (let b = 0; b < nb; b++) {
     const s = slots + <usize>b * CAL_SLOT_BYTES;
@@ -252,7 +240,7 @@ function momentsRange(z: usize, y: usize, k: i32, ignoreIndex: i32, beta: f64, i
 /** −1, or the first bad label's row. */
 export function momentsPrepare(p: usize): i32 {
   const n = load<i32>(p + MOM_N), k = load<i32>(p + MOM_K);
-  const bad = labelScan(du(p, MOM_Y), n, k, load<i32>(p + MOM_IGNORE), 0);
+  const bad = labelScan(pPtr(p, MOM_Y), n, k, load<i32>(p + MOM_IGNORE), 0);
   if (bad >= 0) return bad;
   store<f64>(p + MOM_COUNT, load<f64>(RESULTS + RESULT_COUNT));
   const r = rowBlockRows(n, k);
@@ -268,12 +256,12 @@ export function momentsStepBlocks(p: usize, step: i32): i32 {
 export function momentsBlock(p: usize, b: i32): void {
   const n = load<i32>(p + MOM_N), k = load<i32>(p + MOM_K), r = load<i32>(p + MOM_BLOCK_ROWS);
   const i0 = b * r, i1 = min(n, i0 + r);
-  const z = du(p, MOM_Z), slot = du(p, MOM_SLOTS) + <usize>b * MOM_SLOT_BYTES;
+  const z = pPtr(p, MOM_Z), slot = pPtr(p, MOM_SLOTS) + <usize>b * MOM_SLOT_BYTES;
   // the scan first: the block's rows are then in cache for the moments
   if (load<i32>(p + MOM_SCAN)) {
     store<f64>(slot + MS_ABS, <f64>maxAbsFinite(z + (<usize>i0 * <usize>k << 2), <usize>(i1 - i0) * <usize>k));
   }
-  momentsRange(z, du(p, MOM_Y), k, load<i32>(p + MOM_IGNORE), load<f64>(p + MOM_BETA), i0, i1, slot);
+  momentsRange(z, pPtr(p, MOM_Y), k, load<i32>(p + MOM_IGNORE), load<f64>(p + MOM_BETA), i0, i1, slot);
 }
 
 /**
@@ -281,7 +269,7 @@ export function momentsBlock(p: usize, b: i32): void {
  * [5] the largest finite |z|.
  */
 export function momentsFinish(p: usize): void {
-  const nb = load<i32>(p + MOM_BLOCKS), slots = du(p, MOM_SLOTS);
+  const nb = load<i32>(p + MOM_BLOCKS), slots = pPtr(p, MOM_SLOTS);
   let F: f64 = 0, F1: f64 = 0, F2: f64 = 0;
   for (let b = 0; b < nb; b++) {
     const s = slots + <usize>b * MOM_SLOT_BYTES;

@@ -16,18 +16,13 @@ import {
   CE_BLOCKS, CE_EPS, CE_G, CE_GRAD, CE_IGNORE, CE_INV_T, CE_K, CE_KIND, CE_LAMBDA, CE_N, CE_OTHERS, CE_REDUCTION,
   CE_ROW_LOSS, CE_S, CE_SLOTS, CE_T, CE_W, CE_W_MODE, CE_W_MODE_EFF, CE_WSUM, CE_Z, CE_ZS,
 } from "./params";
+import { pF64, pI32, pPtr } from "./param_fields";
 
 export const CE_KIND_INDEX: i32 = 0;
 export const CE_KIND_PROB: i32 = 1;
 export const CE_KIND_LOG_SOFTMAX: i32 = 2;
 export const CE_KIND_SOFTMAX: i32 = 3;
 
-// @ts-ignore: decorator
-@inline function cu(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
-// @ts-ignore: decorator
-@inline function ci(p: usize, o: usize): i32 { return load<i32>(p + o); }
-// @ts-ignore: decorator
-@inline function cf(p: usize, o: usize): f64 { return load<f64>(p + o); }
 
 /**
  * Index targets: checks the labels (−1, or the first bad row: nothing written then), derives the
@@ -35,19 +30,19 @@ export const CE_KIND_SOFTMAX: i32 = 3;
  * Probability targets: the scales and the weight sum (N = 0: zero loss). Softmax forms: the blocks.
  */
 export function cePrepare(p: usize): i32 {
-  const n = ci(p, CE_N), k = ci(p, CE_K), kind = ci(p, CE_KIND);
-  const mean = ci(p, CE_REDUCTION) == REDUCE_MEAN;
+  const n = pI32(p, CE_N), k = pI32(p, CE_K), kind = pI32(p, CE_KIND);
+  const mean = pI32(p, CE_REDUCTION) == REDUCE_MEAN;
   const blocks = n == 0 ? 0 : (n + ceBlockRows(n, k) - 1) / ceBlockRows(n, k);
   store<i32>(p + CE_BLOCKS, blocks);
   if (kind == CE_KIND_INDEX) {
-    const w = cu(p, CE_W);
-    const mode = w ? ci(p, CE_W_MODE) : WEIGHT_NONE;
+    const w = pPtr(p, CE_W);
+    const mode = w ? pI32(p, CE_W_MODE) : WEIGHT_NONE;
     store<i32>(p + CE_W_MODE_EFF, mode);
-    const bad = labelScan(cu(p, CE_T), n, k, ci(p, CE_IGNORE), mode != WEIGHT_NONE ? w : 0);
+    const bad = labelScan(pPtr(p, CE_T), n, k, pI32(p, CE_IGNORE), mode != WEIGHT_NONE ? w : 0);
     if (bad >= 0) return bad;
     const D = load<f64>(RESULTS + RESULT_DIVISOR), cnt = load<f64>(RESULTS + RESULT_COUNT);
     if (D == 0 && mean) {
-      if (ci(p, CE_GRAD)) memory.fill(cu(p, CE_G), 0, <usize>n * <usize>k << 2);
+      if (pI32(p, CE_GRAD)) memory.fill(pPtr(p, CE_G), 0, <usize>n * <usize>k << 2);
       store<i32>(p + CE_BLOCKS, 0);
       store<f64>(p + CE_S, 1);
       store<f64>(p + CE_ZS, 1);
@@ -58,46 +53,46 @@ export function cePrepare(p: usize): i32 {
     store<f64>(p + CE_WSUM, weightSum(w, k, mode));
   } else if (kind == CE_KIND_PROB) {
     store<f64>(p + CE_S, mean && n > 0 ? 1 / <f64>n : 1);
-    store<f64>(p + CE_WSUM, probWeightSum(cu(p, CE_W), k));
+    store<f64>(p + CE_WSUM, probWeightSum(pPtr(p, CE_W), k));
   }
   return -1;
 }
 
 export function ceStepBlocks(p: usize, step: i32): i32 {
-  return step == 0 ? ci(p, CE_BLOCKS) : -1;
+  return step == 0 ? pI32(p, CE_BLOCKS) : -1;
 }
 
 /** Row block b on thread `thread` (without grad, its scratch row is the thread-th). */
 export function ceBlock(p: usize, b: i32, thread: i32): void {
-  const n = ci(p, CE_N), k = ci(p, CE_K), kind = ci(p, CE_KIND);
+  const n = pI32(p, CE_N), k = pI32(p, CE_K), kind = pI32(p, CE_KIND);
   if (kind == CE_KIND_INDEX || kind == CE_KIND_PROB) {
-    const grad = ci(p, CE_GRAD) != 0;
-    const g = grad ? cu(p, CE_G) : cu(p, CE_G) + (<usize>thread * <usize>k << 2);
+    const grad = pI32(p, CE_GRAD) != 0;
+    const g = grad ? pPtr(p, CE_G) : pPtr(p, CE_G) + (<usize>thread * <usize>k << 2);
     if (kind == CE_KIND_INDEX) {
       crossEntropyIndexBlock(
-        cu(p, CE_Z), cu(p, CE_T), n, k, cf(p, CE_EPS), ci(p, CE_OTHERS) != 0, ci(p, CE_IGNORE), cu(p, CE_W),
-        ci(p, CE_W_MODE_EFF), cf(p, CE_WSUM), cf(p, CE_LAMBDA), cf(p, CE_S), cf(p, CE_ZS), g, grad, cu(p, CE_ROW_LOSS),
-        b, cu(p, CE_SLOTS),
+        pPtr(p, CE_Z), pPtr(p, CE_T), n, k, pF64(p, CE_EPS), pI32(p, CE_OTHERS) != 0, pI32(p, CE_IGNORE), pPtr(p, CE_W),
+        pI32(p, CE_W_MODE_EFF), pF64(p, CE_WSUM), pF64(p, CE_LAMBDA), pF64(p, CE_S), pF64(p, CE_ZS), g, grad, pPtr(p, CE_ROW_LOSS),
+        b, pPtr(p, CE_SLOTS),
       );
     } else {
       crossEntropyProbBlock(
-        cu(p, CE_Z), cu(p, CE_T), n, k, cf(p, CE_EPS), cu(p, CE_W), cf(p, CE_WSUM), cf(p, CE_LAMBDA), cf(p, CE_S), g,
-        grad, cu(p, CE_ROW_LOSS), b, cu(p, CE_SLOTS),
+        pPtr(p, CE_Z), pPtr(p, CE_T), n, k, pF64(p, CE_EPS), pPtr(p, CE_W), pF64(p, CE_WSUM), pF64(p, CE_LAMBDA), pF64(p, CE_S), g,
+        grad, pPtr(p, CE_ROW_LOSS), b, pPtr(p, CE_SLOTS),
       );
     }
     return;
   }
   const r = ceBlockRows(n, k), r0 = b * r;
   const off = <usize>r0 * <usize>k << 2;
-  if (kind == CE_KIND_LOG_SOFTMAX) logSoftmax(cu(p, CE_Z) + off, cu(p, CE_G) + off, min(r, n - r0), k);
-  else softmax(cu(p, CE_Z) + off, cu(p, CE_G) + off, min(r, n - r0), k, <f32>cf(p, CE_INV_T));
+  if (kind == CE_KIND_LOG_SOFTMAX) logSoftmax(pPtr(p, CE_Z) + off, pPtr(p, CE_G) + off, min(r, n - r0), k);
+  else softmax(pPtr(p, CE_Z) + off, pPtr(p, CE_G) + off, min(r, n - r0), k, <f32>pF64(p, CE_INV_T));
 }
 
 /** crossEntropy: the slots' sums in block order, then the loss into RESULTS. */
 export function ceFinish(p: usize): void {
-  const kind = ci(p, CE_KIND);
-  const nb = ci(p, CE_BLOCKS), slots = cu(p, CE_SLOTS), red = ci(p, CE_REDUCTION);
-  if (kind == CE_KIND_INDEX) crossEntropyIndexFinish(slots, nb, red, cf(p, CE_S), cf(p, CE_ZS), cf(p, CE_LAMBDA));
-  else if (kind == CE_KIND_PROB) crossEntropyProbFinish(slots, nb, red, cf(p, CE_S), cf(p, CE_LAMBDA));
+  const kind = pI32(p, CE_KIND);
+  const nb = pI32(p, CE_BLOCKS), slots = pPtr(p, CE_SLOTS), red = pI32(p, CE_REDUCTION);
+  if (kind == CE_KIND_INDEX) crossEntropyIndexFinish(slots, nb, red, pF64(p, CE_S), pF64(p, CE_ZS), pF64(p, CE_LAMBDA));
+  else if (kind == CE_KIND_PROB) crossEntropyProbFinish(slots, nb, red, pF64(p, CE_S), pF64(p, CE_LAMBDA));
   else store<f64>(RESULTS + RESULT_LOSS, 0);
 }

@@ -33,6 +33,7 @@ import {
   DST_ALPHA, DST_BLOCK_ROWS, DST_BLOCKS, DST_EPS, DST_G, DST_GRAD, DST_IGNORE, DST_K, DST_N, DST_OTHERS,
   DST_REDUCTION, DST_ROW_LOSS, DST_S, DST_SC, DST_SCRATCH, DST_SLOTS, DST_T, DST_TEMPERATURE, DST_Y,
 } from "./params";
+import { pPtr } from "./param_fields";
 
 let genLoss: f64 = 0;
 
@@ -246,11 +247,9 @@ export function distillScratchBytes(k: i32): f64 {
   return <f64>(((12 * <u64>k + 16 + 40 * <u64>k) + 15) & ~(<u64>15));
 }
 
-// @ts-ignore: decorator
-@inline function du(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
 
 export function distillPrepare(p: usize): i32 {
-  const n = load<i32>(p + DST_N), k = load<i32>(p + DST_K), y = du(p, DST_Y);
+  const n = load<i32>(p + DST_N), k = load<i32>(p + DST_K), y = pPtr(p, DST_Y);
   let cnt: f64 = <f64>n;
   if (y) {
     const bad = labelScan(y, n, k, load<i32>(p + DST_IGNORE), 0);
@@ -262,7 +261,7 @@ export function distillPrepare(p: usize): i32 {
   if (reduction != REDUCE_NONE) store<i32>(p + DST_ROW_LOSS, 0);
   const mean = reduction == REDUCE_MEAN;
   if (mean && cnt == 0) {
-    if (load<i32>(p + DST_GRAD)) memory.fill(du(p, DST_G), 0, <usize>n * <usize>k << 2);
+    if (load<i32>(p + DST_GRAD)) memory.fill(pPtr(p, DST_G), 0, <usize>n * <usize>k << 2);
     store<i32>(p + DST_BLOCKS, 0);
     store<f64>(p + DST_SC, 1);
     return -1;
@@ -281,17 +280,17 @@ export function distillStepBlocks(p: usize, step: i32): i32 {
 export function distillBlock(p: usize, b: i32, thread: i32): void {
   const n = load<i32>(p + DST_N), k = load<i32>(p + DST_K), r = load<i32>(p + DST_BLOCK_ROWS);
   const i0 = b * r, i1 = min(n, i0 + r);
-  const scratch = du(p, DST_SCRATCH) + <usize>thread * <usize>distillScratchBytes(k);
+  const scratch = pPtr(p, DST_SCRATCH) + <usize>thread * <usize>distillScratchBytes(k);
   const sum = distillRange(
-    du(p, DST_S), du(p, DST_T), du(p, DST_Y), k, load<f64>(p + DST_TEMPERATURE), load<f64>(p + DST_ALPHA),
+    pPtr(p, DST_S), pPtr(p, DST_T), pPtr(p, DST_Y), k, load<f64>(p + DST_TEMPERATURE), load<f64>(p + DST_ALPHA),
     load<f64>(p + DST_EPS), load<i32>(p + DST_OTHERS) != 0, load<i32>(p + DST_IGNORE), load<f64>(p + DST_SC),
-    du(p, DST_G), load<i32>(p + DST_GRAD) != 0, du(p, DST_ROW_LOSS), scratch, i0, i1,
+    pPtr(p, DST_G), load<i32>(p + DST_GRAD) != 0, pPtr(p, DST_ROW_LOSS), scratch, i0, i1,
   );
-  store<f64>(du(p, DST_SLOTS) + (<usize>b << 3), sum);
+  store<f64>(pPtr(p, DST_SLOTS) + (<usize>b << 3), sum);
 }
 
 export function distillFinish(p: usize): void {
-  const nb = load<i32>(p + DST_BLOCKS), slots = du(p, DST_SLOTS);
+  const nb = load<i32>(p + DST_BLOCKS), slots = pPtr(p, DST_SLOTS);
   let total: f64 = 0;
   for (let b = 0; b < nb; b++) total += load<f64>(slots + (<usize>b << 3));
   const mean = load<i32>(p + DST_REDUCTION) == REDUCE_MEAN;

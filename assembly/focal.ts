@@ -40,13 +40,16 @@ import {
   RESULTS, RESULT_DIVISOR, RESULT_COUNT, RESULT_LOSS, REDUCE_MEAN, REDUCE_NONE, WEIGHT_NONE, WEIGHT_PYTORCH, WEIGHT_TARGET,
 } from "./common";
 import { labelScan } from "./ce_labels";
-import { rowMax, rowFinite, expStoreSumOnly, expStoreSumFloor, expSumNoStore, rowFill, scaleSubtract } from "./rows";
+import {
+  rowMax, rowFinite, expStoreSumOnly, expStoreSumFloor, expSumNoStore, firstIndexOf, rowFill, scaleSubtract,
+} from "./rows";
 import { ceBlockRows } from "./cross_entropy";
 import {
   FOC_ALPHA, FOC_ALPHA_V, FOC_BLOCKS, FOC_CW, FOC_CW_EFF, FOC_EPS, FOC_G, FOC_GAMMA, FOC_GRAD, FOC_IGNORE, FOC_INDEX,
   FOC_K, FOC_LAMBDA, FOC_N, FOC_OTHERS, FOC_REDUCTION, FOC_ROW_LOSS, FOC_S, FOC_SCHEDULE, FOC_SCRATCH, FOC_SLOTS,
   FOC_T, FOC_W, FOC_W_MODE, FOC_W_MODE_EFF, FOC_Z, FOC_ZS,
 } from "./params";
+import { pF64, pI32, pPtr } from "./param_fields";
 import { FOCAL_GAMMA_FLSD53, powU } from "./focal_params";
 
 // ---- the call's settings: globals of this instance, set from the parameter block at the start of
@@ -167,12 +170,6 @@ export function focalRows(
 // crossEntropy's rule (ceBlockRows: from N and K alone), each block's sums in its own slot, added in
 // block order by focalFinish (docs/spec.md "Threads")
 
-// @ts-ignore: decorator
-@inline function fu(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
-// @ts-ignore: decorator
-@inline function fi(p: usize, o: usize): i32 { return load<i32>(p + o); }
-// @ts-ignore: decorator
-@inline function ff(p: usize, o: usize): f64 { return load<f64>(p + o); }
 
 /**
  * Checks the labels (index targets), derives the scales, the weights' mode and the coefficient row
@@ -180,16 +177,16 @@ export function focalRows(
  * (nothing written then).
  */
 export function focalPrepare(p: usize): i32 {
-  const n = fi(p, FOC_N), k = fi(p, FOC_K), index = fi(p, FOC_INDEX) != 0;
-  const w = fu(p, FOC_W);
+  const n = pI32(p, FOC_N), k = pI32(p, FOC_K), index = pI32(p, FOC_INDEX) != 0;
+  const w = pPtr(p, FOC_W);
   store<u32>(p + FOC_CW_EFF, 0);
-  const reduction = fi(p, FOC_REDUCTION);
+  const reduction = pI32(p, FOC_REDUCTION);
   const mean = reduction == REDUCE_MEAN;
   if (reduction != REDUCE_NONE) store<u32>(p + FOC_ROW_LOSS, 0);
   let mode: i32, D: f64, cnt: f64;
   if (index) {
-    mode = w ? fi(p, FOC_W_MODE) : WEIGHT_NONE;
-    const bad = labelScan(fu(p, FOC_T), n, k, fi(p, FOC_IGNORE), mode != WEIGHT_NONE ? w : 0);
+    mode = w ? pI32(p, FOC_W_MODE) : WEIGHT_NONE;
+    const bad = labelScan(pPtr(p, FOC_T), n, k, pI32(p, FOC_IGNORE), mode != WEIGHT_NONE ? w : 0);
     if (bad >= 0) return bad;
     D = load<f64>(RESULTS + RESULT_DIVISOR); cnt = load<f64>(RESULTS + RESULT_COUNT);
   } else {
@@ -201,48 +198,48 @@ export function focalPrepare(p: usize): i32 {
   store<f64>(p + FOC_ZS, mean && cnt > 0 ? 1 / cnt : 1);
   if (mean && D == 0) {
     // the D = 0 rule of crossEntropy: zero gradient and loss, no row work
-    if (fi(p, FOC_GRAD)) memory.fill(fu(p, FOC_G), 0, <usize>n * <usize>k << 2);
+    if (pI32(p, FOC_GRAD)) memory.fill(pPtr(p, FOC_G), 0, <usize>n * <usize>k << 2);
     store<i32>(p + FOC_BLOCKS, 0);
     return -1;
   }
-  if (n > 0) store<u32>(p + FOC_CW_EFF, <u32>focalCoefRow(fu(p, FOC_CW), k, fu(p, FOC_ALPHA_V), ff(p, FOC_ALPHA), w, mode == WEIGHT_PYTORCH));
+  if (n > 0) store<u32>(p + FOC_CW_EFF, <u32>focalCoefRow(pPtr(p, FOC_CW), k, pPtr(p, FOC_ALPHA_V), pF64(p, FOC_ALPHA), w, mode == WEIGHT_PYTORCH));
   store<i32>(p + FOC_BLOCKS, n == 0 ? 0 : (n + ceBlockRows(n, k) - 1) / ceBlockRows(n, k));
   return -1;
 }
 
 export function focalStepBlocks(p: usize, step: i32): i32 {
-  return step == 0 ? fi(p, FOC_BLOCKS) : -1;
+  return step == 0 ? pI32(p, FOC_BLOCKS) : -1;
 }
 
 /** Row block b on thread `thread` (its scratch row is the thread-th). */
 export function focalBlock(p: usize, b: i32, thread: i32): void {
-  const n = fi(p, FOC_N), k = fi(p, FOC_K), index = fi(p, FOC_INDEX) != 0;
+  const n = pI32(p, FOC_N), k = pI32(p, FOC_K), index = pI32(p, FOC_INDEX) != 0;
   focalBegin(
-    ff(p, FOC_GAMMA), fi(p, FOC_SCHEDULE), ff(p, FOC_ALPHA), fu(p, FOC_ALPHA_V), fu(p, FOC_CW_EFF), ff(p, FOC_EPS),
-    ff(p, FOC_LAMBDA), index && fi(p, FOC_OTHERS) != 0, fu(p, FOC_W), fi(p, FOC_W_MODE_EFF), ff(p, FOC_S), ff(p, FOC_ZS),
-    fi(p, FOC_GRAD) != 0,
+    pF64(p, FOC_GAMMA), pI32(p, FOC_SCHEDULE), pF64(p, FOC_ALPHA), pPtr(p, FOC_ALPHA_V), pPtr(p, FOC_CW_EFF), pF64(p, FOC_EPS),
+    pF64(p, FOC_LAMBDA), index && pI32(p, FOC_OTHERS) != 0, pPtr(p, FOC_W), pI32(p, FOC_W_MODE_EFF), pF64(p, FOC_S), pF64(p, FOC_ZS),
+    pI32(p, FOC_GRAD) != 0,
   );
   const r = ceBlockRows(n, k), r0 = b * r, r1 = min(n, r0 + r);
-  const t = fu(p, FOC_T);
+  const t = pPtr(p, FOC_T);
   focalRows(
-    fu(p, FOC_Z), index ? t : 0, index ? 0 : t, r0, r1, k, fi(p, FOC_IGNORE), fu(p, FOC_G), fu(p, FOC_ROW_LOSS),
-    fu(p, FOC_SCRATCH) + <usize>thread * <usize>focalScratchBytes(k),
+    pPtr(p, FOC_Z), index ? t : 0, index ? 0 : t, r0, r1, k, pI32(p, FOC_IGNORE), pPtr(p, FOC_G), pPtr(p, FOC_ROW_LOSS),
+    pPtr(p, FOC_SCRATCH) + <usize>thread * <usize>focalScratchBytes(k),
   );
-  const slot = fu(p, FOC_SLOTS) + (<usize>b << 4);
+  const slot = pPtr(p, FOC_SLOTS) + (<usize>b << 4);
   store<f64>(slot, focalCeSum);
   store<f64>(slot, focalZSum, 8);
 }
 
 /** The slots' sums in block order, then the loss into RESULTS ('none': the sum of row losses). */
 export function focalFinish(p: usize): void {
-  const nb = fi(p, FOC_BLOCKS), slots = fu(p, FOC_SLOTS);
+  const nb = pI32(p, FOC_BLOCKS), slots = pPtr(p, FOC_SLOTS);
   let ce: f64 = 0, zz: f64 = 0;
   for (let b = 0; b < nb; b++) {
     ce += load<f64>(slots + (<usize>b << 4));
     zz += load<f64>(slots + (<usize>b << 4), 8);
   }
-  const lam = ff(p, FOC_LAMBDA);
-  const loss = fi(p, FOC_REDUCTION) == REDUCE_MEAN ? ce * ff(p, FOC_S) + lam * zz * ff(p, FOC_ZS) : ce + lam * zz;
+  const lam = pF64(p, FOC_LAMBDA);
+  const loss = pI32(p, FOC_REDUCTION) == REDUCE_MEAN ? ce * pF64(p, FOC_S) + lam * zz * pF64(p, FOC_ZS) : ce + lam * zz;
   store<f64>(RESULTS + RESULT_LOSS, nb == 0 ? 0 : loss);
 }
 
@@ -255,17 +252,6 @@ function targetArgmax(ti: usize, k: i32): i32 {
     if (v > bv) { bv = v; b = j; }
   }
   return b;
-}
-
-/** First j with z_j == m (the row's maximum, present), four lanes at a time. */
-function findMax(z: usize, k: i32, m: f32): i32 {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const mv = f32x4.splat(m);
-    for (; j + 4 <= k; j += 4) if (v128.any_true(f32x4.eq(v128.load(at(z, j)), mv))) break;
-  }
-  for (; j < k; j++) if (load<f32>(at(z, j)) == m) return j;
-  return -1;
 }
 
 /** Σ e_j over [j0, j1), each vector into f64. */
@@ -344,7 +330,7 @@ function focalRow(zi: usize, gi: usize, scratch: usize, ti: usize, k: i32, yi: i
   let jx = -1;
   let rest: f64 = 0;
   if (S < 2) {
-    jx = index && load<f32>(at(zi, yi)) == m ? yi : findMax(zi, k, m);
+    jx = index && load<f32>(at(zi, yi)) == m ? yi : firstIndexOf(zi, k, m);
     rest = S - 1;
     // The floor adds at most K·exp(lo) to the other classes' sum: where that could move rest by 1e-7
     // of itself (a very confident row), rest is summed again from the logits with the plain floor

@@ -39,6 +39,7 @@ import {
   LCE_SCRATCH, LCE_V, LCE_W, LCE_W_MODE, LCE_W_MODE_EFF, LCE_WSUM, LCE_Y, LCE_Z_SUM, LCE_ZS,
   LCE_FALPHA, LCE_FALPHA_V, LCE_FOCAL, LCE_FOCAL_CW, LCE_FOCAL_CW_EFF, LCE_GAMMA, LCE_SCHEDULE,
 } from "./params";
+import { pF64, pI32, pPtr } from "./param_fields";
 
 export const LAYOUT_VD: i32 = 0;
 export const LAYOUT_DV: i32 = 1;
@@ -76,23 +77,17 @@ export function linearScratchBytes(chunkRows: i32, v: i32, threads: i32): f64 {
     + <f64>max(threads, 1) * <f64>threadBytes(v);
 }
 
-// @ts-ignore: decorator
-@inline function pi(p: usize, o: usize): i32 { return load<i32>(p + o); }
-// @ts-ignore: decorator
-@inline function pu(p: usize, o: usize): usize { return <usize>load<u32>(p + o); }
-// @ts-ignore: decorator
-@inline function pf(p: usize, o: usize): f64 { return load<f64>(p + o); }
 
 /** The chunk's logits, its slots, and thread `t`'s region (see linearScratchBytes). */
 // @ts-ignore: decorator
-@inline function zOf(p: usize): usize { return pu(p, LCE_SCRATCH); }
+@inline function zOf(p: usize): usize { return pPtr(p, LCE_SCRATCH); }
 // @ts-ignore: decorator
 @inline function slotsOf(p: usize): usize {
-  return pu(p, LCE_SCRATCH) + <usize>align16u(<u64>pi(p, LCE_CHUNK_ROWS) * <u64>pi(p, LCE_V) << 2);
+  return pPtr(p, LCE_SCRATCH) + <usize>align16u(<u64>pI32(p, LCE_CHUNK_ROWS) * <u64>pI32(p, LCE_V) << 2);
 }
 // @ts-ignore: decorator
 @inline function threadRegion(p: usize, t: i32): usize {
-  return slotsOf(p) + <usize>align16u(slotCount(pi(p, LCE_CHUNK_ROWS)) << 4) + <usize>t * <usize>threadBytes(pi(p, LCE_V));
+  return slotsOf(p) + <usize>align16u(slotCount(pI32(p, LCE_CHUNK_ROWS)) << 4) + <usize>t * <usize>threadBytes(pI32(p, LCE_V));
 }
 
 /**
@@ -103,25 +98,25 @@ export function linearScratchBytes(chunkRows: i32, v: i32, threads: i32): f64 {
  * added into (acc); rowLoss N floats for 'none', else 0. No output may overlap an input or the scratch.
  */
 export function linearPrepare(p: usize): i32 {
-  const n = pi(p, LCE_N), d = pi(p, LCE_D), v = pi(p, LCE_V);
-  const w = pu(p, LCE_CW);
-  const wMode = w ? pi(p, LCE_W_MODE) : WEIGHT_NONE;
+  const n = pI32(p, LCE_N), d = pI32(p, LCE_D), v = pI32(p, LCE_V);
+  const w = pPtr(p, LCE_CW);
+  const wMode = w ? pI32(p, LCE_W_MODE) : WEIGHT_NONE;
   store<i32>(p + LCE_W_MODE_EFF, wMode);
-  const bad = labelScan(pu(p, LCE_Y), n, v, pi(p, LCE_IGNORE), wMode != WEIGHT_NONE ? w : 0);
+  const bad = labelScan(pPtr(p, LCE_Y), n, v, pI32(p, LCE_IGNORE), wMode != WEIGHT_NONE ? w : 0);
   if (bad >= 0) return bad;
   const D = load<f64>(RESULTS + RESULT_DIVISOR), cnt = load<f64>(RESULTS + RESULT_COUNT);
-  const mean = pi(p, LCE_REDUCTION) == REDUCE_MEAN;
-  const grad = pi(p, LCE_GRAD) != 0;
-  const gb = pu(p, LCE_GB);
-  if (grad && !pi(p, LCE_ACC)) {
-    memory.fill(pu(p, LCE_GW), 0, <usize>v * <usize>d << 2);
+  const mean = pI32(p, LCE_REDUCTION) == REDUCE_MEAN;
+  const grad = pI32(p, LCE_GRAD) != 0;
+  const gb = pPtr(p, LCE_GB);
+  if (grad && !pI32(p, LCE_ACC)) {
+    memory.fill(pPtr(p, LCE_GW), 0, <usize>v * <usize>d << 2);
     if (gb) memory.fill(gb, 0, <usize>v << 2);
   }
   store<f64>(p + LCE_CE_SUM, 0);
   store<f64>(p + LCE_Z_SUM, 0);
   if (mean && D == 0) {
-    if (grad) memory.fill(pu(p, LCE_GH), 0, <usize>n * <usize>d << 2);
-    const rowLoss = pu(p, LCE_ROW_LOSS);
+    if (grad) memory.fill(pPtr(p, LCE_GH), 0, <usize>n * <usize>d << 2);
+    const rowLoss = pPtr(p, LCE_ROW_LOSS);
     if (rowLoss) memory.fill(rowLoss, 0, <usize>n << 2);
     store<f64>(p + LCE_S, 1);
     store<f64>(p + LCE_ZS, 1);
@@ -131,11 +126,11 @@ export function linearPrepare(p: usize): i32 {
   store<f64>(p + LCE_S, mean ? 1 / D : 1);
   store<f64>(p + LCE_ZS, mean ? 1 / cnt : 1);
   store<f64>(p + LCE_WSUM, weightSum(w, v, wMode));
-  if (pi(p, LCE_FOCAL) && n > 0) {
-    const cw = focalCoefRow(pu(p, LCE_FOCAL_CW), v, pu(p, LCE_FALPHA_V), pf(p, LCE_FALPHA), w, wMode == WEIGHT_PYTORCH);
+  if (pI32(p, LCE_FOCAL) && n > 0) {
+    const cw = focalCoefRow(pPtr(p, LCE_FOCAL_CW), v, pPtr(p, LCE_FALPHA_V), pF64(p, LCE_FALPHA), w, wMode == WEIGHT_PYTORCH);
     store<u32>(p + LCE_FOCAL_CW_EFF, <u32>cw);
   }
-  const rows = pi(p, LCE_CHUNK_ROWS);
+  const rows = pI32(p, LCE_CHUNK_ROWS);
   store<i32>(p + LCE_CHUNKS, n == 0 ? 0 : (n + rows - 1) / rows);
   return -1;
 }
@@ -143,8 +138,8 @@ export function linearPrepare(p: usize): i32 {
 /** Rows of chunk c. */
 // @ts-ignore: decorator
 @inline function chunkLen(p: usize, c: i32): i32 {
-  const rows = pi(p, LCE_CHUNK_ROWS);
-  return min(rows, pi(p, LCE_N) - c * rows);
+  const rows = pI32(p, LCE_CHUNK_ROWS);
+  return min(rows, pI32(p, LCE_N) - c * rows);
 }
 
 /** Gradient-step blocks: ∂H column slices, then ∂W / ∂b class slices. */
@@ -159,21 +154,21 @@ export function linearPrepare(p: usize): i32 {
  * adds the loss step's slots of chunk c into the running sums, in block order.
  */
 export function linearStepBlocks(p: usize, step: i32): i32 {
-  const chunks = pi(p, LCE_CHUNKS);
+  const chunks = pI32(p, LCE_CHUNKS);
   if (step >= 3 * chunks) return -1;
   const c = step / 3, phase = step - 3 * c;
-  const v = pi(p, LCE_V);
+  const v = pI32(p, LCE_V);
   if (phase == 0) return vBlocks(v);
   if (phase == 1) return ceBlocks(chunkLen(p, c), v);
   addSlots(p, c);
-  return pi(p, LCE_GRAD) ? hBlocks(pi(p, LCE_D)) + vBlocks(v) : 0;
+  return pI32(p, LCE_GRAD) ? hBlocks(pI32(p, LCE_D)) + vBlocks(v) : 0;
 }
 
 /** The loss step of chunk c is done: its block sums, in block order, join the running sums. */
 function addSlots(p: usize, c: i32): void {
   const slots = slotsOf(p);
-  const nb = ceBlocks(chunkLen(p, c), pi(p, LCE_V));
-  let ce = pf(p, LCE_CE_SUM), zz = pf(p, LCE_Z_SUM);
+  const nb = ceBlocks(chunkLen(p, c), pI32(p, LCE_V));
+  let ce = pF64(p, LCE_CE_SUM), zz = pF64(p, LCE_Z_SUM);
   for (let b = 0; b < nb; b++) {
     ce += load<f64>(slots + (<usize>b << 4));
     zz += load<f64>(slots + (<usize>b << 4), 8);
@@ -185,36 +180,36 @@ function addSlots(p: usize, c: i32): void {
 /** Block `b` of step `step`, on thread `t` (0 = the caller; its scratch region is the t-th). */
 export function linearBlock(p: usize, step: i32, b: i32, t: i32): void {
   const c = step / 3, phase = step - 3 * c;
-  const n = pi(p, LCE_N), d = pi(p, LCE_D), v = pi(p, LCE_V);
-  const r0 = c * pi(p, LCE_CHUNK_ROWS);
-  const nc = min(pi(p, LCE_CHUNK_ROWS), n - r0);
-  const h = pu(p, LCE_H), wt = pu(p, LCE_W);
+  const n = pI32(p, LCE_N), d = pI32(p, LCE_D), v = pI32(p, LCE_V);
+  const r0 = c * pI32(p, LCE_CHUNK_ROWS);
+  const nc = min(pI32(p, LCE_CHUNK_ROWS), n - r0);
+  const h = pPtr(p, LCE_H), wt = pPtr(p, LCE_W);
   const hc = h + (<usize>r0 * <usize>d << 2);
-  const yc = pu(p, LCE_Y) + (<usize>r0 << 2);
+  const yc = pPtr(p, LCE_Y) + (<usize>r0 << 2);
   const z = zOf(p);
   const region = threadRegion(p, t);
   const row = region, pack = region + <usize>align16u(<u64>v << 2);
-  const vd = pi(p, LCE_LAYOUT) == LAYOUT_VD;
+  const vd = pI32(p, LCE_LAYOUT) == LAYOUT_VD;
   if (phase == 0) {
     // logits of classes [j0, j1): H_c (nc×D) times Wᵀ's columns; W's rows read along D ('vd') or W itself ('dv')
     const j0 = b * LCE_VB, nv = min(LCE_VB, v - j0);
     const zj = z + (<usize>j0 << 2);
     if (vd) gemm(nc, nv, d, hc, d, 1, wt + (<usize>j0 * <usize>d << 2), 1, d, zj, v, 1, false, pack);
     else gemm(nc, nv, d, hc, d, 1, wt + (<usize>j0 << 2), v, 1, zj, v, 1, false, pack);
-    const bias = pu(p, LCE_BIAS);
+    const bias = pPtr(p, LCE_BIAS);
     if (bias) addBias(zj, nc, v, nv, bias + (<usize>j0 << 2));
     return;
   }
-  const grad = pi(p, LCE_GRAD) != 0;
-  const ignoreIndex = pi(p, LCE_IGNORE);
+  const grad = pI32(p, LCE_GRAD) != 0;
+  const ignoreIndex = pI32(p, LCE_IGNORE);
   if (phase == 1) {
-    const rowLoss = pu(p, LCE_ROW_LOSS);
-    if (pi(p, LCE_FOCAL)) {
+    const rowLoss = pPtr(p, LCE_ROW_LOSS);
+    if (pI32(p, LCE_FOCAL)) {
       // the focal loss (focal.ts) on the same row blocks, in place like the plain kernel
       focalBegin(
-        pf(p, LCE_GAMMA), pi(p, LCE_SCHEDULE), pf(p, LCE_FALPHA), pu(p, LCE_FALPHA_V), pu(p, LCE_FOCAL_CW_EFF),
-        pf(p, LCE_EPS), pf(p, LCE_LAMBDA), pi(p, LCE_OTHERS) != 0, pu(p, LCE_CW), pi(p, LCE_W_MODE_EFF), pf(p, LCE_S),
-        pf(p, LCE_ZS), grad,
+        pF64(p, LCE_GAMMA), pI32(p, LCE_SCHEDULE), pF64(p, LCE_FALPHA), pPtr(p, LCE_FALPHA_V), pPtr(p, LCE_FOCAL_CW_EFF),
+        pF64(p, LCE_EPS), pF64(p, LCE_LAMBDA), pI32(p, LCE_OTHERS) != 0, pPtr(p, LCE_CW), pI32(p, LCE_W_MODE_EFF), pF64(p, LCE_S),
+        pF64(p, LCE_ZS), grad,
       );
       const r = ceBlockRows(nc, v), i0 = b * r;
       focalRows(z, yc, 0, i0, min(nc, i0 + r), v, ignoreIndex, z, rowLoss ? rowLoss + (<usize>r0 << 2) : 0, row);
@@ -224,8 +219,8 @@ export function linearBlock(p: usize, step: i32, b: i32, t: i32): void {
       return;
     }
     crossEntropyIndexBlock(
-      z, yc, nc, v, pf(p, LCE_EPS), pi(p, LCE_OTHERS) != 0, ignoreIndex, pu(p, LCE_CW), pi(p, LCE_W_MODE_EFF),
-      pf(p, LCE_WSUM), pf(p, LCE_LAMBDA), pf(p, LCE_S), pf(p, LCE_ZS), grad ? z : row, grad,
+      z, yc, nc, v, pF64(p, LCE_EPS), pI32(p, LCE_OTHERS) != 0, ignoreIndex, pPtr(p, LCE_CW), pI32(p, LCE_W_MODE_EFF),
+      pF64(p, LCE_WSUM), pF64(p, LCE_LAMBDA), pF64(p, LCE_S), pF64(p, LCE_ZS), grad ? z : row, grad,
       rowLoss ? rowLoss + (<usize>r0 << 2) : 0, b, slotsOf(p),
     );
     return;
@@ -234,7 +229,7 @@ export function linearBlock(p: usize, step: i32, b: i32, t: i32): void {
   if (b < nh) {
     // ∂H_c columns [i0, i0 + nd): G_c·W ('vd': W's rows along D) or G_c·Wᵀ ('dv': W is D×V)
     const i0 = b * LCE_HB, nd = min(LCE_HB, d - i0);
-    const ghc = pu(p, LCE_GH) + (<usize>r0 * <usize>d << 2) + (<usize>i0 << 2);
+    const ghc = pPtr(p, LCE_GH) + (<usize>r0 * <usize>d << 2) + (<usize>i0 << 2);
     if (vd) gemm(nc, nd, v, z, v, 1, wt + (<usize>i0 << 2), d, 1, ghc, d, 1, false, pack);
     else gemm(nc, nd, v, z, v, 1, wt + (<usize>i0 * <usize>v << 2), 1, v, ghc, d, 1, false, pack);
     zeroIgnoredRows(ghc, yc, nc, d, nd, ignoreIndex);
@@ -242,18 +237,18 @@ export function linearBlock(p: usize, step: i32, b: i32, t: i32): void {
   }
   // ∂W and ∂b of classes [j0, j0 + nv)
   const j0 = (b - nh) * LCE_VB, nv = min(LCE_VB, v - j0);
-  addWeightGrad(vd, z + (<usize>j0 << 2), hc, yc, nc, d, v, nv, ignoreIndex, pu(p, LCE_GW), j0, pack);
-  const gb = pu(p, LCE_GB);
+  addWeightGrad(vd, z + (<usize>j0 << 2), hc, yc, nc, d, v, nv, ignoreIndex, pPtr(p, LCE_GW), j0, pack);
+  const gb = pPtr(p, LCE_GB);
   if (gb) addColumnSums(gb + (<usize>j0 << 2), z + (<usize>j0 << 2), nc, v, nv);
 }
 
 /** The loss from the running sums, into RESULTS (for 'none': the sum of row losses). */
 export function linearFinish(p: usize): void {
-  const ce = pf(p, LCE_CE_SUM), zz = pf(p, LCE_Z_SUM), lambda = pf(p, LCE_LAMBDA);
-  const loss = pi(p, LCE_REDUCTION) == REDUCE_MEAN
-    ? ce * pf(p, LCE_S) + lambda * zz * pf(p, LCE_ZS)
+  const ce = pF64(p, LCE_CE_SUM), zz = pF64(p, LCE_Z_SUM), lambda = pF64(p, LCE_LAMBDA);
+  const loss = pI32(p, LCE_REDUCTION) == REDUCE_MEAN
+    ? ce * pF64(p, LCE_S) + lambda * zz * pF64(p, LCE_ZS)
     : ce + lambda * zz;
-  store<f64>(RESULTS + RESULT_LOSS, pi(p, LCE_CHUNKS) == 0 ? 0 : loss);
+  store<f64>(RESULTS + RESULT_LOSS, pI32(p, LCE_CHUNKS) == 0 ? 0 : loss);
 }
 
 /** ∂H rows of ignored rows (nd columns) are exact zeros: G's row is 0, but 0·(a non-finite weight) is NaN. */

@@ -105,6 +105,17 @@ export function rowMaxFast(z: usize, k: i32): f32 {
   return ((<f64>a0 + <f64>a1) + (<f64>a2 + <f64>a3)) - <f64>((a0 + a1) + (a2 + a3));
 }
 
+/** The first j with z_j == m (m one of the row's values, such as its maximum), four lanes at a time; −1 if none. */
+export function firstIndexOf(z: usize, k: i32, m: f32): i32 {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const mv = f32x4.splat(m);
+    for (; j + 4 <= k; j += 4) if (v128.any_true(f32x4.eq(v128.load(at(z, j)), mv))) break;
+  }
+  for (; j < k; j++) if (load<f32>(at(z, j)) == m) return j;
+  return -1;
+}
+
 /**
  * Pass 2, plain: e_j = exp(z_j − m) into `e` (may equal `z`), returns Σ e_j; shiftSum = Σ (z_j − m).
  * jx ≥ 0: the index of the term that may dominate (the label), summed exactly (dominantRepair).
