@@ -26,7 +26,7 @@ import {
   type Operand,
 } from "./validate.js";
 import { copyIn, deliverTo, destination, destinationPtr, place, type Destination } from "./stage.js";
-import { ceIndex, ceProb } from "./threads/run.js";
+import { CE_KIND, ceJob } from "./threads/run.js";
 import { CROSS_ENTROPY_KEYS, readLossOptions } from "./options.js";
 import { focalCrossEntropyCall, focalPlace, readFocal } from "./focal.js";
 
@@ -151,28 +151,27 @@ function compute(logits: Float32Input, target: TargetInput, o: Record<string, un
     };
     const bad = focalCrossEntropyCall(h, FN, focal, focalAt!, scalars, index, zPtr, tPtr, n, k, wPtr, gPtr, lossPtr);
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(tPtr >>> 2) + bad]!, k, ignoreIndex);
-  } else if (index) {
-    const bad = ceIndex(
-      h,
-      FN,
-      zPtr,
-      tPtr,
+  } else {
+    // both target kinds: the CE parameter block (assembly/ce_job.ts), on the pool where there is one
+    const bad = ceJob(h, FN, {
+      kind: index ? CE_KIND.index : CE_KIND.prob,
+      z: zPtr,
+      t: tPtr,
       n,
       k,
       eps,
-      smoothingMode === "others" ? 1 : 0,
-      ignoreIndex,
-      wPtr,
-      w ? WEIGHT[weightMode] : WEIGHT.none,
+      others: index && smoothingMode === "others" ? 1 : 0,
+      ignoreIndex: index ? ignoreIndex : 0,
+      w: wPtr,
+      wMode: index && w ? WEIGHT[weightMode] : WEIGHT.none,
       lambda,
       red,
-      gPtr,
-      wantGrad ? 1 : 0,
-      lossPtr,
-    );
+      g: gPtr,
+      grad: wantGrad ? 1 : 0,
+      rowLoss: lossPtr,
+      invT: 1,
+    });
     if (bad >= 0) badLabel(FN, "labels", bad, h.i32[(tPtr >>> 2) + bad]!, k, ignoreIndex);
-  } else {
-    ceProb(h, FN, zPtr, tPtr, n, k, eps, wPtr, lambda, red, gPtr, wantGrad ? 1 : 0, lossPtr);
   }
 
   const loss = reduction === "none" ? h.f32.slice(lossPtr >>> 2, (lossPtr >>> 2) + n) : h.f64[(h.results >>> 3) + RESULT.loss]!;

@@ -34,10 +34,10 @@ export function runJob(h: Heap, fn: string, p: number, elements: number): number
 }
 
 /** crossEntropy's and the softmax forms' block (assembly/ce_job.ts): CE_KIND_* there. */
-const CE_KIND = { index: 0, prob: 1, logSoftmax: 2, softmax: 3 } as const;
+export const CE_KIND = { index: 0, prob: 1, logSoftmax: 2, softmax: 3 } as const;
 
 /** The fields of one crossEntropy / logSoftmax / softmax call (the CE block of assembly/params.ts). */
-interface CeCall {
+export interface CeCall {
   kind: number;
   z: number;
   t: number;
@@ -56,8 +56,11 @@ interface CeCall {
   invT: number;
 }
 
-/** Writes the CE block and runs it (one thread or the pool): returns as runJob. */
-function ceJob(h: Heap, fn: string, c: CeCall): number {
+/**
+ * Writes the CE block and runs it (one thread or the pool): returns as runJob (−1, or the first bad
+ * label's row). Without grad, crossEntropy's g must hold one K-float scratch row per thread (h.threads).
+ */
+export function ceJob(h: Heap, fn: string, c: CeCall): number {
   const ex = h.exports;
   const loss = c.kind === CE_KIND.index || c.kind === CE_KIND.prob;
   // one scratch slot: the block, then (crossEntropy) 16 bytes per row block for the block sums
@@ -86,67 +89,6 @@ function ceJob(h: Heap, fn: string, c: CeCall): number {
   f64[d + (CE.invT >>> 3)] = c.invT;
   i32[q + (CE.slots >>> 2)] = loss ? p + PARAMS.bytes : 0;
   return runJob(h, fn, p, c.n * c.k);
-}
-
-/**
- * Index targets (returns −1, or the first bad label's row). Without grad, g must hold one K-float
- * scratch row per thread (h.threads).
- */
-export function ceIndex(
-  h: Heap,
-  fn: string,
-  z: number,
-  y: number,
-  n: number,
-  k: number,
-  eps: number,
-  others: number,
-  ignoreIndex: number,
-  w: number,
-  wMode: number,
-  lambda: number,
-  red: number,
-  g: number,
-  grad: number,
-  rowLoss: number,
-): number {
-  return ceJob(h, fn, { kind: CE_KIND.index, z, t: y, n, k, eps, others, ignoreIndex, w, wMode, lambda, red, g, grad, rowLoss, invT: 1 });
-}
-
-/** Probability targets; g as ceIndex. */
-export function ceProb(
-  h: Heap,
-  fn: string,
-  z: number,
-  t: number,
-  n: number,
-  k: number,
-  eps: number,
-  w: number,
-  lambda: number,
-  red: number,
-  g: number,
-  grad: number,
-  rowLoss: number,
-): void {
-  ceJob(h, fn, {
-    kind: CE_KIND.prob,
-    z,
-    t,
-    n,
-    k,
-    eps,
-    others: 0,
-    ignoreIndex: 0,
-    w,
-    wMode: WEIGHT.none,
-    lambda,
-    red,
-    g,
-    grad,
-    rowLoss,
-    invT: 1,
-  });
 }
 
 /** logSoftmax (log) or softmax(z·invT), by the same row blocks (each row's result is its own). */
