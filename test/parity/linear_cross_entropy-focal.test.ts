@@ -12,6 +12,7 @@ import { backendInfo, crossEntropy, initSync, linearCrossEntropy } from "../../d
 import { heapOrNull } from "../../dist/memory.js";
 import * as ref from "../../src/reference/index.js";
 import { BUILDS } from "../helpers/builds.js";
+import { expectSameBits } from "../helpers/bits.js";
 import { mulberry32, normal, randomLabels } from "../helpers/rng.js";
 
 const LOSS_TOL = 1e-5;
@@ -159,32 +160,13 @@ describe.each(BUILDS)("linearCrossEntropy focal — $name build", ({ name, simd 
     };
     initSync({ simd, threads: 1 });
     const one = runs();
-    const same = (again: Array<number | Float32Array>, threads: number): void => {
-      expect(again.length).toBe(one.length);
-      for (let i = 0; i < one.length; i++) {
-        const a = one[i]!,
-          b = again[i]!;
-        if (typeof a === "number") expect(Object.is(a, b), `output ${i} at threads = ${threads}: ${a} vs ${b}`).toBe(true);
-        else {
-          const u = new Uint32Array(a.buffer, a.byteOffset, a.length),
-            w = new Uint32Array((b as Float32Array).buffer, (b as Float32Array).byteOffset, a.length);
-          let bad = -1;
-          for (let e = 0; e < u.length; e++)
-            if (u[e] !== w[e]) {
-              bad = e;
-              break;
-            }
-          expect(bad, `output ${i} at threads = ${threads} differs first at element ${bad}`).toBe(-1);
-        }
-      }
-    };
     for (const threads of [2, 3]) {
       initSync({ simd, threads });
       workerBlocks = 0;
       // until the workers have instantiated the caller may run every block itself (same bits either
       // way): compare every pass, and pass again until workers took part (a busy machine starts them late)
       for (let pass = 0; pass < 8 && workerBlocks === 0; pass++) {
-        same(runs(), threads);
+        expectSameBits(runs(), one, `${name} build, threads = ${threads}`);
         if (workerBlocks === 0) await new Promise((r) => setTimeout(r, 250));
       }
       expect(workerBlocks, `workers ran blocks at threads = ${threads}`).toBeGreaterThan(0);

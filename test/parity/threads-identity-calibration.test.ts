@@ -13,6 +13,7 @@ import { backendInfo, calibration, fitTemperature, initSync, smoothTargets } fro
 import { heapOrNull, POOL_MIN_ELEMENTS } from "../../dist/memory.js";
 import * as ref from "../../src/reference/index.js";
 import { BUILDS } from "../helpers/builds.js";
+import { expectSameBits } from "../helpers/bits.js";
 import { lossError } from "../helpers/compare.js";
 import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
 
@@ -177,28 +178,6 @@ function calCase(name: string, z: Float32Array, y: Int32Array, o: Parameters<typ
   };
 }
 
-function bitsEqual(a: Out, b: Out, name: string): void {
-  expect(a.length, name).toBe(b.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!,
-      y = b[i]!;
-    if (typeof x === "number") {
-      if (!Object.is(x, y)) expect.fail(`${name}: value ${i}: ${x} vs ${String(y)}`);
-    } else {
-      const u = new Uint32Array(x.buffer, x.byteOffset, x.length),
-        v = new Uint32Array((y as Float32Array).buffer, (y as Float32Array).byteOffset, (y as Float32Array).length);
-      expect(u.length, name).toBe(v.length);
-      let bad = -1;
-      for (let e = 0; e < u.length; e++)
-        if (u[e] !== v[e]) {
-          bad = e;
-          break;
-        }
-      expect(bad, `${name}: output ${i} differs first at element ${bad}`).toBe(-1);
-    }
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 afterAll(() => initSync({ threads: 1 }));
@@ -219,7 +198,7 @@ describe.each(BUILDS)("threads on the $name build", (build) => {
       await sleep(400); // lets the workers instantiate: until then the caller runs every block itself
       let workerBlocks = 0;
       for (let i = 0; i < all.length; i++) {
-        bitsEqual(all[i]!.run(), expected[i]!, `${build.name}, threads = ${threads}: ${all[i]!.name}`);
+        expectSameBits(all[i]!.run(), expected[i]!, `${build.name}, threads = ${threads}: ${all[i]!.name}`);
         workerBlocks += heapOrNull()!.currentPool()?.lastWorkerBlocks ?? 0;
       }
       expect(workerBlocks, `workers ran blocks at threads = ${threads}`).toBeGreaterThan(0);

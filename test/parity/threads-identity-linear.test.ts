@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { allocFloat32, allocInt32, backendInfo, initSync, linearCrossEntropy } from "../../dist/index.js";
 import { heapOrNull, POOL_MIN_ELEMENTS } from "../../dist/memory.js";
 import { BUILDS } from "../helpers/builds.js";
+import { expectSameBits } from "../helpers/bits.js";
 import { mulberry32, randomLabels } from "../helpers/rng.js";
 
 type Out = Array<number | Float32Array | null>;
@@ -124,30 +125,6 @@ function cases(seed: number): Case[] {
   return out;
 }
 
-function bitsEqual(a: Out, b: Out, name: string): void {
-  expect(a.length, name).toBe(b.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!,
-      y = b[i]!;
-    if (x === null || y === null) {
-      expect(x === null && y === null, `${name}: output ${i} null on one side only`).toBe(true);
-    } else if (typeof x === "number" || typeof y === "number") {
-      expect(Object.is(x, y), `${name}: loss ${String(x)} vs ${String(y)}`).toBe(true);
-    } else {
-      const u = new Uint32Array(x.buffer, x.byteOffset, x.length),
-        w = new Uint32Array(y.buffer, y.byteOffset, y.length);
-      expect(u.length, name).toBe(w.length);
-      let bad = -1;
-      for (let e = 0; e < u.length; e++)
-        if (u[e] !== w[e]) {
-          bad = e;
-          break;
-        }
-      expect(bad, `${name}: output ${i} differs first at element ${bad}`).toBe(-1);
-    }
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 afterAll(() => initSync({ threads: 1 }));
@@ -175,7 +152,7 @@ describe.each(BUILDS)("linearCrossEntropy threads on the $name build", (build) =
       for (let pass = 0; pass < 6 && workerBlocks === 0; pass++) {
         if (pass > 0) await sleep(300);
         for (let i = 0; i < all.length; i++) {
-          bitsEqual(all[i]!.run(), expected[i]!, `${build.name}, threads = ${threads}: ${all[i]!.name}`);
+          expectSameBits(all[i]!.run(), expected[i]!, `${build.name}, threads = ${threads}: ${all[i]!.name}`);
           workerBlocks += heapOrNull()!.currentPool()?.lastWorkerBlocks ?? 0;
         }
       }

@@ -20,6 +20,7 @@ import {
 } from "../../dist/index.js";
 import { heapOrNull, POOL_MIN_ELEMENTS } from "../../dist/memory.js";
 import { BUILDS } from "../helpers/builds.js";
+import { expectSameBits } from "../helpers/bits.js";
 import { mulberry32, randomLabels, randomLogits } from "../helpers/rng.js";
 
 /** The small-K tile's largest K (SMALL_K in assembly/ce_tile.ts), read from the build. */
@@ -149,27 +150,6 @@ function cases(seed: number): Case[] {
   return out;
 }
 
-function bitsEqual(a: Array<number | Float32Array>, b: Array<number | Float32Array>, name: string): void {
-  expect(a.length, name).toBe(b.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!,
-      y = b[i]!;
-    if (typeof x === "number") {
-      expect(Object.is(x, y), `${name}: loss ${x} vs ${String(y)}`).toBe(true);
-    } else {
-      const u = new Uint32Array(x.buffer, x.byteOffset, x.length),
-        v = new Uint32Array((y as Float32Array).buffer, (y as Float32Array).byteOffset, (y as Float32Array).length);
-      let bad = -1;
-      for (let e = 0; e < u.length; e++)
-        if (u[e] !== v[e]) {
-          bad = e;
-          break;
-        }
-      expect(bad, `${name}: output ${i} differs first at element ${bad}`).toBe(-1);
-    }
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 afterAll(() => initSync({ threads: 1 }));
@@ -190,7 +170,7 @@ describe.each(BUILDS)("threads on the $name build", (build) => {
       await sleep(400); // lets the workers instantiate: until then the caller runs every block itself
       let workerBlocks = 0;
       for (let i = 0; i < all.length; i++) {
-        bitsEqual(all[i]!.run(), expected[i]!, `${build.name}, threads = ${threads}: ${all[i]!.name}`);
+        expectSameBits(all[i]!.run(), expected[i]!, `${build.name}, threads = ${threads}: ${all[i]!.name}`);
         workerBlocks += heapOrNull()!.currentPool()?.lastWorkerBlocks ?? 0;
       }
       expect(workerBlocks, `workers ran blocks at threads = ${threads}`).toBeGreaterThan(0);
